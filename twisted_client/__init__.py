@@ -1,0 +1,54 @@
+"""
+A Twisted client for 4-byte little-endian length-prefixed messages.
+
+Connect with `connect` (or `connect_endpoint` for TLS, IPv6, UNIX sockets and
+any other Twisted endpoint); the `Client` it gives sends and receives whole
+messages through Deferreds that can be awaited, cancelled and timed out. The
+reactor is always passed in. `twisted_client.qt` runs it inside a Qt
+application; `twisted_client.server` is a server that speaks the same format.
+"""
+
+from ._client import Client, ClientProtocol, default_max_buffered
+from ._connect import connect, connect_endpoint
+from ._errors import (
+    ClientClosed,
+    ClientError,
+    ClientTimeout,
+    ConnectError,
+    ConnectionClosed,
+    ConnectTimeout,
+    MessageTooLong,
+    ReceiveTimeout,
+    RemoteProtocolError,
+    UsageError,
+)
+from ._framing import (
+    DEFAULT_MAX_LENGTH,
+    HEADER_SIZE,
+    MAX_PREFIX_LENGTH,
+    LengthPrefixedProtocol,
+    frame,
+)
+
+__all__ = [
+    "DEFAULT_MAX_LENGTH",
+    "HEADER_SIZE",
+    "MAX_PREFIX_LENGTH",
+    "Client",
+    "ClientClosed",
+    "ClientError",
+    "ClientProtocol",
+    "ClientTimeout",
+    "ConnectError",
+    "ConnectTimeout",
+    "ConnectionClosed",
+    "LengthPrefixedProtocol",
+    "MessageTooLong",
+    "ReceiveTimeout",
+    "RemoteProtocolError",
+    "UsageError",
+    "connect",
+    "connect_endpoint",
+    "default_max_buffered",
+    "frame",
+]

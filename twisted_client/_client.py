@@ -1,0 +1,345 @@
+"""`Client`: one framed connection, with Deferred-returning send and receive."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.defer import CancelledError, Deferred, fail, succeed
+from twisted.internet.error import ConnectionDone
+from twisted.internet.protocol import connectionDone
+from twisted.python.failure import Failure
+
+from ._errors import (
+    ClientClosed,
+    ClientError,
+    ConnectionClosed,
+    MessageTooLong,
+    ReceiveTimeout,
+    UsageError,
+)
+from ._framing import DEFAULT_MAX_LENGTH, LengthPrefixedProtocol, frame
+from ._writes import WriteMonitor
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IAddress, IReactorTime
+
+__all__ = ["Client", "ClientProtocol", "default_max_buffered"]
+
+
+def default_max_buffered(max_length: int) -> int:
+    """The default bound on unread bytes: four maximal messages, at least 1 MiB."""
+    return max(4 * max_length, 1024 * 1024)
+
+
+def _check_timeout(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise UsageError(f"timeout must be a number of seconds or None, not {timeout!r}")
+    if not timeout >= 0:
+        raise UsageError(f"timeout must be >= 0, not {timeout!r}")
+    return float(timeout)
+
+
+class ClientProtocol(LengthPrefixedProtocol):
+    """The protocol under a `Client`: frames bytes and hands messages to it."""
+
+    def __init__(
+        self, reactor: IReactorTime, max_length: int, max_buffered: int | None
+    ) -> None:
+        super().__init__(max_length)
+        self.client = Client(reactor, self, max_buffered)
+
+    def connectionMade(self) -> None:
+        """Start tracking writes; the client is usable from now on."""
+        self.client._connection_made()
+
+    def message_received(self, message: bytes) -> None:
+        """Queue ``message`` for `Client.receive`."""
+        self.client._message_received(message)
+
+    def length_limit_exceeded(self, length: int) -> None:
+        """Fail the client with `MessageTooLong` and abort the connection."""
+        self.client._protocol_error(MessageTooLong(length, self.max_length))
+        super().length_limit_exceeded(length)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Tell the client how the connection ended."""
+        self.client._connection_lost(reason, self.partial_bytes)
+        self.stop_parsing()
+
+
+class Client:
+    """
+    A connection that sends and receives whole messages.
+
+    Made by `connect` or `connect_endpoint`, never directly. Every method is
+    called on the reactor thread and returns at once; results come as
+    Deferreds, which can be awaited from coroutines and cancelled.
+
+    Messages that arrive before anyone calls `receive` wait in order. Once
+    they hold more than ``max_buffered`` bytes the client stops reading from
+    the socket (TCP then slows the peer down) and starts again when the
+    application has read half of them: memory stays bounded and nothing is
+    dropped.
+    """
+
+    def __init__(
+        self,
+        reactor: IReactorTime,
+        protocol: ClientProtocol,
+        max_buffered: int | None = None,
+    ) -> None:
+        self.reactor = reactor
+        self._protocol = protocol
+        if max_buffered is None:
+            max_buffered = default_max_buffered(protocol.max_length)
+        elif isinstance(max_buffered, bool) or not isinstance(max_buffered, int):
+            raise UsageError(f"max_buffered must be an int, not {max_buffered!r}")
+        elif max_buffered < 0:
+            raise UsageError(f"max_buffered must be >= 0, not {max_buffered}")
+        self.max_buffered = max_buffered
+        self._messages: deque[bytes] = deque()
+        self._buffered_bytes = 0
+        self._reading_paused = False
+        self._waiters: deque[Deferred[bytes]] = deque()
+        self._writes: WriteMonitor | None = None
+        self._end: ClientError | None = None
+        self._lost = False
+        self._lost_waiters: list[Deferred[ClientError]] = []
+
+    def __repr__(self) -> str:
+        state = "open" if self._end is None else f"ended: {self._end}"
+        return f"<Client {self.peer} {state}>"
+
+    # -- what the application uses -------------------------------------------
+
+    @property
+    def max_length(self) -> int:
+        """The longest message accepted from the peer."""
+        return self._protocol.max_length
+
+    @property
+    def peer(self) -> IAddress | None:
+        """The address of the other end, or None before the connection is made."""
+        transport = self._protocol.transport
+        return transport.getPeer() if transport is not None else None
+
+    @property
+    def is_open(self) -> bool:
+        """True until the connection ends or `close` is called."""
+        return self._end is None
+
+    @property
+    def buffered(self) -> int:
+        """How many received messages wait for `receive`."""
+        return len(self._messages)
+
+    @property
+    def reading_paused(self) -> bool:
+        """True while reading from the socket is paused because of unread messages."""
+        return self._reading_paused
+
+    def send(self, data: bytes) -> Deferred[None]:
+        """
+        Send ``data`` as one message.
+
+        Returns a Deferred that fires with None once the bytes are handed to
+        the kernel (the transport's buffer has drained: what `sendall`
+        returning means), or fails with the error that ended the connection.
+        Cancelling it stops the wait, not the sending.
+
+        Raises:
+            TypeError: ``data`` is not bytes-like.
+            UsageError: ``data`` is longer than the 4-byte prefix can announce.
+        """
+        buffers = frame(data)
+        if self._end is not None:
+            return fail(self._end)
+        transport = self._protocol.transport
+        assert transport is not None and self._writes is not None
+        if len(buffers) == 1:
+            transport.write(buffers[0])
+        else:
+            transport.writeSequence(buffers)
+        return self._writes.flushed()
+
+    def receive(self, timeout: float | None = None) -> Deferred[bytes]:
+        """
+        The next message, in the order the peer sent them.
+
+        Messages that arrived whole are delivered even after the connection
+        ended; after the last of them this fails with the reason it ended:
+        `ConnectionClosed` (the peer or the network), `MessageTooLong` (the
+        peer broke the limit) or `ClientClosed` (`close` was called).
+
+        Args:
+            timeout: Seconds to wait, or None to wait as long as it takes.
+                When it runs out the Deferred fails with `ReceiveTimeout`
+                (a `TimeoutError`); cancelling it fails it with
+                `CancelledError`. Either way the connection stays usable and
+                the next message goes to the next `receive`.
+        """
+        seconds = _check_timeout(timeout)
+        if self._messages:
+            return succeed(self._take())
+        if self._end is not None:
+            return fail(self._end)
+        waiter: Deferred[bytes] = Deferred(self._forget_waiter)
+        self._waiters.append(waiter)
+        if seconds is not None:
+            waiter.addTimeout(seconds, self.reactor, onTimeoutCancel=_receive_timed_out)
+        return waiter
+
+    def close(self) -> Deferred[None]:
+        """
+        Close the connection after writing what is still buffered.
+
+        Pending and later receives fail with `ClientClosed`; messages not read
+        yet are dropped. Returns a Deferred that fires once the connection is
+        gone; cancelling it drops the connection at once instead of waiting
+        for the buffer to drain. Calling it again is harmless.
+        """
+        if self._end is None:
+            self._end = ClientClosed()
+            self._drop_messages()
+            self._fail_waiters(self._end)
+        if not self._lost:
+            self._close_transport()
+        closing: Deferred[None] = Deferred(lambda _: self.abort())
+        self.when_closed().chainDeferred(closing)  # type: ignore[arg-type]
+        return closing.addCallback(lambda _: None)
+
+    def abort(self) -> None:
+        """Drop the connection at once, discarding anything not yet written."""
+        if self._end is None:
+            self._end = ClientClosed()
+            self._drop_messages()
+            self._fail_waiters(self._end)
+        transport = self._protocol.transport
+        if not self._lost and transport is not None:
+            transport.abortConnection()  # type: ignore[attr-defined]
+
+    def when_closed(self) -> Deferred[ClientError]:
+        """
+        A Deferred that fires, with the reason, once the connection is gone.
+
+        The reason is the error later operations fail with: `ClientClosed`,
+        `ConnectionClosed` or `MessageTooLong`. Each call returns a new
+        Deferred, so cancelling one does not affect the others.
+        """
+        if self._lost:
+            assert self._end is not None
+            return succeed(self._end)
+        watcher: Deferred[ClientError] = Deferred(self._forget_watcher)
+        self._lost_waiters.append(watcher)
+        return watcher
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        """Iterate over messages with ``async for``; see `__anext__`."""
+        return self
+
+    async def __anext__(self) -> bytes:
+        """
+        The next message; the iteration ends when the connection closes cleanly.
+
+        A connection closed by `close` or by the peer between messages ends
+        the iteration; one that broke (reset, or cut mid-message) or a peer
+        that broke the limit raises.
+        """
+        try:
+            return await self.receive()
+        except ClientClosed:
+            raise StopAsyncIteration from None
+        except ConnectionClosed as error:
+            if error.clean:
+                raise StopAsyncIteration from None
+            raise
+
+    # -- what the protocol reports --------------------------------------------
+
+    def _connection_made(self) -> None:
+        transport = self._protocol.transport
+        assert transport is not None
+        self._writes = WriteMonitor(transport)
+
+    def _message_received(self, message: bytes) -> None:
+        if isinstance(self._end, ClientClosed):
+            return
+        if self._waiters:
+            self._waiters.popleft().callback(message)
+            return
+        self._messages.append(message)
+        self._buffered_bytes += len(message)
+        if not self._reading_paused and self._buffered_bytes > self.max_buffered:
+            self._reading_paused = True
+            transport = self._protocol.transport
+            assert transport is not None
+            transport.pauseProducing()  # type: ignore[attr-defined]
+
+    def _protocol_error(self, error: ClientError) -> None:
+        if self._end is None:
+            self._end = error
+            self._fail_waiters(error)
+
+    def _connection_lost(self, reason: Failure, partial: int) -> None:
+        self._lost = True
+        if self._end is None:
+            self._end = ConnectionClosed(
+                reason, clean=reason.check(ConnectionDone) is not None, partial=partial
+            )
+            self._fail_waiters(self._end)
+        if self._writes is not None:
+            flushed = isinstance(self._end, ClientClosed) and reason.check(ConnectionDone)
+            self._writes.finish(None if flushed else Failure(self._end))
+        watchers, self._lost_waiters = self._lost_waiters, []
+        for watcher in watchers:
+            watcher.callback(self._end)
+
+    # -- internals -------------------------------------------------------------
+
+    def _take(self) -> bytes:
+        message = self._messages.popleft()
+        self._buffered_bytes -= len(message)
+        if self._reading_paused and self._buffered_bytes <= self.max_buffered // 2:
+            self._reading_paused = False
+            transport = self._protocol.transport
+            if transport is not None and not self._lost:
+                transport.resumeProducing()  # type: ignore[attr-defined]
+        return message
+
+    def _forget_waiter(self, waiter: Deferred[bytes]) -> None:
+        if waiter in self._waiters:
+            self._waiters.remove(waiter)
+
+    def _forget_watcher(self, watcher: Deferred[ClientError]) -> None:
+        if watcher in self._lost_waiters:
+            self._lost_waiters.remove(watcher)
+
+    def _fail_waiters(self, error: ClientError) -> None:
+        waiters, self._waiters = self._waiters, deque()
+        for waiter in waiters:
+            if not waiter.called:
+                waiter.errback(Failure(error))
+
+    def _drop_messages(self) -> None:
+        self._messages.clear()
+        self._buffered_bytes = 0
+
+    def _close_transport(self) -> None:
+        transport = self._protocol.transport
+        if transport is None:
+            return
+        if self._writes is not None:
+            self._writes.detach()
+        transport.loseConnection()
+
+
+def _receive_timed_out(result: Any, timeout: float) -> Any:
+    """Turn the cancellation `Deferred.addTimeout` made into `ReceiveTimeout`."""
+    if isinstance(result, Failure):
+        result.trap(CancelledError)
+        raise ReceiveTimeout(timeout)
+    return result

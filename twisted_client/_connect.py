@@ -1,0 +1,135 @@
+"""`connect` and `connect_endpoint`: from an address or endpoint to a `Client`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.abstract import isIPAddress, isIPv6Address
+from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.endpoints import (
+    HostnameEndpoint,
+    TCP4ClientEndpoint,
+    TCP6ClientEndpoint,
+    clientFromString,
+)
+from twisted.internet.interfaces import IStreamClientEndpoint
+from twisted.internet.protocol import Factory
+from twisted.python.failure import Failure
+
+from ._client import Client, ClientProtocol
+from ._errors import ConnectError, ConnectTimeout, UsageError
+from ._framing import DEFAULT_MAX_LENGTH, check_max_length
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IReactorTime
+
+__all__ = ["connect", "connect_endpoint"]
+
+
+def connect(
+    reactor: Any,
+    host: str,
+    port: int,
+    *,
+    timeout: float | None = 30.0,
+    max_length: int = DEFAULT_MAX_LENGTH,
+    max_buffered: int | None = None,
+) -> Deferred[Client]:
+    """
+    Connect over TCP to ``host``:``port`` and return a Deferred `Client`.
+
+    ``host`` may be a name (resolved, IPv4 and IPv6 tried as in RFC 8305) or an
+    IP address literal (connected to directly, with no lookup).
+
+    Args:
+        reactor: The reactor to run on.
+        timeout: Seconds for the whole attempt (lookup included), or None.
+        max_length: The longest message accepted from the peer (default 16 MiB,
+            at most 4 GiB - 1); a longer announced length is `MessageTooLong`.
+        max_buffered: Unread bytes at which reading pauses (default: four
+            times ``max_length``, at least 1 MiB).
+
+    Returns:
+        A Deferred that fires with the connected `Client`, or fails with
+        `ConnectError` (refused, unreachable, name not found) or
+        `ConnectTimeout`. Cancelling it abandons the attempt.
+    """
+    if not isinstance(host, str) or not host:
+        raise UsageError(f"host must be a non-empty str, not {host!r}")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise UsageError(f"port must be an int from 1 to 65535, not {port!r}")
+    endpoint: IStreamClientEndpoint
+    if isIPAddress(host):
+        endpoint = TCP4ClientEndpoint(reactor, host, port)
+    elif isIPv6Address(host):
+        endpoint = TCP6ClientEndpoint(reactor, host, port)
+    else:
+        endpoint = HostnameEndpoint(reactor, host, port)
+    destination = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return _connect(
+        reactor, endpoint, destination, timeout, max_length, max_buffered
+    )
+
+
+def connect_endpoint(
+    reactor: Any,
+    endpoint: IStreamClientEndpoint | str,
+    *,
+    timeout: float | None = 30.0,
+    max_length: int = DEFAULT_MAX_LENGTH,
+    max_buffered: int | None = None,
+) -> Deferred[Client]:
+    """
+    Connect through any Twisted client endpoint and return a Deferred `Client`.
+
+    ``endpoint`` is an `IStreamClientEndpoint` or an endpoint description
+    string for `twisted.internet.endpoints.clientFromString`, such as
+    ``"tcp:host=example.com:port=50007"``, ``"tls:example.com:50007"`` or
+    ``"unix:path=/run/app.sock"``: TLS, IPv6 and UNIX sockets come from
+    Twisted. The other arguments are those of `connect`.
+    """
+    if isinstance(endpoint, str):
+        description = endpoint
+        try:
+            endpoint = clientFromString(reactor, description)
+        except (ValueError, TypeError, KeyError) as error:
+            raise UsageError(f"bad endpoint description {description!r}: {error}") from error
+    elif IStreamClientEndpoint.providedBy(endpoint):
+        description = repr(endpoint)
+    else:
+        raise UsageError(f"endpoint must be an IStreamClientEndpoint or str, not {endpoint!r}")
+    return _connect(reactor, endpoint, description, timeout, max_length, max_buffered)
+
+
+def _connect(
+    reactor: IReactorTime,
+    endpoint: IStreamClientEndpoint,
+    destination: str,
+    timeout: float | None,
+    max_length: int,
+    max_buffered: int | None,
+) -> Deferred[Client]:
+    check_max_length(max_length)
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
+    ):
+        raise UsageError(f"timeout must be a positive number of seconds or None, not {timeout!r}")
+    # Build one protocol eagerly so bad arguments raise here, not in the reactor.
+    ClientProtocol(reactor, max_length, max_buffered)
+    factory = Factory.forProtocol(lambda: ClientProtocol(reactor, max_length, max_buffered))
+    attempt: Deferred[ClientProtocol] = endpoint.connect(factory)
+
+    def failed(failure: Failure) -> Failure:
+        if failure.check(CancelledError, ConnectError):
+            return failure
+        return Failure(ConnectError(destination, failure.value))
+
+    def timed_out(result: Any, seconds: float) -> Any:
+        if isinstance(result, Failure) and result.check(CancelledError):
+            raise ConnectTimeout(destination, seconds)
+        return result
+
+    attempt.addErrback(failed)
+    if timeout is not None:
+        attempt.addTimeout(timeout, reactor, onTimeoutCancel=timed_out)
+    return attempt.addCallback(lambda protocol: protocol.client)

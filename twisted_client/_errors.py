@@ -1,0 +1,139 @@
+"""
+The exceptions of `twisted_client`: one tree, with whose fault it is in the name.
+
+* `UsageError` and `ClientClosed`: the caller misused the API.
+* `RemoteProtocolError` and `MessageTooLong`: the peer broke the framing.
+* `ConnectError`, `ConnectTimeout`: the connection could not be made.
+* `ConnectionClosed`: the connection ended from outside (the peer, the network).
+* `ReceiveTimeout`: a wait ran out of time.
+
+Every one of them derives from `ClientError`; the timeouts also derive from the
+built-in `TimeoutError`, so ``except TimeoutError`` catches them.
+"""
+
+from __future__ import annotations
+
+from twisted.python.failure import Failure
+
+__all__ = [
+    "ClientClosed",
+    "ClientError",
+    "ClientTimeout",
+    "ConnectError",
+    "ConnectTimeout",
+    "ConnectionClosed",
+    "MessageTooLong",
+    "ReceiveTimeout",
+    "RemoteProtocolError",
+    "UsageError",
+]
+
+
+class ClientError(Exception):
+    """The common base of every error this library raises or fails with."""
+
+
+class UsageError(ClientError):
+    """The caller asked for something the API does not allow (your fault)."""
+
+
+class ClientClosed(UsageError):
+    """The client was closed by its own side (`Client.close`); it cannot be used."""
+
+    def __init__(self, message: str = "the client was closed by its own side") -> None:
+        super().__init__(message)
+
+
+class RemoteProtocolError(ClientError):
+    """The peer sent bytes that break the framing (the peer's fault)."""
+
+
+class MessageTooLong(RemoteProtocolError):
+    """
+    The peer announced a message longer than the client accepts.
+
+    Nothing of the announced size was allocated; the connection was aborted.
+
+    Attributes:
+        length: The length the peer announced in the 4-byte prefix.
+        max_length: The limit in force (the client's ``max_length``).
+    """
+
+    def __init__(self, length: int, max_length: int) -> None:
+        super().__init__(
+            f"the peer announced a message of {length} bytes, "
+            f"longer than max_length={max_length}"
+        )
+        self.length = length
+        self.max_length = max_length
+
+
+class ConnectError(ClientError):
+    """
+    The connection could not be established.
+
+    Attributes:
+        destination: What was being connected to (``host:port`` or an endpoint).
+        reason: The underlying exception (refused, unreachable, DNS lookup, ...).
+    """
+
+    def __init__(self, destination: str, reason: BaseException | None) -> None:
+        detail = f": {reason}" if reason is not None else ""
+        super().__init__(f"could not connect to {destination}{detail}")
+        self.destination = destination
+        self.reason = reason
+
+
+class ClientTimeout(ClientError, TimeoutError):
+    """A wait ran out of time. Catch it as `ClientTimeout` or as `TimeoutError`."""
+
+
+class ConnectTimeout(ConnectError, ClientTimeout):
+    """Connecting took longer than the ``timeout`` given to `connect`."""
+
+    def __init__(self, destination: str, timeout: float) -> None:
+        ConnectError.__init__(self, destination, None)
+        self.args = (f"connecting to {destination} timed out after {timeout:g} s",)
+        self.timeout = timeout
+
+
+class ReceiveTimeout(ClientTimeout):
+    """
+    No message arrived within the ``timeout`` given to `Client.receive`.
+
+    The connection is unaffected: the next message goes to the next receive.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(f"no message arrived within {timeout:g} s")
+        self.timeout = timeout
+
+
+class ConnectionClosed(ClientError):
+    """
+    The connection ended from outside: the peer closed it, or the network broke it.
+
+    Raised by operations once every message that arrived whole was delivered.
+
+    Attributes:
+        clean: True when the peer closed the connection in an orderly way
+            between two messages; False when it was reset or lost, or when it
+            ended in the middle of a message.
+        partial: How many bytes of an unfinished message (header included)
+            were discarded when it ended; 0 when it ended between messages.
+        reason: The Twisted `Failure` the transport reported.
+    """
+
+    def __init__(self, reason: Failure, *, clean: bool, partial: int) -> None:
+        if partial:
+            what = f"in the middle of a message ({partial} bytes of it received)"
+            how = "closed by the peer" if clean else "lost"
+            text = f"connection {how} {what}"
+        elif clean:
+            text = "connection closed by the peer"
+        else:
+            text = f"connection lost: {reason.getErrorMessage()}"
+        super().__init__(text)
+        self.clean = clean and not partial
+        self.partial = partial
+        self.reason = reason

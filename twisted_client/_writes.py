@@ -1,0 +1,72 @@
+"""Knowing when written bytes have left the transport's buffer for the kernel."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from twisted.internet.abstract import FileDescriptor
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IPullProducer, ITransport
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+__all__ = ["WriteMonitor"]
+
+
+@implementer(IPullProducer)
+class WriteMonitor:
+    """
+    Tells when everything written so far has been handed to the kernel.
+
+    On a socket transport (TCP, UNIX) it registers itself as the transport's
+    pull producer: the transport then calls `resumeProducing` each time its
+    user-space buffer becomes empty, which is the moment `socket.sendall`
+    would have returned. Other transports (TLS, in-memory test transports)
+    are taken at their word: `flushed` fires as soon as they accepted the
+    bytes.
+    """
+
+    def __init__(self, transport: ITransport) -> None:
+        self._transport = transport
+        self._waiting: deque[Deferred[None]] = deque()
+        self._registered = isinstance(transport, FileDescriptor)
+        if self._registered:
+            transport.registerProducer(self, False)  # type: ignore[attr-defined]
+
+    def flushed(self) -> Deferred[None]:
+        """A Deferred that fires once the bytes written so far left the buffer."""
+        if not self._registered:
+            return succeed(None)
+        waiter: Deferred[None] = Deferred(self._forget)
+        self._waiting.append(waiter)
+        return waiter
+
+    def detach(self) -> None:
+        """Unregister from the transport, which waits for that before closing."""
+        if self._registered:
+            self._registered = False
+            self._transport.unregisterProducer()  # type: ignore[attr-defined]
+
+    def finish(self, failure: Failure | None) -> None:
+        """Fire every waiter: with None, or with ``failure`` if given."""
+        waiting, self._waiting = self._waiting, deque()
+        for waiter in waiting:
+            if waiter.called:
+                continue
+            if failure is None:
+                waiter.callback(None)
+            else:
+                waiter.errback(failure)
+
+    def resumeProducing(self) -> None:
+        """The transport's buffer is empty: every write so far reached the kernel."""
+        if self._waiting:
+            self.finish(None)
+
+    def stopProducing(self) -> None:
+        """The transport is going away; the client calls `finish` to say how."""
+
+    def _forget(self, waiter: Deferred[None]) -> None:
+        """Cancelling a wait drops the wait; the bytes themselves are still sent."""
+        if waiter in self._waiting:
+            self._waiting.remove(waiter)

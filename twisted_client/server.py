@@ -1,0 +1,198 @@
+"""
+The demo and test server: echoes each message, or answers a fixed one.
+
+Run it with ``python -m twisted_client.server`` (or ``twisted-client-server``);
+start it in-process with `listen`. It speaks the seed's format (4-byte
+little-endian length, then the bytes) and serves any number of clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import deque
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.protocol import Factory, connectionDone
+from twisted.internet.task import LoopingCall
+from twisted.python.failure import Failure
+
+from ._errors import UsageError
+from ._framing import DEFAULT_MAX_LENGTH, LengthPrefixedProtocol, check_max_length
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IDelayedCall, IListeningPort, IReactorTime
+
+__all__ = ["DEFAULT_PORT", "ServerProtocol", "listen", "main"]
+
+DEFAULT_PORT = 50007
+"""The seed's port."""
+
+
+class ServerProtocol(LengthPrefixedProtocol):
+    """
+    One server connection: answers every message, in order, after ``delay``.
+
+    The answer is ``reply`` when given, else the message itself. With
+    ``push_every``, it also sends ``push <n>`` messages unasked at that period.
+    """
+
+    def __init__(
+        self,
+        reactor: IReactorTime,
+        *,
+        delay: float = 0.0,
+        reply: bytes | None = None,
+        push_every: float | None = None,
+        max_length: int = DEFAULT_MAX_LENGTH,
+    ) -> None:
+        super().__init__(max_length)
+        self._reactor = reactor
+        self._delay = delay
+        self._reply = reply
+        self._push_every = push_every
+        self._pushes = 0
+        self._pusher: LoopingCall | None = None
+        self._due: deque[tuple[float, bytes]] = deque()
+        self._timer: IDelayedCall | None = None
+
+    def connectionMade(self) -> None:
+        """Start pushing, if asked to."""
+        if self._push_every is not None:
+            self._pusher = LoopingCall(self._push)
+            self._pusher.clock = self._reactor
+            self._pusher.start(self._push_every, now=False)
+
+    def message_received(self, message: bytes) -> None:
+        """Answer now, or queue the answer for ``delay`` seconds from now."""
+        answer = self._reply if self._reply is not None else message
+        if self._delay <= 0 and not self._due:
+            self.send_message(answer)
+            return
+        self._due.append((self._reactor.seconds() + self._delay, answer))
+        if self._timer is None:
+            self._schedule()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Forget pending answers and stop pushing."""
+        self._due.clear()
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        if self._pusher is not None and self._pusher.running:
+            self._pusher.stop()
+
+    def _schedule(self) -> None:
+        due, _ = self._due[0]
+        wait = max(0.0, due - self._reactor.seconds())
+        self._timer = self._reactor.callLater(wait, self._answer_due)
+
+    def _answer_due(self) -> None:
+        self._timer = None
+        now = self._reactor.seconds()
+        while self._due and self._due[0][0] <= now:
+            self.send_message(self._due.popleft()[1])
+        if self._due:
+            self._schedule()
+
+    def _push(self) -> None:
+        self._pushes += 1
+        self.send_message(b"push %d" % self._pushes)
+
+
+def listen(
+    reactor: Any,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    *,
+    delay: float = 0.0,
+    reply: bytes | None = None,
+    push_every: float | None = None,
+    max_length: int = DEFAULT_MAX_LENGTH,
+    backlog: int = 1024,
+) -> IListeningPort:
+    """
+    Start the server on ``host``:``port`` (0 picks a free port) and return the port.
+
+    ``port.getHost().port`` tells which port was chosen; ``port.stopListening()``
+    stops accepting (connections already made stay open).
+    """
+    if delay < 0:
+        raise UsageError(f"delay must be >= 0, not {delay!r}")
+    if push_every is not None and not push_every > 0:
+        raise UsageError(f"push_every must be > 0, not {push_every!r}")
+    check_max_length(max_length)
+
+    def build() -> ServerProtocol:
+        return ServerProtocol(
+            reactor, delay=delay, reply=reply, push_every=push_every, max_length=max_length
+        )
+
+    listening: IListeningPort = reactor.listenTCP(
+        port, Factory.forProtocol(build), backlog=backlog, interface=host
+    )
+    return listening
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m twisted_client.server",
+        description="Serve 4-byte little-endian length-prefixed messages: "
+        "echo each one, or answer a fixed reply.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port; 0 picks a free one"
+    )
+    parser.add_argument(
+        "--delay", type=float, default=0.0, help="seconds to wait before answering"
+    )
+    parser.add_argument(
+        "--reply", help="answer this text instead of echoing (the seed's: tuxy)"
+    )
+    parser.add_argument(
+        "--push-every", type=float, metavar="SECONDS",
+        help="also send 'push N' messages unasked at this period",
+    )
+    parser.add_argument(
+        "--max-length", type=int, default=DEFAULT_MAX_LENGTH,
+        help="longest message accepted (bytes)",
+    )
+    args = parser.parse_args(argv)
+    if args.delay < 0:
+        parser.error("--delay must be >= 0")
+    if args.push_every is not None and args.push_every <= 0:
+        parser.error("--push-every must be > 0")
+    if not 0 <= args.port < 65536:
+        parser.error("--port must be from 0 to 65535")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server until Ctrl-C or SIGTERM; print ``listening on HOST:PORT`` first."""
+    args = _parse_args(argv)
+    from twisted.internet import reactor
+
+    try:
+        port = listen(
+            reactor,
+            args.port,
+            args.host,
+            delay=args.delay,
+            reply=args.reply.encode() if args.reply is not None else None,
+            push_every=args.push_every,
+            max_length=args.max_length,
+        )
+    except Exception as error:  # a CannotListenError, an unknown address, ...
+        print(f"cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    address = port.getHost()
+    shown = f"[{address.host}]" if ":" in address.host else address.host
+    print(f"listening on {shown}:{address.port}", flush=True)
+    reactor.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
