@@ -24,7 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PASSES: list[tuple[str, list[str]]] = [
     ("qt5reactor", ["--reactor=qt5reactor"]),
-    ("plain reactor, no Qt", ["--reactor=default", "--qt-reactor=none", "-m", "not qt"]),
+    (
+        "plain reactor, no Qt",
+        ["--reactor=default", "--qt-reactor=none", "-m", "not qt"],
+    ),
 ]
 
 LINTERS: list[tuple[str, list[str]]] = [
@@ -48,10 +51,17 @@ def _tally(output: str) -> dict[str, int]:
 
 def _run(command: list[str]) -> tuple[int, str]:
     """Run ``command`` from the repository root, echoing its output as it comes."""
-    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    env = dict(
+        os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen")
+    )
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, errors="replace",
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
     )
     assert process.stdout is not None
     seen: list[str] = []
@@ -63,7 +73,9 @@ def _run(command: list[str]) -> tuple[int, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--fast", action="store_true", help="skip the linters")
     parser.add_argument("pytest_args", nargs="*", help="passed on to every pytest pass")
     args = parser.parse_args(argv)
@@ -72,11 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     for name, options in PASSES:
         print(f"\n##### pytest pass: {name}", flush=True)
         started = time.monotonic()
-        status, output = _run([sys.executable, "-m", "pytest", *options, *args.pytest_args])
+        status, output = _run(
+            [sys.executable, "-m", "pytest", *options, *args.pytest_args]
+        )
         counts = _tally(output)
         for key in totals:
             totals[key] += counts.get(key, 0)
-        print(f"##### {name}: exit {status} in {time.monotonic() - started:.0f} s", flush=True)
+        print(
+            f"##### {name}: exit {status} in {time.monotonic() - started:.0f} s",
+            flush=True,
+        )
         if status != 0:
             failures.append(f"pytest pass '{name}' (exit {status})")
     if not args.fast:

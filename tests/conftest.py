@@ -14,7 +14,6 @@ One reactor per process. ``--reactor`` (pytest-twisted's option) and
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -56,7 +55,9 @@ def pytest_configure(config: pytest.Config) -> None:
     install_reactor(kind)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Skip the tests marked ``qt`` in a process without a Qt reactor."""
     if config.stash[_QT_KIND] is not None:
         return
@@ -75,11 +76,11 @@ def reactor() -> Any:
 
 
 @pytest.fixture
-def qapp() -> Iterator[Any]:
+def qapp() -> Any:
     """The process's QApplication; the test is skipped in a pass without Qt."""
     from PyQt5.QtWidgets import QApplication
 
     app = QApplication.instance()
     if app is None:
         pytest.skip("no QApplication in this pass")
-    yield app
+    return app

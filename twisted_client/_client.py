@@ -19,7 +19,7 @@ from ._errors import (
     ReceiveTimeout,
     UsageError,
 )
-from ._framing import DEFAULT_MAX_LENGTH, LengthPrefixedProtocol, frame
+from ._framing import LengthPrefixedProtocol, frame
 from ._writes import WriteMonitor
 
 if TYPE_CHECKING:
@@ -37,7 +37,9 @@ def _check_timeout(timeout: float | None) -> float | None:
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise UsageError(f"timeout must be a number of seconds or None, not {timeout!r}")
+        raise UsageError(
+            f"timeout must be a number of seconds or None, not {timeout!r}"
+        )
     if not timeout >= 0:
         raise UsageError(f"timeout must be >= 0, not {timeout!r}")
     return float(timeout)
@@ -159,7 +161,8 @@ class Client:
         if self._end is not None:
             return fail(self._end)
         transport = self._protocol.transport
-        assert transport is not None and self._writes is not None
+        assert transport is not None
+        assert self._writes is not None
         if len(buffers) == 1:
             transport.write(buffers[0])
         else:
@@ -292,7 +295,9 @@ class Client:
             )
             self._fail_waiters(self._end)
         if self._writes is not None:
-            flushed = isinstance(self._end, ClientClosed) and reason.check(ConnectionDone)
+            flushed = isinstance(self._end, ClientClosed) and reason.check(
+                ConnectionDone
+            )
             self._writes.finish(None if flushed else Failure(self._end))
         watchers, self._lost_waiters = self._lost_waiters, []
         for watcher in watchers:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from twisted.internet.abstract import isIPAddress, isIPv6Address
 from twisted.internet.defer import CancelledError, Deferred
@@ -67,7 +67,12 @@ def connect(
         endpoint = HostnameEndpoint(reactor, host, port)
     destination = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return _connect(
-        reactor, endpoint, destination, timeout, max_length, max_buffered
+        reactor,
+        endpoint,
+        destination,
+        timeout=timeout,
+        max_length=max_length,
+        max_buffered=max_buffered,
     )
 
 
@@ -88,36 +93,56 @@ def connect_endpoint(
     ``"unix:path=/run/app.sock"``: TLS, IPv6 and UNIX sockets come from
     Twisted. The other arguments are those of `connect`.
     """
+    chosen: IStreamClientEndpoint
     if isinstance(endpoint, str):
         description = endpoint
         try:
-            endpoint = clientFromString(reactor, description)
+            chosen = clientFromString(reactor, description)
         except (ValueError, TypeError, KeyError) as error:
-            raise UsageError(f"bad endpoint description {description!r}: {error}") from error
+            raise UsageError(
+                f"bad endpoint description {description!r}: {error}"
+            ) from error
     elif IStreamClientEndpoint.providedBy(endpoint):
         description = repr(endpoint)
+        chosen = endpoint
     else:
-        raise UsageError(f"endpoint must be an IStreamClientEndpoint or str, not {endpoint!r}")
-    return _connect(reactor, endpoint, description, timeout, max_length, max_buffered)
+        raise UsageError(
+            f"endpoint must be an IStreamClientEndpoint or str, not {endpoint!r}"
+        )
+    return _connect(
+        reactor,
+        chosen,
+        description,
+        timeout=timeout,
+        max_length=max_length,
+        max_buffered=max_buffered,
+    )
 
 
 def _connect(
     reactor: IReactorTime,
     endpoint: IStreamClientEndpoint,
     destination: str,
+    *,
     timeout: float | None,
     max_length: int,
     max_buffered: int | None,
 ) -> Deferred[Client]:
     check_max_length(max_length)
     if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not timeout > 0
     ):
-        raise UsageError(f"timeout must be a positive number of seconds or None, not {timeout!r}")
+        raise UsageError(
+            f"timeout must be a positive number of seconds or None, not {timeout!r}"
+        )
     # Build one protocol eagerly so bad arguments raise here, not in the reactor.
     ClientProtocol(reactor, max_length, max_buffered)
-    factory = Factory.forProtocol(lambda: ClientProtocol(reactor, max_length, max_buffered))
-    attempt: Deferred[ClientProtocol] = endpoint.connect(factory)
+    factory = Factory.forProtocol(
+        lambda: ClientProtocol(reactor, max_length, max_buffered)
+    )
+    attempt = cast("Deferred[ClientProtocol]", endpoint.connect(factory))
 
     def failed(failure: Failure) -> Failure:
         if failure.check(CancelledError, ConnectError):

@@ -59,13 +59,7 @@ def frame(message: bytes) -> list[bytes]:
         TypeError: ``message`` is not bytes-like.
         UsageError: ``message`` is longer than the prefix can announce.
     """
-    if not isinstance(message, bytes):
-        if not isinstance(message, bytearray | memoryview):
-            raise TypeError(
-                f"messages are bytes, not {type(message).__name__}"
-                + (" (encode text first, e.g. text.encode())" if isinstance(message, str) else "")
-            )
-        message = bytes(message)
+    message = _as_bytes(message)
     length = len(message)
     if length > MAX_PREFIX_LENGTH:
         raise UsageError(
@@ -76,6 +70,16 @@ def frame(message: bytes) -> list[bytes]:
     if length < _JOIN_BELOW:
         return [header + message]
     return [header, message]
+
+
+def _as_bytes(data: object) -> bytes:
+    """``data`` as bytes if it is bytes-like; TypeError otherwise."""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, bytearray | memoryview):
+        return bytes(data)
+    hint = " (encode text first, e.g. text.encode())" if isinstance(data, str) else ""
+    raise TypeError(f"messages are bytes, not {type(data).__name__}{hint}")
 
 
 class LengthPrefixedProtocol(Protocol):
@@ -93,6 +97,11 @@ class LengthPrefixedProtocol(Protocol):
         self.max_length = check_max_length(max_length)
         self._buffer = bytearray()
         self._refused = False
+
+    @property
+    def parsing(self) -> bool:
+        """False once the peer broke the limit or `stop_parsing` was called."""
+        return not self._refused
 
     @property
     def partial_bytes(self) -> int:
@@ -119,8 +128,10 @@ class LengthPrefixedProtocol(Protocol):
         The default aborts the connection: the rest of the stream cannot be
         framed without reading the announced bytes.
         """
-        assert self.transport is not None
-        self.transport.abortConnection()
+        transport = self.transport
+        assert transport is not None
+        abort = getattr(transport, "abortConnection", transport.loseConnection)
+        abort()
 
     def dataReceived(self, data: bytes) -> None:
         """Parse ``data``; deliver every message it completes, in order."""
@@ -144,7 +155,7 @@ class LengthPrefixedProtocol(Protocol):
                 message = view[offset + HEADER_SIZE : end].tobytes()
             offset = end
             self.message_received(message)
-            if self._refused:
+            if not self.parsing:  # message_received may stop it
                 return
         del buffer[:offset]
 

@@ -12,8 +12,9 @@ import argparse
 import sys
 from collections import deque
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.protocol import Factory, connectionDone
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
@@ -126,7 +127,11 @@ def listen(
 
     def build() -> ServerProtocol:
         return ServerProtocol(
-            reactor, delay=delay, reply=reply, push_every=push_every, max_length=max_length
+            reactor,
+            delay=delay,
+            reply=reply,
+            push_every=push_every,
+            max_length=max_length,
         )
 
     listening: IListeningPort = reactor.listenTCP(
@@ -152,11 +157,15 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--reply", help="answer this text instead of echoing (the seed's: tuxy)"
     )
     parser.add_argument(
-        "--push-every", type=float, metavar="SECONDS",
+        "--push-every",
+        type=float,
+        metavar="SECONDS",
         help="also send 'push N' messages unasked at this period",
     )
     parser.add_argument(
-        "--max-length", type=int, default=DEFAULT_MAX_LENGTH,
+        "--max-length",
+        type=int,
+        default=DEFAULT_MAX_LENGTH,
         help="longest message accepted (bytes)",
     )
     args = parser.parse_args(argv)
@@ -170,7 +179,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the server until Ctrl-C or SIGTERM; print ``listening on HOST:PORT`` first."""
+    """Serve until Ctrl-C or SIGTERM; the first line printed is ``listening on HOST:PORT``."""
     args = _parse_args(argv)
     from twisted.internet import reactor
 
@@ -187,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # a CannotListenError, an unknown address, ...
         print(f"cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
-    address = port.getHost()
+    address = cast(IPv4Address | IPv6Address, port.getHost())
     shown = f"[{address.host}]" if ":" in address.host else address.host
     print(f"listening on {shown}:{address.port}", flush=True)
     reactor.run()
