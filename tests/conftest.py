@@ -14,6 +14,7 @@ One reactor per process. ``--reactor`` (pytest-twisted's option) and
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Any
 
 import pytest
@@ -50,6 +51,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if kind is None:
         return
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if "XDG_RUNTIME_DIR" not in os.environ:  # Qt warns without one
+        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="runtime-")
     from twisted_client.qt import install_reactor
 
     install_reactor(kind)

@@ -140,6 +140,11 @@ class Client:
         return len(self._messages)
 
     @property
+    def buffered_bytes(self) -> int:
+        """How many bytes of received messages wait for `receive`."""
+        return self._buffered_bytes
+
+    @property
     def reading_paused(self) -> bool:
         """True while reading from the socket is paused because of unread messages."""
         return self._reading_paused

@@ -12,6 +12,7 @@ from twisted.internet.endpoints import (
     TCP6ClientEndpoint,
     clientFromString,
 )
+from twisted.internet.error import ConnectingCancelledError
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.internet.protocol import Factory
 from twisted.python.failure import Failure
@@ -145,6 +146,9 @@ def _connect(
     attempt = cast("Deferred[ClientProtocol]", endpoint.connect(factory))
 
     def failed(failure: Failure) -> Failure:
+        if failure.check(ConnectingCancelledError):
+            # Twisted's endpoints report a cancelled attempt this way.
+            return Failure(CancelledError(f"connecting to {destination} was cancelled"))
         if failure.check(CancelledError, ConnectError):
             return failure
         return Failure(ConnectError(destination, failure.value))

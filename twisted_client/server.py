@@ -179,7 +179,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Serve until Ctrl-C or SIGTERM; the first line printed is ``listening on HOST:PORT``."""
+    """Serve until Ctrl-C or SIGTERM; first print ``listening on HOST:PORT``."""
     args = _parse_args(argv)
     from twisted.internet import reactor
 

@@ -1,0 +1,417 @@
+"""`Client` on an in-memory transport: receive, send, close, timeouts, flow control."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
+from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
+
+from twisted_client import (
+    Client,
+    ClientClosed,
+    ClientError,
+    ClientProtocol,
+    ConnectionClosed,
+    MessageTooLong,
+    ReceiveTimeout,
+    UsageError,
+)
+
+
+def wire(*messages: bytes) -> bytes:
+    """The bytes that carry ``messages``."""
+    return b"".join(struct.pack("<L", len(m)) + m for m in messages)
+
+
+class Harness:
+    """A `Client` on a `StringTransport`, with a `Clock` for its timeouts."""
+
+    def __init__(self, max_length: int = 1024, max_buffered: int | None = None) -> None:
+        self.clock = Clock()
+        self.protocol = ClientProtocol(self.clock, max_length, max_buffered)
+        self.transport = StringTransport()
+        self.protocol.makeConnection(self.transport)
+        self.client: Client = self.protocol.client
+
+    def feed(self, *messages: bytes) -> None:
+        """The peer sends ``messages``."""
+        self.protocol.dataReceived(wire(*messages))
+
+    def lose(self, reason: Exception | None = None) -> None:
+        """The connection ends, cleanly unless ``reason`` says otherwise."""
+        self.protocol.connectionLost(Failure(reason or ConnectionDone()))
+
+
+def result_of(d: Deferred[object]) -> object:
+    """The result ``d`` has already; fails the test if it has none or failed."""
+    outcome: list[object] = []
+    d.addBoth(outcome.append)
+    assert outcome, "the Deferred has not fired"
+    value = outcome[0]
+    if isinstance(value, Failure):
+        value.raiseException()
+    return value
+
+
+def failure_of(d: Deferred[object]) -> BaseException:
+    """The exception ``d`` has failed with already."""
+    outcome: list[object] = []
+    d.addBoth(outcome.append)
+    assert outcome, "the Deferred has not fired"
+    assert isinstance(outcome[0], Failure), f"succeeded with {outcome[0]!r}"
+    return outcome[0].value
+
+
+@pytest.fixture
+def h() -> Harness:
+    """A connected client."""
+    return Harness()
+
+
+def test_pushed_messages_wait_in_order(h: Harness) -> None:
+    """Messages that arrive before anyone asks are kept and given out in order."""
+    h.feed(b"one", b"two")
+    h.feed(b"three")
+    assert h.client.buffered == 3
+    assert [result_of(h.client.receive()) for _ in range(3)] == [
+        b"one",
+        b"two",
+        b"three",
+    ]
+    assert h.client.buffered == 0
+    assert h.client.buffered_bytes == 0
+
+
+def test_waiting_receives_are_served_in_order(h: Harness) -> None:
+    """Receives made before the messages arrive get them in call order."""
+    first, second = h.client.receive(), h.client.receive()
+    assert not first.called
+    h.feed(b"a", b"b")
+    assert result_of(first) == b"a"
+    assert result_of(second) == b"b"
+
+
+def test_empty_message(h: Harness) -> None:
+    """An empty message is a message."""
+    h.feed(b"")
+    assert result_of(h.client.receive()) == b""
+
+
+def test_receive_timeout_then_the_message_is_not_lost(h: Harness) -> None:
+    """
+    A receive that times out fails with `ReceiveTimeout`, a `TimeoutError`.
+
+    The connection stays usable: the message that arrives later goes to the
+    next receive.
+    """
+    late = h.client.receive(timeout=2.5)
+    h.clock.advance(2.4)
+    assert not late.called
+    h.clock.advance(0.1)
+    error = failure_of(late)
+    assert isinstance(error, ReceiveTimeout)
+    assert isinstance(error, TimeoutError)
+    assert "2.5 s" in str(error)
+    h.feed(b"late")
+    assert result_of(h.client.receive()) == b"late"
+
+
+def test_receive_timeout_is_cancelled_by_the_message(h: Harness) -> None:
+    """A message in time fires the receive and leaves no timer behind."""
+    d = h.client.receive(timeout=5)
+    h.feed(b"in time")
+    assert result_of(d) == b"in time"
+    assert h.clock.getDelayedCalls() == []
+
+
+def test_timeouts_do_not_reorder_messages(h: Harness) -> None:
+    """Between two timed-out receives and a waiting one, order is kept."""
+    timed = h.client.receive(timeout=1)
+    waiting = h.client.receive()
+    h.clock.advance(1)
+    assert isinstance(failure_of(timed), ReceiveTimeout)
+    h.feed(b"first", b"second")
+    assert result_of(waiting) == b"first"
+    assert result_of(h.client.receive(timeout=1)) == b"second"
+
+
+def test_cancelled_receive_leaves_the_next_message(h: Harness) -> None:
+    """Cancelling a receive fails it with CancelledError and loses nothing."""
+    d = h.client.receive()
+    d.cancel()
+    assert isinstance(failure_of(d), CancelledError)
+    h.feed(b"kept")
+    assert result_of(h.client.receive()) == b"kept"
+
+
+@pytest.mark.parametrize("bad", [-1, "1", float("nan"), True])
+def test_bad_timeout_is_a_usage_error(h: Harness, bad: object) -> None:
+    """A timeout must be None or a number of seconds >= 0."""
+    with pytest.raises(UsageError, match="timeout"):
+        h.client.receive(timeout=bad)  # type: ignore[arg-type]
+
+
+def test_send_writes_one_framed_message(h: Harness) -> None:
+    """`send` writes the prefix and the bytes; in memory, it fires at once."""
+    d = h.client.send(b"hello")
+    assert h.transport.value() == wire(b"hello")
+    assert result_of(d) is None
+
+
+@pytest.mark.parametrize("bad", ["hello", 42, None])
+def test_send_non_bytes_is_a_type_error(h: Harness, bad: object) -> None:
+    """Sending anything but bytes raises TypeError and writes nothing."""
+    with pytest.raises(TypeError):
+        h.client.send(bad)  # type: ignore[arg-type]
+    assert h.transport.value() == b""
+    assert h.client.is_open
+
+
+def test_clean_close_by_peer_after_delivering_everything(h: Harness) -> None:
+    """
+    When the peer closes, messages that arrived whole are still delivered.
+
+    Then receive fails with `ConnectionClosed`, marked clean.
+    """
+    h.feed(b"last words")
+    h.lose()
+    assert not h.client.is_open
+    assert result_of(h.client.receive()) == b"last words"
+    error = failure_of(h.client.receive())
+    assert isinstance(error, ConnectionClosed)
+    assert error.clean
+    assert error.partial == 0
+    assert str(error) == "connection closed by the peer"
+
+
+def test_waiting_receive_fails_when_the_peer_closes(h: Harness) -> None:
+    """A receive that is waiting when the connection ends fails at once."""
+    d = h.client.receive()
+    h.lose()
+    assert isinstance(failure_of(d), ConnectionClosed)
+
+
+def test_close_mid_message_is_not_clean(h: Harness) -> None:
+    """A connection that ends inside a message says so, and how much was lost."""
+    h.protocol.dataReceived(wire(b"whole") + struct.pack("<L", 10) + b"half")
+    h.lose()
+    assert result_of(h.client.receive()) == b"whole"
+    error = failure_of(h.client.receive())
+    assert isinstance(error, ConnectionClosed)
+    assert not error.clean
+    assert error.partial == 8
+    assert "middle of a message" in str(error)
+
+
+def test_close_mid_header_is_not_clean(h: Harness) -> None:
+    """Even two bytes of a header make the close unclean."""
+    h.protocol.dataReceived(b"\x01\x00")
+    h.lose()
+    error = failure_of(h.client.receive())
+    assert isinstance(error, ConnectionClosed)
+    assert (error.clean, error.partial) == (False, 2)
+
+
+def test_connection_lost_is_not_clean(h: Harness) -> None:
+    """A reset or lost connection is reported as lost, with the reason."""
+    h.lose(ConnectionLost("reset"))
+    error = failure_of(h.client.receive())
+    assert isinstance(error, ConnectionClosed)
+    assert not error.clean
+    assert error.reason.check(ConnectionLost)
+    assert str(error).startswith("connection lost")
+
+
+def test_send_after_the_peer_closed_fails(h: Harness) -> None:
+    """Sending on a connection the peer closed fails with `ConnectionClosed`."""
+    h.lose()
+    assert isinstance(failure_of(h.client.send(b"x")), ConnectionClosed)
+
+
+def test_too_long_fails_every_waiting_receive(h: Harness) -> None:
+    """
+    An announced length above ``max_length`` fails every waiting receive.
+
+    With `MessageTooLong` naming the length and the limit, and the
+    connection is aborted.
+    """
+    first, second = h.client.receive(), h.client.receive()
+    h.protocol.dataReceived(struct.pack("<L", 4_000_000_000))
+    for d in (first, second):
+        error = failure_of(d)
+        assert isinstance(error, MessageTooLong)
+        assert (error.length, error.max_length) == (4_000_000_000, 1024)
+        assert "4000000000" in str(error)
+        assert "1024" in str(error)
+    assert h.transport.disconnected
+    h.lose(ConnectionLost())
+    assert isinstance(failure_of(h.client.receive()), MessageTooLong)
+
+
+def test_too_long_after_whole_messages_delivers_them_first(h: Harness) -> None:
+    """Messages that arrived whole before a hostile prefix are still delivered."""
+    h.protocol.dataReceived(wire(b"fine") + struct.pack("<L", 2048))
+    assert result_of(h.client.receive()) == b"fine"
+    assert isinstance(failure_of(h.client.receive()), MessageTooLong)
+
+
+def test_close_fails_pending_and_later_operations(h: Harness) -> None:
+    """After `close`, receives and sends fail with `ClientClosed`."""
+    pending = h.client.receive()
+    closing = h.client.close()
+    assert isinstance(failure_of(pending), ClientClosed)
+    assert isinstance(failure_of(h.client.receive()), ClientClosed)
+    assert isinstance(failure_of(h.client.send(b"x")), ClientClosed)
+    assert h.transport.disconnecting
+    assert not closing.called
+    h.lose()
+    assert result_of(closing) is None
+
+
+def test_close_drops_unread_messages(h: Harness) -> None:
+    """Closing means not wanting more: unread messages are dropped."""
+    h.feed(b"unread")
+    h.client.close()
+    assert h.client.buffered == 0
+    assert isinstance(failure_of(h.client.receive()), ClientClosed)
+
+
+def test_close_is_idempotent(h: Harness) -> None:
+    """Closing twice is harmless; both Deferreds fire when the connection is gone."""
+    first, second = h.client.close(), h.client.close()
+    h.lose()
+    assert result_of(first) is None
+    assert result_of(second) is None
+    assert result_of(h.client.close()) is None
+
+
+def test_cancelling_close_aborts(h: Harness) -> None:
+    """Cancelling the Deferred of `close` drops the connection at once."""
+    closing = h.client.close()
+    closing.cancel()
+    assert h.transport.disconnected
+    assert isinstance(failure_of(closing), CancelledError)
+
+
+def test_when_closed_gives_the_reason(h: Harness) -> None:
+    """`when_closed` fires, with the reason, once the connection is gone."""
+    watcher, cancelled = h.client.when_closed(), h.client.when_closed()
+    cancelled.cancel()
+    assert not watcher.called
+    h.lose()
+    reason = result_of(watcher)
+    assert isinstance(reason, ConnectionClosed)
+    assert isinstance(failure_of(cancelled), CancelledError)
+    assert result_of(h.client.when_closed()) is reason
+
+
+def test_when_closed_after_our_close(h: Harness) -> None:
+    """Closed by us, the reason is `ClientClosed`."""
+    h.client.close()
+    h.lose()
+    assert isinstance(result_of(h.client.when_closed()), ClientClosed)
+
+
+def test_reading_pauses_above_max_buffered_and_resumes_at_half() -> None:
+    """
+    Unread messages above ``max_buffered`` bytes pause reading from the socket.
+
+    Reading resumes once the application has read them down to half; no
+    message is dropped.
+    """
+    h = Harness(max_length=100, max_buffered=250)
+    h.feed(b"a" * 100, b"b" * 100)
+    assert h.transport.producerState == "producing"
+    h.feed(b"c" * 100)
+    assert h.client.reading_paused
+    assert h.transport.producerState == "paused"
+    assert result_of(h.client.receive()) == b"a" * 100
+    assert h.transport.producerState == "paused"
+    assert result_of(h.client.receive()) == b"b" * 100
+    assert h.transport.producerState == "producing"
+    assert not h.client.reading_paused
+    assert result_of(h.client.receive()) == b"c" * 100
+
+
+def test_messages_for_waiters_are_not_buffered() -> None:
+    """A message that goes straight to a waiting receive never counts as buffered."""
+    h = Harness(max_length=100, max_buffered=10)
+    d = h.client.receive()
+    h.feed(b"x" * 100)
+    assert result_of(d) == b"x" * 100
+    assert h.transport.producerState == "producing"
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "1"])
+def test_bad_max_buffered_is_a_usage_error(bad: object) -> None:
+    """``max_buffered`` must be an int >= 0."""
+    with pytest.raises(UsageError, match="max_buffered"):
+        ClientProtocol(Clock(), 10, bad)  # type: ignore[arg-type]
+
+
+def test_async_iteration_ends_on_clean_close(h: Harness) -> None:
+    """``async for`` yields every message and ends when the peer closes cleanly."""
+
+    async def collect() -> list[bytes]:
+        return [message async for message in h.client]
+
+    h.feed(b"x", b"y")
+    h.lose()
+    assert result_of(ensureDeferred(collect())) == [b"x", b"y"]
+
+
+def test_async_iteration_raises_when_cut_mid_message(h: Harness) -> None:
+    """``async for`` raises `ConnectionClosed` when the stream was cut."""
+
+    async def collect() -> list[bytes]:
+        return [message async for message in h.client]
+
+    got = ensureDeferred(collect())
+    h.protocol.dataReceived(wire(b"x") + b"\x09\x00")
+    h.lose()
+    assert isinstance(failure_of(got), ConnectionClosed)
+
+
+def test_async_iteration_ends_on_our_close(h: Harness) -> None:
+    """``async for`` ends quietly when the client is closed."""
+
+    async def collect() -> list[bytes]:
+        return [message async for message in h.client]
+
+    got = ensureDeferred(collect())
+    h.feed(b"only")
+    h.client.close()
+    assert result_of(got) == [b"only"]
+
+
+def test_callbacks_that_receive_again_keep_order(h: Harness) -> None:
+    """A callback that asks for the next message while messages arrive keeps order."""
+    seen: list[bytes] = []
+
+    def next_one(message: bytes) -> None:
+        seen.append(message)
+        if len(seen) < 3:
+            h.client.receive().addCallback(next_one)
+
+    h.client.receive().addCallback(next_one)
+    h.feed(b"1", b"2", b"3", b"4")
+    assert seen == [b"1", b"2", b"3"]
+    assert result_of(h.client.receive()) == b"4"
+
+
+def test_errors_share_one_base() -> None:
+    """Every error the client fails with is a `ClientError`."""
+    for error in (ClientClosed(), MessageTooLong(2, 1), ReceiveTimeout(1.0)):
+        assert isinstance(error, ClientError)
+
+
+def test_repr_says_state(h: Harness) -> None:
+    """The repr tells the peer and whether the client is open."""
+    assert "open" in repr(h.client)
+    h.client.close()
+    assert "ended" in repr(h.client)

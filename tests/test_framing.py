@@ -1,0 +1,241 @@
+"""`LengthPrefixedProtocol` and `frame`: the wire format, without reactor or sockets."""
+
+from __future__ import annotations
+
+import itertools
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from twisted.internet.testing import StringTransport
+
+from twisted_client import (
+    DEFAULT_MAX_LENGTH,
+    MAX_PREFIX_LENGTH,
+    LengthPrefixedProtocol,
+    UsageError,
+    frame,
+)
+
+
+class Recorder(LengthPrefixedProtocol):
+    """Keeps every message and every refused length it is told about."""
+
+    def __init__(self, max_length: int = DEFAULT_MAX_LENGTH) -> None:
+        super().__init__(max_length)
+        self.messages: list[bytes] = []
+        self.refused: list[int] = []
+
+    def message_received(self, message: bytes) -> None:
+        self.messages.append(message)
+
+    def length_limit_exceeded(self, length: int) -> None:
+        self.refused.append(length)
+        super().length_limit_exceeded(length)
+
+
+def connected(max_length: int = DEFAULT_MAX_LENGTH) -> tuple[Recorder, StringTransport]:
+    """A `Recorder` connected to an in-memory transport."""
+    protocol = Recorder(max_length)
+    transport = StringTransport()
+    protocol.makeConnection(transport)
+    return protocol, transport
+
+
+def wire(*messages: bytes) -> bytes:
+    """The bytes that carry ``messages``, built independently of `frame`."""
+    return b"".join(struct.pack("<L", len(m)) + m for m in messages)
+
+
+def test_frame_is_little_endian_length_then_bytes() -> None:
+    """The prefix is the seed's: 4 bytes, unsigned, little-endian (``'<L'``)."""
+    assert b"".join(frame(b"tuxy")) == b"\x04\x00\x00\x00tuxy"
+    assert b"".join(frame(b"")) == b"\x00\x00\x00\x00"
+    assert b"".join(frame(b"x" * 258))[:4] == b"\x02\x01\x00\x00"
+
+
+def test_frame_keeps_large_messages_apart_from_their_header() -> None:
+    """A large message is not copied into a new buffer to prepend the header."""
+    message = b"m" * (1024 * 1024)
+    header, body = frame(message)
+    assert header == struct.pack("<L", len(message))
+    assert body is message
+
+
+def test_frame_accepts_bytes_like() -> None:
+    """bytearray and memoryview are sent as their bytes."""
+    assert frame(bytearray(b"ab")) == frame(b"ab")
+    assert frame(memoryview(b"ab")) == frame(b"ab")
+
+
+@pytest.mark.parametrize("value", ["text", 3, None, [b"a"]])
+def test_frame_refuses_non_bytes(value: object) -> None:
+    """Anything that is not bytes-like is a TypeError that names its type."""
+    with pytest.raises(TypeError, match=type(value).__name__):
+        frame(value)  # type: ignore[arg-type]
+
+
+def test_frame_tells_how_to_send_text() -> None:
+    """A str gets a hint to encode it."""
+    with pytest.raises(TypeError, match="encode"):
+        frame("hello")  # type: ignore[arg-type]
+
+
+def test_send_message_writes_the_framed_bytes() -> None:
+    """`send_message` writes the prefix and the message to the transport."""
+    protocol, transport = connected()
+    protocol.send_message(b"hello")
+    protocol.send_message(b"x" * 100_000)
+    assert transport.value() == wire(b"hello", b"x" * 100_000)
+
+
+def test_every_split_of_every_message() -> None:
+    """Two messages cut at every pair of points arrive whole, in order."""
+    messages = [b"", b"a", b"hello", bytes(range(256))]
+    data = wire(*messages)
+    for first in range(len(data) + 1):
+        for second in range(first, len(data) + 1, 7):
+            protocol, _ = connected()
+            for piece in (data[:first], data[first:second], data[second:]):
+                protocol.dataReceived(piece)
+            assert protocol.messages == messages, (first, second)
+
+
+def test_byte_at_a_time() -> None:
+    """Bytes fed one at a time give the same messages, in order."""
+    messages = [b"one", b"", b"three" * 50]
+    protocol, _ = connected()
+    for byte in wire(*messages):
+        protocol.dataReceived(bytes([byte]))
+    assert protocol.messages == messages
+
+
+def test_many_messages_in_one_chunk() -> None:
+    """One chunk holding many messages delivers all of them."""
+    messages = [b"%d" % n for n in range(1000)]
+    protocol, _ = connected()
+    protocol.dataReceived(wire(*messages))
+    assert protocol.messages == messages
+    assert protocol.partial_bytes == 0
+
+
+def test_partial_header_waits() -> None:
+    """Fewer than four header bytes deliver nothing and are kept."""
+    protocol, _ = connected()
+    protocol.dataReceived(b"\x05\x00")
+    assert protocol.messages == []
+    assert protocol.partial_bytes == 2
+    protocol.dataReceived(b"\x00\x00hel")
+    assert protocol.partial_bytes == 7
+    protocol.dataReceived(b"lo")
+    assert protocol.messages == [b"hello"]
+    assert protocol.partial_bytes == 0
+
+
+def test_message_of_exactly_max_length_is_accepted() -> None:
+    """The limit is inclusive: a message of ``max_length`` bytes arrives."""
+    protocol, transport = connected(max_length=10)
+    protocol.dataReceived(wire(b"0123456789"))
+    assert protocol.messages == [b"0123456789"]
+    assert not transport.disconnecting
+
+
+def test_hostile_prefix_aborts_without_allocating() -> None:
+    """
+    A prefix above ``max_length`` is refused on sight.
+
+    The connection is aborted, nothing of the announced size is buffered, and
+    later bytes are ignored rather than parsed as a new message.
+    """
+    protocol, transport = connected(max_length=10)
+    protocol.dataReceived(wire(b"ok") + struct.pack("<L", MAX_PREFIX_LENGTH) + b"xx")
+    assert protocol.messages == [b"ok"]
+    assert protocol.refused == [MAX_PREFIX_LENGTH]
+    assert transport.disconnecting
+    assert protocol.partial_bytes == 0
+    protocol.dataReceived(wire(b"after"))
+    assert protocol.messages == [b"ok"]
+    assert protocol.refused == [MAX_PREFIX_LENGTH]
+
+
+def test_zero_max_length_accepts_only_empty_messages() -> None:
+    """``max_length=0`` is a valid limit: empty messages only."""
+    protocol, transport = connected(max_length=0)
+    protocol.dataReceived(wire(b"", b""))
+    assert protocol.messages == [b"", b""]
+    protocol.dataReceived(wire(b"x"))
+    assert protocol.refused == [1]
+    assert transport.disconnecting
+
+
+@pytest.mark.parametrize("bad", [-1, MAX_PREFIX_LENGTH + 1, 1.5, "10", True])
+def test_bad_max_length_is_refused(bad: object) -> None:
+    """``max_length`` must be an int from 0 to 4 GiB - 1."""
+    with pytest.raises(UsageError, match="max_length"):
+        LengthPrefixedProtocol(bad)  # type: ignore[arg-type]
+
+
+def test_max_length_up_to_the_prefix_limit() -> None:
+    """The largest limit the prefix can express is accepted."""
+    assert LengthPrefixedProtocol(MAX_PREFIX_LENGTH).max_length == MAX_PREFIX_LENGTH
+
+
+def test_stop_parsing_from_message_received() -> None:
+    """A subclass that stops parsing from its callback gets no further messages."""
+
+    class StopAfterFirst(Recorder):
+        def message_received(self, message: bytes) -> None:
+            super().message_received(message)
+            self.stop_parsing()
+
+    protocol = StopAfterFirst()
+    protocol.makeConnection(StringTransport())
+    protocol.dataReceived(wire(b"a", b"b", b"c"))
+    assert protocol.messages == [b"a"]
+    assert not protocol.parsing
+
+
+def test_unimplemented_message_received_says_so() -> None:
+    """The base class must be subclassed."""
+    protocol = LengthPrefixedProtocol()
+    protocol.makeConnection(StringTransport())
+    with pytest.raises(NotImplementedError):
+        protocol.dataReceived(wire(b"x"))
+
+
+@given(
+    messages=st.lists(st.binary(max_size=300), max_size=20),
+    cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=30),
+)
+def test_any_messages_any_chunking(messages: list[bytes], cuts: list[int]) -> None:
+    """Any list of messages, cut at any points, arrives whole and in order."""
+    data = wire(*messages)
+    points = sorted({0, len(data), *(c % (len(data) + 1) for c in cuts)})
+    protocol, _ = connected()
+    for start, end in itertools.pairwise(points):
+        protocol.dataReceived(data[start:end])
+    assert protocol.messages == messages
+    assert protocol.partial_bytes == 0
+
+
+@given(garbage=st.binary(max_size=2000), max_length=st.integers(0, 600))
+def test_garbage_is_framed_or_refused(garbage: bytes, max_length: int) -> None:
+    """
+    Arbitrary bytes never raise out of `dataReceived`.
+
+    They yield messages consistent with the framing, then either wait for
+    more bytes (never more than were sent) or refuse a too-long prefix.
+    """
+    protocol, transport = connected(max_length)
+    protocol.dataReceived(garbage)
+    consumed = sum(4 + len(m) for m in protocol.messages)
+    assert wire(*protocol.messages) == garbage[:consumed]
+    if protocol.refused:
+        assert transport.disconnecting
+        (announced,) = struct.unpack_from("<L", garbage, consumed)
+        assert protocol.refused == [announced]
+        assert announced > max_length
+    else:
+        assert protocol.partial_bytes == len(garbage) - consumed
+        assert protocol.partial_bytes < 4 + max_length

@@ -1,0 +1,251 @@
+"""The client over loopback sockets: echo, push, faults, flow control, seed wire."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+from collections.abc import AsyncIterator, Callable
+from typing import Any, ClassVar
+
+import pytest
+import pytest_twisted
+from twisted.internet import task, threads
+from twisted.internet.error import ConnectionRefusedError
+from twisted.internet.protocol import Factory, Protocol
+
+from twisted_client import ConnectError, ConnectionClosed, connect, connect_endpoint
+from twisted_client.server import listen
+
+
+def recv_exactly(sock: socket.socket, n: int) -> bytes:
+    """Read exactly ``n`` bytes, as the seed's `_recv_n_bytes` does."""
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("socket closed prematurely")
+        data += chunk
+    return data
+
+
+@pytest_twisted.async_yield_fixture
+async def echo_port(reactor: Any) -> AsyncIterator[int]:
+    """An echo server on a free loopback port."""
+    port = listen(reactor, 0, max_length=64 * 1024 * 1024)
+    yield port.getHost().port
+    await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_echo(reactor: Any, echo_port: int) -> None:
+    """Messages of every size come back unchanged and in order."""
+    client = await connect(reactor, "127.0.0.1", echo_port)
+    messages = [b"", b"hello", bytes(range(256)) * 4096, b"z" * (3 * 1024 * 1024)]
+    for message in messages:
+        await client.send(message)
+    for message in messages:
+        assert await client.receive(timeout=30) == message
+    await client.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_localhost_by_name(reactor: Any, echo_port: int) -> None:
+    """A host name is resolved (IPv4 and IPv6 tried) and connected."""
+    client = await connect(reactor, "localhost", echo_port, timeout=10)
+    await client.send(b"by name")
+    assert await client.receive(timeout=10) == b"by name"
+    await client.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_endpoint_string(reactor: Any, echo_port: int) -> None:
+    """`connect_endpoint` accepts a Twisted endpoint description."""
+    client = await connect_endpoint(reactor, f"tcp:host=127.0.0.1:port={echo_port}")
+    await client.send(b"endpoint")
+    assert await client.receive(timeout=10) == b"endpoint"
+    await client.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_server_push_is_kept_in_order(reactor: Any) -> None:
+    """Messages the server sends unasked are kept, in order, for later receives."""
+    port = listen(reactor, 0, push_every=0.01)
+    try:
+        client = await connect(reactor, "127.0.0.1", port.getHost().port)
+        got = [await client.receive(timeout=10) for _ in range(3)]
+        assert got == [b"push 1", b"push 2", b"push 3"]
+        await client.close()
+    finally:
+        await port.stopListening()
+
+
+class HalfMessage(Protocol):
+    """Sends one whole message and half of the next, then closes."""
+
+    def connectionMade(self) -> None:
+        assert self.transport is not None
+        self.transport.write(b"\x05\x00\x00\x00whole\x0a\x00\x00\x00half")
+        self.transport.loseConnection()
+
+
+@pytest_twisted.ensureDeferred
+async def test_peer_closes_mid_message(reactor: Any) -> None:
+    """The whole message is delivered; then `ConnectionClosed`, not clean."""
+    port = reactor.listenTCP(0, Factory.forProtocol(HalfMessage), interface="127.0.0.1")
+    try:
+        client = await connect(reactor, "127.0.0.1", port.getHost().port)
+        assert await client.receive(timeout=10) == b"whole"
+        with pytest.raises(ConnectionClosed) as caught:
+            await client.receive(timeout=10)
+        assert not caught.value.clean
+        assert caught.value.partial == 8
+        assert isinstance(await client.when_closed(), ConnectionClosed)
+    finally:
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_refused(reactor: Any) -> None:
+    """A port nobody listens on fails with `ConnectError` caused by a refusal."""
+    port = listen(reactor, 0)
+    number = port.getHost().port
+    await port.stopListening()
+    with pytest.raises(ConnectError) as caught:
+        await connect(reactor, "127.0.0.1", number)
+    assert isinstance(caught.value.reason, ConnectionRefusedError)
+
+
+class Silent(Protocol):
+    """Does not read until told to, so that the client's bytes pile up."""
+
+    instances: ClassVar[list[Silent]] = []
+
+    def connectionMade(self) -> None:
+        assert self.transport is not None
+        self.transport.pauseProducing()  # type: ignore[attr-defined]
+        self.received = 0
+        Silent.instances.append(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += len(data)
+
+
+@pytest_twisted.ensureDeferred
+async def test_send_fires_once_the_bytes_left_for_the_kernel(reactor: Any) -> None:
+    """
+    `send` fires only once its bytes left the transport's buffer.
+
+    Against a peer that does not read, 32 MiB cannot all leave; once the peer
+    reads, the Deferred fires and the peer has every byte.
+    """
+    Silent.instances.clear()
+    port = reactor.listenTCP(0, Factory.forProtocol(Silent), interface="127.0.0.1")
+    try:
+        client = await connect(reactor, "127.0.0.1", port.getHost().port)
+        size = 32 * 1024 * 1024
+        sent = client.send(b"s" * size)
+        assert not sent.called
+        (peer,) = Silent.instances
+        peer.transport.resumeProducing()
+        await sent
+        assert peer.received <= size + 4
+        await client.close()
+    finally:
+        await port.stopListening()
+
+
+class Flood(Protocol):
+    """Writes ``COUNT`` numbered 32 KiB messages as soon as it is connected."""
+
+    COUNT = 600
+
+    def connectionMade(self) -> None:
+        assert self.transport is not None
+        body = b"f" * (32 * 1024 - 8)
+        for n in range(self.COUNT):
+            self.transport.write(struct.pack("<LQ", len(body) + 8, n) + body)
+
+
+async def turns_until(reactor: Any, condition: Callable[[], bool]) -> None:
+    """Let the reactor turn until ``condition()`` holds (fail after many turns)."""
+    for _ in range(100_000):
+        if condition():
+            return
+        await task.deferLater(reactor, 0, lambda: None)
+    raise AssertionError("the condition never held")
+
+
+@pytest_twisted.ensureDeferred
+async def test_flood_pauses_reading_and_drops_nothing(reactor: Any) -> None:
+    """
+    A peer pushes ~19 MiB while the application reads nothing.
+
+    Reading pauses with the client's buffer near ``max_buffered`` instead of
+    holding everything; once the application reads, reading resumes and every
+    message arrives, in order.
+    """
+    port = reactor.listenTCP(0, Factory.forProtocol(Flood), interface="127.0.0.1")
+    try:
+        limit = 1024 * 1024
+        client = await connect(
+            reactor, "127.0.0.1", port.getHost().port, max_buffered=limit
+        )
+        await turns_until(reactor, lambda: client.reading_paused)
+        # One socket read (at most 64 KiB of messages) may land past the limit.
+        assert limit < client.buffered_bytes <= limit + 64 * 1024
+        for n in range(Flood.COUNT):
+            message = await client.receive(timeout=10)
+            assert struct.unpack_from("<Q", message)[0] == n
+            assert client.buffered_bytes <= limit + 64 * 1024
+        assert not client.reading_paused
+        await client.close()
+    finally:
+        await port.stopListening()
+
+
+def seed_exchange(port: int, message: bytes) -> bytes:
+    """The seed's client, written to its contract with a plain blocking socket."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(struct.pack("<L", len(message)) + message)
+        (length,) = struct.unpack("<L", recv_exactly(sock, 4))
+        return recv_exactly(sock, length)
+
+
+@pytest_twisted.ensureDeferred
+async def test_server_talks_to_a_seed_style_client(reactor: Any) -> None:
+    """Our server answers a plain-socket client written to the seed's contract."""
+    port = listen(reactor, 0, reply=b"tuxy", delay=0.05)
+    try:
+        number = port.getHost().port
+        assert await threads.deferToThread(seed_exchange, number, b"hello") == b"tuxy"
+    finally:
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_client_talks_to_a_seed_style_server(reactor: Any) -> None:
+    """Our client talks to the seed's test server: read 1024 bytes, answer ``tuxy``."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(10)
+    got: list[bytes] = []
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            got.append(connection.recv(1024))
+            connection.sendall(b"\x04\x00\x00\x00tuxy")
+        listener.close()
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    client = await connect(reactor, "127.0.0.1", listener.getsockname()[1])
+    await client.send(b"hello")
+    assert await client.receive(timeout=10) == b"tuxy"
+    assert got == [b"\x05\x00\x00\x00hello"]
+    with pytest.raises(ConnectionClosed) as caught:
+        await client.receive(timeout=10)
+    assert caught.value.clean
+    await threads.deferToThread(server.join, 10)

@@ -1,0 +1,190 @@
+"""The demo server: its protocol on a `Clock`, and its command line in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+
+import pytest
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+
+from twisted_client import UsageError
+from twisted_client.server import ServerProtocol, listen
+
+
+def wire(*messages: bytes) -> bytes:
+    """The bytes that carry ``messages``."""
+    return b"".join(struct.pack("<L", len(m)) + m for m in messages)
+
+
+def served(**options: object) -> tuple[ServerProtocol, StringTransport, Clock]:
+    """A server connection on an in-memory transport and a fake clock."""
+    clock = Clock()
+    protocol = ServerProtocol(clock, **options)  # type: ignore[arg-type]
+    transport = StringTransport()
+    protocol.makeConnection(transport)
+    return protocol, transport, clock
+
+
+def test_echoes_at_once_by_default() -> None:
+    """Without a delay, each message is echoed as it arrives."""
+    protocol, transport, _ = served()
+    protocol.dataReceived(wire(b"one", b"two"))
+    assert transport.value() == wire(b"one", b"two")
+
+
+def test_fixed_reply() -> None:
+    """With ``reply``, every message is answered with it."""
+    protocol, transport, _ = served(reply=b"tuxy")
+    protocol.dataReceived(wire(b"hello"))
+    assert transport.value() == b"\x04\x00\x00\x00tuxy"
+
+
+def test_delay_answers_later_and_in_order() -> None:
+    """Answers wait ``delay`` seconds each, and keep the order of the requests."""
+    protocol, transport, clock = served(delay=1.5)
+    protocol.dataReceived(wire(b"a"))
+    clock.advance(0.5)
+    protocol.dataReceived(wire(b"b", b"c"))
+    clock.advance(0.9)
+    assert transport.value() == b""
+    clock.advance(0.1)
+    assert transport.value() == wire(b"a")
+    clock.advance(0.5)
+    assert transport.value() == wire(b"a", b"b", b"c")
+    assert clock.getDelayedCalls() == []
+
+
+def test_pushes_unasked() -> None:
+    """With ``push_every``, numbered messages are sent at that period."""
+    _, transport, clock = served(push_every=2.0)
+    clock.advance(2.0)
+    clock.advance(2.0)
+    assert transport.value() == wire(b"push 1", b"push 2")
+
+
+def test_connection_lost_cancels_pending_work() -> None:
+    """A closed connection leaves no pending answer or push timer behind."""
+    protocol, _, clock = served(delay=1.0, push_every=1.0)
+    protocol.dataReceived(wire(b"pending"))
+    protocol.connectionLost()
+    assert clock.getDelayedCalls() == []
+
+
+@pytest.mark.parametrize(
+    ("options", "word"),
+    [
+        ({"delay": -1}, "delay"),
+        ({"push_every": 0}, "push_every"),
+        ({"max_length": -1}, "max_length"),
+    ],
+)
+def test_listen_refuses_bad_options(options: dict[str, object], word: str) -> None:
+    """Bad options are a `UsageError` before anything listens."""
+    with pytest.raises(UsageError, match=word):
+        listen(object(), 0, **options)  # type: ignore[arg-type]
+
+
+def start_server(*arguments: str) -> tuple[subprocess.Popen[str], int]:
+    """Run the server's command line on a free port; return it and its port."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "twisted_client.server", "--port", "0", *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline().strip()
+    host, _, port = first.removeprefix("listening on ").rpartition(":")
+    assert first.startswith("listening on "), first
+    assert host == "127.0.0.1"
+    return process, int(port)
+
+
+def exchange(port: int, message: bytes) -> bytes:
+    """One request and its answer over a plain socket, seed-style."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(wire(message))
+        header = sock.recv(4, socket.MSG_WAITALL)
+        (length,) = struct.unpack("<L", header)
+        return sock.recv(length, socket.MSG_WAITALL)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_command_line_serves_and_stops_on_signal(stop: signal.Signals) -> None:
+    """
+    ``python -m twisted_client.server`` prints its address and serves clients.
+
+    SIGTERM and Ctrl-C (SIGINT) stop it cleanly, with exit status 0.
+    """
+    process, port = start_server("--reply", "tuxy", "--delay", "0.01")
+    try:
+        assert exchange(port, b"hello") == b"tuxy"
+        assert exchange(port, b"again") == b"tuxy"
+        os.kill(process.pid, stop)
+        assert process.wait(timeout=20) == 0
+    finally:
+        process.kill()
+        process.communicate()
+
+
+def test_command_line_echoes_many_clients_at_once() -> None:
+    """Several clients connected at once each get their own echo."""
+    process, port = start_server()
+    try:
+        sockets = [
+            socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(20)
+        ]
+        for n, sock in enumerate(sockets):
+            sock.sendall(wire(b"client %d" % n))
+        for n, sock in enumerate(sockets):
+            (length,) = struct.unpack("<L", sock.recv(4, socket.MSG_WAITALL))
+            assert sock.recv(length, socket.MSG_WAITALL) == b"client %d" % n
+            sock.close()
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+
+
+def test_command_line_reports_a_port_in_use() -> None:
+    """A port that is taken gives a one-line error and exit status 1."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "twisted_client.server",
+                "--port",
+                str(taken.getsockname()[1]),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        taken.close()
+    assert result.returncode == 1
+    assert "cannot listen" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_command_line_refuses_bad_arguments() -> None:
+    """A negative delay is refused by the argument parser (exit status 2)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "twisted_client.server", "--delay", "-1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--delay" in result.stderr
