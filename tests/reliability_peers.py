@@ -1,0 +1,129 @@
+"""
+Scripted peers for the reliability tests: a loopback server whose every
+connection the test drives by hand (what to write, when to stop reading, how
+to end), and small measuring helpers.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+from typing import Any
+
+from twisted.internet.defer import Deferred, DeferredQueue
+from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.python.failure import Failure
+
+from twisted_client import Client
+
+
+class Peer(Protocol):
+    """The far end of one connection: records what arrives, tells when it ends."""
+
+    def __init__(self) -> None:
+        self.received = bytearray()
+        self.lost: Deferred[BaseException] = Deferred()  # fires with the reason
+        self.pause_after_each_read = False
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += data
+        if self.pause_after_each_read:
+            self.transport.pauseProducing()  # type: ignore[union-attr]
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.lost.callback(reason.value)
+
+    def messages(self) -> list[bytes]:
+        """The whole messages received so far, parsed from the raw bytes."""
+        found, offset, data = [], 0, bytes(self.received)
+        while len(data) - offset >= 4:
+            (length,) = struct.unpack_from("<L", data, offset)
+            if len(data) - offset - 4 < length:
+                break
+            found.append(data[offset + 4 : offset + 4 + length])
+            offset += 4 + length
+        return found
+
+    def reset(self) -> None:
+        """End the connection with a TCP reset (RST), not an orderly close."""
+        handle = self.transport.getHandle()  # type: ignore[union-attr]
+        handle.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abortConnection()  # type: ignore[union-attr]
+
+
+class PeerServer:
+    """A loopback listener that hands each accepted `Peer` to the test."""
+
+    def __init__(self, reactor: Any) -> None:
+        self._accepted: DeferredQueue[Peer] = DeferredQueue()
+        server = self
+
+        class _Factory(Factory):
+            def buildProtocol(self, addr: Any) -> Peer:
+                peer = Peer()
+                peer.factory = self
+                reactor.callLater(0, server._accepted.put, peer)
+                return peer
+
+        self.port = reactor.listenTCP(0, _Factory(), interface="127.0.0.1")
+
+    @property
+    def number(self) -> int:
+        """The TCP port it listens on."""
+        return int(self.port.getHost().port)
+
+    def accept(self) -> Deferred[Peer]:
+        """The next connection made to it."""
+        return self._accepted.get()
+
+    def stop(self) -> Deferred[None]:
+        """Stop listening."""
+        return self.port.stopListening()  # type: ignore[no-any-return]
+
+
+def frame(message: bytes) -> bytes:
+    """``message`` with its 4-byte little-endian prefix."""
+    return struct.pack("<L", len(message)) + message
+
+
+def set_buffers(
+    transport: Any, *, send: int | None = None, recv: int | None = None
+) -> None:
+    """Shrink a socket's kernel buffers, so that back-pressure shows quickly."""
+    handle = transport.getHandle()
+    if send is not None:
+        handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send)
+    if recv is not None:
+        handle.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, recv)
+
+
+def kernel_buffer(transport: Any, option: int) -> int:
+    """The size the kernel reports for a socket buffer (data plus overhead)."""
+    return int(transport.getHandle().getsockopt(socket.SOL_SOCKET, option))
+
+
+def client_transport(client: Client) -> Any:
+    """The transport under a `Client` (for socket options and instrumentation)."""
+    return client._protocol.transport
+
+
+def rss_bytes() -> int:
+    """This process's resident set size, from /proc."""
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def when_paused(transport: Any) -> Deferred[None]:
+    """A Deferred that fires the first time ``pauseProducing`` is called on it."""
+    paused: Deferred[None] = Deferred()
+    original = transport.pauseProducing
+
+    def pause() -> None:
+        original()
+        if not paused.called:
+            paused.callback(None)
+
+    transport.pauseProducing = pause
+    return paused

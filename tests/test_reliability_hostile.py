@@ -1,0 +1,272 @@
+"""
+Hostile peers over loopback: huge announced lengths, trickling, a peer that
+never reads, a peer that floods. Memory is measured; time is not asserted.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import tracemalloc
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet.task import Clock, LoopingCall, deferLater
+from twisted.internet.testing import StringTransport
+
+from twisted_client import (
+    MAX_PREFIX_LENGTH,
+    ClientProtocol,
+    ConnectionClosed,
+    MessageTooLong,
+    ReceiveTimeout,
+    connect,
+)
+
+from .reliability_peers import (
+    PeerServer,
+    client_transport,
+    frame,
+    kernel_buffer,
+    rss_bytes,
+    set_buffers,
+    when_paused,
+)
+
+MiB = 1024 * 1024
+FOUR_GIB = MAX_PREFIX_LENGTH  # the largest length a 4-byte prefix can announce
+
+
+@pytest_twisted.ensureDeferred
+async def test_peer_announcing_4_gib_fails_at_the_header_with_bounded_memory(
+    reactor: Any,
+) -> None:
+    """
+    A peer that announces a 4 GiB message and then sends nothing more, without
+    closing, gets `MessageTooLong` from the header alone; the client allocates
+    nothing of that size (tracemalloc and RSS grow by far less than 64 MB) and
+    aborts the connection. Messages before the bad header are still delivered.
+    """
+    server = PeerServer(reactor)
+    try:
+        client = await connect(reactor, "127.0.0.1", server.number)
+        peer = await server.accept()
+        rss_before = rss_bytes()
+        tracemalloc.start()
+        try:
+            peer.transport.write(frame(b"first") + struct.pack("<L", FOUR_GIB))
+            assert await client.receive() == b"first"
+            with pytest.raises(MessageTooLong) as raised:
+                await client.receive()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert raised.value.length == FOUR_GIB
+        assert raised.value.max_length == client.max_length
+        assert peak < 4 * MiB
+        assert rss_bytes() - rss_before < 64 * MiB
+        assert await client.when_closed() is raised.value
+        await peer.lost  # the client dropped the connection
+        with pytest.raises(MessageTooLong):
+            await client.send(b"after")
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_announced_length_is_never_preallocated_even_at_the_largest_limit(
+    reactor: Any,
+) -> None:
+    """
+    With ``max_length`` at its largest (4 GiB - 1), a peer that announces 4 GiB
+    and sends 2 MiB of it makes the client hold those 2 MiB, not 4 GiB; when the
+    peer then closes, the error counts the partial bytes.
+    """
+    server = PeerServer(reactor)
+    try:
+        client = await connect(
+            reactor, "127.0.0.1", server.number, max_length=MAX_PREFIX_LENGTH
+        )
+        peer = await server.accept()
+        rss_before = rss_bytes()
+        tracemalloc.start()
+        try:
+            peer.transport.write(struct.pack("<L", FOUR_GIB) + b"x" * (2 * MiB))
+            peer.transport.loseConnection()
+            with pytest.raises(ConnectionClosed) as raised:
+                await client.receive()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert raised.value.partial == 4 + 2 * MiB
+        assert not raised.value.clean
+        assert peak < 16 * MiB
+        assert rss_bytes() - rss_before < 64 * MiB
+    finally:
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_peer_trickling_one_byte_per_write_is_reassembled(
+    reactor: Any,
+) -> None:
+    """Bytes written one at a time, each in its own segment, make whole messages."""
+    server = PeerServer(reactor)
+    try:
+        client = await connect(reactor, "127.0.0.1", server.number)
+        peer = await server.accept()
+        peer.transport.setTcpNoDelay(True)
+        data = frame(b"slow") + frame(b"") + frame(bytes(range(50)))
+        pending = [client.receive() for _ in range(3)]
+
+        def trickle(position: int = 0) -> None:
+            if position < len(data):
+                peer.transport.write(data[position : position + 1])
+                reactor.callLater(0, trickle, position + 1)
+
+        trickle()
+        assert [await d for d in pending] == [b"slow", b"", bytes(range(50))]
+        await client.close()
+    finally:
+        await server.stop()
+
+
+def test_a_trickling_peer_cannot_hang_a_receive_with_a_timeout() -> None:
+    """
+    A peer that sends one byte a second (slow loris) makes ``receive(timeout)``
+    fail with `ReceiveTimeout` on time; the connection stays usable, the bytes
+    kept are bounded by the message, and the message arrives whole later.
+    """
+    clock = Clock()
+    protocol = ClientProtocol(clock, 64, None)
+    protocol.makeConnection(StringTransport())
+    client = protocol.client
+    data = frame(b"m" * 40)
+    outcome: list[object] = []
+    client.receive(timeout=5).addBoth(outcome.append)
+    for byte in data[:10]:
+        protocol.dataReceived(bytes([byte]))
+        clock.advance(1)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0].value, ReceiveTimeout)  # type: ignore[attr-defined]
+    assert client.is_open
+    assert protocol.partial_bytes == 10
+    later: list[object] = []
+    client.receive(timeout=60).addBoth(later.append)
+    for byte in data[10:]:
+        protocol.dataReceived(bytes([byte]))
+        clock.advance(1)
+        assert protocol.partial_bytes <= 4 + 64
+    assert later == [b"m" * 40]
+
+
+def test_a_trickled_oversized_header_is_refused_at_its_fourth_byte() -> None:
+    """A too-long length sent one byte at a time fails as soon as it is complete."""
+    protocol = ClientProtocol(Clock(), 1024, None)
+    transport = StringTransport()
+    protocol.makeConnection(transport)
+    outcome: list[object] = []
+    protocol.client.receive().addBoth(outcome.append)
+    header = struct.pack("<L", 1025)
+    for byte in header[:3]:
+        protocol.dataReceived(bytes([byte]))
+    assert outcome == []
+    protocol.dataReceived(header[3:])
+    assert isinstance(outcome[0].value, MessageTooLong)  # type: ignore[attr-defined]
+    assert transport.disconnected
+
+
+@pytest_twisted.ensureDeferred
+async def test_send_waits_for_a_peer_that_does_not_read(reactor: Any) -> None:
+    """
+    Back-pressure: `Client.send` fires only once its bytes reached the kernel,
+    so a sender that waits for it never gets ahead of a slow reader by more
+    than the two kernel buffers; nothing is held in user space beyond the
+    message being sent. Every message still arrives whole and in order.
+    """
+    server = PeerServer(reactor)
+    reader: LoopingCall | None = None
+    try:
+        client = await connect(reactor, "127.0.0.1", server.number)
+        peer = await server.accept()
+        peer.transport.pauseProducing()
+        peer.pause_after_each_read = True
+        set_buffers(client_transport(client), send=64 * 1024)
+        set_buffers(peer.transport, recv=64 * 1024)
+        in_kernel = kernel_buffer(
+            client_transport(client), socket.SO_SNDBUF
+        ) + kernel_buffer(peer.transport, socket.SO_RCVBUF)
+        messages = [bytes([i]) * (64 * 1024) for i in range(100)]
+        total = sum(len(frame(m)) for m in messages)
+        assert total > 10 * in_kernel  # so the reader really is the bottleneck
+
+        # The peer reads one chunk (at most 64 KiB) per tick: a slow reader.
+        reader = LoopingCall(peer.transport.resumeProducing)
+        reader.clock = reactor
+        reader.start(0.002, now=False)
+        done = 0
+        ahead = []
+        for message in messages:
+            await client.send(message)
+            done += len(frame(message))
+            ahead.append(done - len(peer.received))
+            assert done - len(peer.received) <= in_kernel
+        reader.stop()
+        reader = None
+        peer.pause_after_each_read = False
+        peer.transport.resumeProducing()
+        await client.close()
+        await peer.lost
+        assert peer.messages() == messages
+        assert max(ahead) > 0  # the bound was approached, not trivially met
+    finally:
+        if reader is not None and reader.running:
+            reader.stop()
+        await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_flooding_peer_pauses_reading_and_nothing_is_dropped(
+    reactor: Any,
+) -> None:
+    """
+    A peer that pushes 8 MiB at once to an application that does not read:
+    the client stops reading once ``max_buffered`` is passed, holds at most
+    that plus one socket read, and delivers every message in order when the
+    application reads them, one per reactor turn; reading then resumes.
+    """
+    server = PeerServer(reactor)
+    try:
+        max_buffered = 256 * 1024
+        client = await connect(
+            reactor,
+            "127.0.0.1",
+            server.number,
+            max_length=16 * 1024,
+            max_buffered=max_buffered,
+        )
+        set_buffers(client_transport(client), recv=64 * 1024)
+        paused = when_paused(client_transport(client))
+        peer = await server.accept()
+        set_buffers(peer.transport, send=64 * 1024)
+        size = 16 * 1024 - 8
+        count = 512
+        messages = [
+            struct.pack("<Q", i) + bytes([i % 256]) * size for i in range(count)
+        ]
+        peer.transport.write(b"".join(frame(m) for m in messages))
+        await paused
+        bound = max_buffered + 64 * 1024 + 16 * 1024  # limit + one read + one message
+        assert client.reading_paused
+        assert client.buffered < count
+        got = []
+        for _ in range(count):
+            assert client.buffered * (size + 8) <= bound
+            got.append(await client.receive())
+            await deferLater(reactor, 0, lambda: None)
+        assert got == messages
+        assert not client.reading_paused
+        await client.close()
+    finally:
+        await server.stop()
