@@ -7,12 +7,14 @@ to end), and small measuring helpers.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import struct
+import sys
 from typing import Any
 
 from twisted.internet.defer import Deferred, DeferredQueue
-from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.internet.protocol import Factory, ProcessProtocol, Protocol, connectionDone
 from twisted.python.failure import Failure
 
 from twisted_client import Client
@@ -127,3 +129,43 @@ def when_paused(transport: Any) -> Deferred[None]:
 
     transport.pauseProducing = pause
     return paused
+
+
+class ServerProcess(ProcessProtocol):
+    """``python -m twisted_client.server --port 0`` as a child process."""
+
+    def __init__(self) -> None:
+        self.listening: Deferred[int] = Deferred()
+        self.ended: Deferred[None] = Deferred()
+        self._out = b""
+        self.errors = b""
+
+    def outReceived(self, data: bytes) -> None:
+        self._out += data
+        match = re.search(rb"listening on \S+:(\d+)\n", self._out)
+        if match and not self.listening.called:
+            self.listening.callback(int(match.group(1)))
+
+    def errReceived(self, data: bytes) -> None:
+        self.errors += data
+
+    def processEnded(self, reason: Failure) -> None:
+        if not self.listening.called:
+            self.listening.errback(reason)
+        self.ended.callback(None)
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, its sockets closed by the kernel."""
+        self.transport.signalProcess("KILL")  # type: ignore[union-attr]
+
+
+def spawn_server(reactor: Any, *options: str) -> ServerProcess:
+    """Start the demo server in a child process; await ``.listening`` for its port."""
+    process = ServerProcess()
+    reactor.spawnProcess(
+        process,
+        sys.executable,
+        [sys.executable, "-m", "twisted_client.server", "--port", "0", *options],
+        env=None,
+    )
+    return process

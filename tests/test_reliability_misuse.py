@@ -1,0 +1,141 @@
+"""
+Misuse of the native API: wrong types, wrong values, wrong order, use after
+close, double close. Each gets a clear error at the call, and a client that
+lived through the mistake keeps working.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet.error import ConnectionDone
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
+
+from twisted_client import (
+    ClientClosed,
+    ClientProtocol,
+    UsageError,
+    connect,
+    connect_endpoint,
+)
+from twisted_client.server import listen
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "needle"),
+    [
+        (("",), {"port": 1}, "host"),
+        ((b"127.0.0.1",), {"port": 1}, "host"),
+        (("127.0.0.1",), {"port": 0}, "port"),
+        (("127.0.0.1",), {"port": 65536}, "port"),
+        (("127.0.0.1",), {"port": "80"}, "port"),
+        (("127.0.0.1",), {"port": True}, "port"),
+        (("127.0.0.1",), {"port": 1, "timeout": 0}, "timeout"),
+        (("127.0.0.1",), {"port": 1, "timeout": "5"}, "timeout"),
+        (("127.0.0.1",), {"port": 1, "max_length": -1}, "max_length"),
+        (("127.0.0.1",), {"port": 1, "max_length": 2**32}, "max_length"),
+        (("127.0.0.1",), {"port": 1, "max_length": 1.5}, "max_length"),
+        (("127.0.0.1",), {"port": 1, "max_buffered": -1}, "max_buffered"),
+        (("127.0.0.1",), {"port": 1, "max_buffered": "1"}, "max_buffered"),
+    ],
+)
+def test_connect_refuses_bad_arguments_at_the_call(
+    reactor: Any, args: tuple[Any, ...], kwargs: dict[str, Any], needle: str
+) -> None:
+    """Bad arguments to `connect` raise `UsageError` naming the argument, at once."""
+    with pytest.raises(UsageError, match=needle):
+        connect(reactor, *args, **kwargs)
+
+
+@pytest.mark.parametrize("endpoint", [42, None, "nonsense-kind:1", "tcp:host"])
+def test_connect_endpoint_refuses_what_is_not_an_endpoint(
+    reactor: Any, endpoint: Any
+) -> None:
+    """`connect_endpoint` raises `UsageError` for a non-endpoint or a bad string."""
+    with pytest.raises(UsageError, match="endpoint"):
+        connect_endpoint(reactor, endpoint)
+
+
+def make_client() -> Any:
+    """A client on an in-memory transport."""
+    protocol = ClientProtocol(Clock(), 1024, None)
+    protocol.makeConnection(StringTransport())
+    return protocol.client
+
+
+@pytest.mark.parametrize("data", ["text", 42, None, [b"a"], object()])
+def test_send_refuses_what_is_not_bytes(data: Any) -> None:
+    """`send` of a non-bytes object raises `TypeError` (hinting at str.encode)."""
+    client = make_client()
+    with pytest.raises(TypeError, match="bytes") as raised:
+        client.send(data)
+    if isinstance(data, str):
+        assert "encode" in str(raised.value)
+    assert client.is_open
+    assert client.send(b"fine").called
+
+
+@pytest.mark.parametrize("timeout", [-1, "1", True, float("nan")])
+def test_receive_refuses_a_bad_timeout(timeout: Any) -> None:
+    """`receive` with a bad timeout raises `UsageError`; no receive is left waiting."""
+    client = make_client()
+    with pytest.raises(UsageError, match="timeout"):
+        client.receive(timeout=timeout)
+    client._protocol.dataReceived(b"\x02\x00\x00\x00ok")
+    got: list[bytes] = []
+    client.receive().addCallback(got.append)
+    assert got == [b"ok"]
+
+
+def test_use_after_close_fails_with_client_closed_and_close_is_idempotent() -> None:
+    """
+    After `close`, send and receive fail with `ClientClosed` (your side closed
+    it, not the peer); calling close and abort again is harmless and each
+    close Deferred fires once the connection is gone.
+    """
+    client = make_client()
+    protocol = client._protocol
+    first = client.close()
+    second = client.close()
+    client.abort()
+    results: list[Any] = []
+    client.send(b"x").addErrback(lambda f: results.append(f.value))
+    client.receive().addErrback(lambda f: results.append(f.value))
+    assert len(results) == 2
+    assert all(isinstance(r, ClientClosed) for r in results)
+    assert not first.called
+    assert not second.called
+    protocol.connectionLost(Failure(ConnectionDone()))
+    assert first.called
+    assert second.called
+    third = client.close()
+    assert third.called
+    assert isinstance(client.when_closed().result, ClientClosed)  # type: ignore[attr-defined]
+
+
+@pytest_twisted.ensureDeferred
+async def test_mistakes_do_not_break_a_live_connection(reactor: Any) -> None:
+    """After every kind of rejected call, the same connection still echoes."""
+    port = listen(reactor, 0)
+    try:
+        client = await connect(reactor, "127.0.0.1", port.getHost().port)
+        for bad in ["text", 1, None]:
+            with pytest.raises(TypeError):
+                client.send(bad)  # type: ignore[arg-type]
+        with pytest.raises(UsageError):
+            client.receive(timeout=-5)
+        cancelled = client.receive()
+        cancelled.cancel()
+        cancelled.addErrback(lambda _: None)
+        await client.send(b"still here")
+        assert await client.receive(timeout=10) == b"still here"
+        await client.close()
+        await client.close()
+        with pytest.raises(ClientClosed):
+            await client.send(b"too late")
+    finally:
+        await port.stopListening()
