@@ -239,3 +239,18 @@ def test_garbage_is_framed_or_refused(garbage: bytes, max_length: int) -> None:
     else:
         assert protocol.partial_bytes == len(garbage) - consumed
         assert protocol.partial_bytes < 4 + max_length
+
+
+def test_frame_refuses_what_the_prefix_cannot_announce() -> None:
+    """A message over 4 GiB - 1 is refused before anything is written."""
+
+    class Huge(bytes):
+        """Bytes that claim to be one byte longer than the prefix can announce."""
+
+        def __len__(self) -> int:
+            return MAX_PREFIX_LENGTH + 1
+
+    protocol, transport = connected()
+    with pytest.raises(UsageError, match="4294967296 bytes"):
+        protocol.send_message(Huge(b"x"))
+    assert transport.value() == b""
