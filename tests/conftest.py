@@ -14,6 +14,7 @@ One reactor per process. ``--reactor`` (pytest-twisted's option) and
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from typing import Any
 
@@ -21,6 +22,7 @@ import pytest
 
 QT_REACTOR_KINDS = ("auto", "qt", "qt5reactor", "none")
 _QT_KIND = pytest.StashKey[str | None]()
+_APP = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,8 +55,14 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if "XDG_RUNTIME_DIR" not in os.environ:  # Qt warns without one
         os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="runtime-")
+    from PyQt5.QtWidgets import QApplication
+
     from twisted_client.qt import install_reactor
 
+    # Hold the QApplication for the whole run: one that nobody references is
+    # deleted at once, and widgets (the demo's tests) need a QApplication,
+    # not the QCoreApplication a reactor would make in its place.
+    config.stash[_APP] = QApplication.instance() or QApplication(sys.argv[:1])
     install_reactor(kind)
 
 
