@@ -6,6 +6,7 @@ to end), and small measuring helpers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -14,6 +15,7 @@ import sys
 from typing import Any
 
 from twisted.internet.defer import Deferred, DeferredQueue
+from twisted.internet.error import ProcessExitedAlready
 from twisted.internet.protocol import Factory, ProcessProtocol, Protocol, connectionDone
 from twisted.python.failure import Failure
 
@@ -156,7 +158,8 @@ class ServerProcess(ProcessProtocol):
 
     def kill(self) -> None:
         """SIGKILL: the process dies at once, its sockets closed by the kernel."""
-        self.transport.signalProcess("KILL")  # type: ignore[union-attr]
+        with contextlib.suppress(ProcessExitedAlready):
+            self.transport.signalProcess("KILL")  # type: ignore[union-attr]
 
 
 def spawn_server(reactor: Any, *options: str) -> ServerProcess:
