@@ -1,0 +1,242 @@
+"""`SocketClientThread`: the seed's interface, on the Twisted reactor."""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from twisted.python import log
+
+from twisted_client import DEFAULT_MAX_LENGTH, MAX_PREFIX_LENGTH, UsageError
+
+from ._messages import ClientReply
+from ._queues import GetGuard, PutHook, check_queue
+from ._runtime import Runtime, runtime_for
+from ._session import Session
+
+__all__ = ["SocketClientThread"]
+
+STOPPED_BY_JOIN = "the client was stopped by join() before this command completed"
+"""The ERROR text of a command still running when `join` is called."""
+
+_BLOCKING_GET = (
+    "reply_q.get() would block the thread that runs the Twisted reactor (in a "
+    "Qt program: the GUI thread), and that is the thread that delivers the "
+    "replies, so the program would freeze. Take replies without waiting: call "
+    "reply_q.get(block=False) from a QTimer, as the seed's demo does, or pass "
+    "on_reply= a callback or a compat.qt.ReplySignal to "
+    "SocketClientThread(...)."
+)
+
+_numbers = itertools.count(1)
+
+
+class SocketClientThread:
+    """
+    The seed's socket client thread, as a drop-in running on the Twisted reactor.
+
+    Code written for the seed's class switches by changing its import line:
+    the same constructor, the same ``cmd_q``, ``reply_q`` and ``alive``
+    attributes, the same thread-like ``start()``, ``join(timeout=None)``,
+    ``is_alive()``, ``name`` and ``daemon``, and for every case the seed
+    defines the same replies: `ClientReply` objects of the same type with the
+    same data (``None``, the message, ``'Socket closed prematurely'``, or the
+    ``str()`` of the `OSError` the seed's socket raises for the same event,
+    such as ``'[Errno 111] Connection refused'``).
+
+    It has no thread of its own. The commands run on the Twisted reactor: in
+    a Qt program, the reactor inside Qt, in the GUI thread (installed and
+    started by the first client if the program only calls ``app.exec_()``);
+    in a script, one daemon thread shared by every client of the process.
+
+    What it does better than the seed:
+
+    * No polling: a command put on ``cmd_q`` (any `queue.Queue`; its ``put``
+      is wrapped, see `compat._queues`) is started at once; an idle client
+      costs nothing.
+    * ``join()`` returns at once, even while a RECEIVE waits for data that
+      never comes; that command gets an ERROR reply.
+    * SEND, RECEIVE or CLOSE before CONNECT, CONNECT while connected, an
+      unknown command type, non-bytes data, a bad address, and a peer that
+      announces a message longer than ``max_length``: ERROR with a clear
+      text, and the client keeps working.
+    * Messages the server pushes unasked are read as they arrive and kept,
+      in order, for the next RECEIVEs.
+    * Replies can come without polling: ``on_reply`` is called with each
+      reply on the reactor thread (in a Qt program, the GUI thread), instead
+      of putting it on ``reply_q``; `compat.qt.ReplySignal` turns that into
+      a Qt signal.
+    * A blocking ``reply_q.get()`` on the reactor's thread, which would freeze
+      the program, raises `BlockingCallError` saying what to do instead.
+
+    Args:
+        cmd_q: The command queue (a `queue.Queue`); a new one if None.
+        reply_q: The reply queue (a `queue.Queue`); a new one if None.
+        reactor: The reactor to run on; default: the installed one (a Qt
+            reactor is installed first in a Qt program that has none yet).
+        connect_timeout: Seconds a CONNECT may take (None: no limit); when
+            it runs out the reply is ``ERROR('[Errno 110] Connection timed
+            out')``.
+        max_length: The longest message accepted from the server (default
+            16 MiB, at most 4 GiB - 1, which is what the seed accepts).
+        on_reply: Called with each reply on the reactor's thread, in place of
+            ``reply_q.put``; exceptions it raises are logged.
+    """
+
+    def __init__(
+        self,
+        cmd_q: queue.Queue[Any] | None = None,
+        reply_q: queue.Queue[Any] | None = None,
+        *,
+        reactor: Any = None,
+        connect_timeout: float | None = 30.0,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        on_reply: Callable[[ClientReply], object] | None = None,
+    ) -> None:
+        self.cmd_q: queue.Queue[Any] = queue.Queue() if cmd_q is None else cmd_q
+        self.reply_q: queue.Queue[Any] = queue.Queue() if reply_q is None else reply_q
+        check_queue("cmd_q", self.cmd_q)
+        check_queue("reply_q", self.reply_q)
+        _check_options(connect_timeout, max_length, on_reply)
+        self.alive = threading.Event()
+        self.alive.set()
+        self.name = f"{type(self).__name__}-{next(_numbers)}"
+        self._daemon = threading.current_thread().daemon
+        self._reactor = reactor
+        self._connect_timeout = connect_timeout
+        self._max_length = max_length
+        self._on_reply = on_reply
+        self._runtime: Runtime | None = None
+        self._session: Session | None = None
+        self._started = False
+        self._ended = False
+        self._wake_lock = threading.Lock()
+        self._wake_pending = False
+
+    def __repr__(self) -> str:
+        if not self._started:
+            state = "initial"
+        elif self._ended:
+            state = "stopped"
+        else:
+            state = "started"
+        return f"<{type(self).__name__}({self.name}, {state})>"
+
+    @property
+    def daemon(self) -> bool:
+        """Kept for `threading.Thread` compatibility; nothing waits for the client."""
+        return self._daemon
+
+    @daemon.setter
+    def daemon(self, value: bool) -> None:
+        if self._started:
+            raise RuntimeError("cannot set daemon status of active thread")
+        self._daemon = bool(value)
+
+    def start(self) -> None:
+        """
+        Start taking commands from ``cmd_q`` (those queued already run first).
+
+        Raises:
+            RuntimeError: when called more than once, as `threading.Thread` does.
+        """
+        if self._started:
+            raise RuntimeError("threads can only be started once")
+        runtime = runtime_for(self._reactor)
+        runtime.ensure_running()
+        self._runtime = runtime
+        self._session = Session(
+            runtime.reactor,
+            self.cmd_q.get_nowait,
+            self._deliver,
+            connect_timeout=self._connect_timeout,
+            max_length=self._max_length,
+        )
+        self._started = True
+        GetGuard.install(self.reply_q, runtime.in_reactor_thread, _BLOCKING_GET)
+        PutHook.add(self.cmd_q, self._wake)
+        self._wake()
+
+    def is_alive(self) -> bool:
+        """True from `start` until `join`."""
+        return self._started and not self._ended
+
+    def join(self, timeout: float | None = None) -> None:
+        """
+        Clear ``alive`` and stop the client; return within milliseconds.
+
+        A command still running (a RECEIVE waiting for data, say) gets
+        ``ERROR('the client was stopped by join() before this command
+        completed')`` and the connection is dropped. Commands still in
+        ``cmd_q`` stay there, as with the seed. ``timeout`` bounds the wait
+        for the reactor's thread to do it (it normally takes microseconds).
+
+        Raises:
+            RuntimeError: when the client was not started, as `threading.Thread`.
+        """
+        self.alive.clear()
+        if not self._started:
+            raise RuntimeError("cannot join thread before it is started")
+        assert self._runtime is not None
+        self._runtime.call_and_wait(self._end, timeout)
+
+    def _end(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        PutHook.remove(self.cmd_q, self._wake)
+        assert self._session is not None
+        self._session.stop(STOPPED_BY_JOIN)
+
+    def _wake(self) -> None:
+        """A command may have arrived: pump the session on the reactor's thread."""
+        with self._wake_lock:
+            if self._wake_pending or self._ended:
+                return
+            self._wake_pending = True
+        assert self._runtime is not None
+        self._runtime.call_soon(self._pump)
+
+    def _pump(self) -> None:
+        with self._wake_lock:
+            self._wake_pending = False
+        if not self._ended:
+            assert self._session is not None
+            self._session.pump()
+
+    def _deliver(self, reply: ClientReply) -> None:
+        if self._on_reply is None:
+            self.reply_q.put(reply)
+            return
+        try:
+            self._on_reply(reply)
+        except Exception:
+            log.err(None, f"compat: on_reply raised for {reply!r}")
+
+
+def _check_options(
+    connect_timeout: float | None, max_length: int, on_reply: object
+) -> None:
+    if connect_timeout is not None and (
+        isinstance(connect_timeout, bool)
+        or not isinstance(connect_timeout, int | float)
+        or not connect_timeout > 0
+    ):
+        raise UsageError(
+            "connect_timeout must be a positive number or None, "
+            f"not {connect_timeout!r}"
+        )
+    if (
+        isinstance(max_length, bool)
+        or not isinstance(max_length, int)
+        or not 0 <= max_length <= MAX_PREFIX_LENGTH
+    ):
+        raise UsageError(
+            f"max_length must be an int from 0 to {MAX_PREFIX_LENGTH}, "
+            f"not {max_length!r}"
+        )
+    if on_reply is not None and not callable(on_reply):
+        raise UsageError(f"on_reply must be callable or None, not {on_reply!r}")

@@ -1,0 +1,114 @@
+"""
+Watching a `queue.Queue` without polling it, and guarding blocking gets.
+
+The adapter must react the moment a command is put on ``cmd_q``, and the
+user may pass any `queue.Queue`, so the queue's class cannot be chosen for
+them. Instead, the queue *instance* gets its ``put`` replaced by a `PutHook`:
+it calls the class's ``put`` (so locking, ``maxsize`` and ``task_done`` are
+untouched) and then tells each listener, in the putting thread, outside the
+queue's lock. ``put_nowait`` calls ``self.put`` and so goes through the hook
+too. Several clients may share one queue: the hook keeps a list of
+listeners and removes itself when the last one goes. Puts that bypass the
+instance (``queue.Queue.put(q, item)`` spelled out) are not seen.
+
+`GetGuard` replaces ``get`` the same way: a ``get`` that would block on the
+thread that delivers the replies would wait for ever, so it raises
+`BlockingCallError` instead.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from twisted_client import UsageError
+
+__all__ = ["BlockingCallError", "GetGuard", "PutHook", "check_queue"]
+
+
+class BlockingCallError(UsageError, RuntimeError):
+    """A blocking call was made on the thread that would have to answer it."""
+
+
+def check_queue(name: str, candidate: object) -> None:
+    """Raise `TypeError` unless ``candidate`` is a queue the adapter can watch."""
+    if not isinstance(candidate, queue.Queue):
+        raise TypeError(
+            f"{name} must be a queue.Queue (or a subclass), "
+            f"not {type(candidate).__name__}"
+        )
+
+
+class PutHook:
+    """A queue instance's ``put``: the class's ``put``, then every listener."""
+
+    def __init__(self, target: queue.Queue[Any]) -> None:
+        self._target = target
+        self._listeners: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def add(cls, target: queue.Queue[Any], listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every put on ``target`` from now on."""
+        hook = vars(target).get("put")
+        if not isinstance(hook, PutHook):
+            hook = cls(target)
+            target.put = hook  # type: ignore[method-assign]
+        with hook._lock:
+            hook._listeners.append(listener)
+
+    @classmethod
+    def remove(cls, target: queue.Queue[Any], listener: Callable[[], None]) -> None:
+        """Stop calling ``listener``; restore the class's ``put`` if it was the last."""
+        hook = vars(target).get("put")
+        if not isinstance(hook, PutHook):
+            return
+        with hook._lock:
+            if listener in hook._listeners:
+                hook._listeners.remove(listener)
+            last = not hook._listeners
+        if last:
+            del target.put
+
+    def __call__(
+        self, item: Any, block: bool = True, timeout: float | None = None
+    ) -> None:
+        """Put ``item`` as `queue.Queue.put` does, then tell the listeners."""
+        type(self._target).put(self._target, item, block, timeout)
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+
+class GetGuard:
+    """A queue instance's ``get`` that refuses to block on a given thread."""
+
+    def __init__(self, target: queue.Queue[Any], message: str) -> None:
+        self._target = target
+        self._message = message
+        self._refusing: Callable[[], bool] = _never
+
+    @classmethod
+    def install(
+        cls, target: queue.Queue[Any], refusing: Callable[[], bool], message: str
+    ) -> None:
+        """Make blocking gets on ``target`` raise while ``refusing()`` is true."""
+        guard = vars(target).get("get")
+        if not isinstance(guard, GetGuard):
+            guard = cls(target, message)
+            target.get = guard  # type: ignore[method-assign]
+        previous = guard._refusing
+        guard._refusing = lambda: refusing() or previous()
+
+    def __call__(self, block: bool = True, timeout: float | None = None) -> Any:
+        """`queue.Queue.get`, except that a wait on the refused thread raises."""
+        if block and (timeout is None or timeout > 0) and self._refusing():
+            raise BlockingCallError(self._message)
+        return type(self._target).get(self._target, block, timeout)
+
+
+def _never() -> bool:
+    return False

@@ -1,0 +1,250 @@
+"""
+`Session`: the adapter's commands, run one at a time on the reactor thread.
+
+It takes a command, starts it on the Twisted `Client`, and takes the next
+one only once the reply to this one is out: one reply per command, in
+command order, however many were queued at once. It never blocks and never
+sets a timer of its own; it runs when a command arrives or when the
+operation it waits for completes.
+"""
+
+from __future__ import annotations
+
+import enum
+import errno
+import queue
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet.defer import Deferred
+from twisted.internet.error import DNSLookupError
+from twisted.internet.threads import deferToThreadPool
+from twisted.python import log
+from twisted.python.failure import Failure
+
+from twisted_client import DEFAULT_MAX_LENGTH, Client, ConnectError, UsageError, connect
+
+from ._messages import ClientCommand, ClientReply
+from ._texts import (
+    connect_error_text,
+    os_error_text,
+    receive_error_text,
+    send_error_text,
+)
+
+__all__ = ["NOT_CONNECTED", "Session"]
+
+NOT_CONNECTED = "not connected: send a CONNECT command first"
+"""The ERROR text for SEND, RECEIVE or CLOSE before any CONNECT."""
+
+_Result = ClientReply | Deferred[ClientReply]
+
+
+class _State(enum.Enum):
+    NEW = "new"  # no CONNECT yet
+    CONNECTED = "connected"  # a Client (maybe ended by the peer since)
+    FAILED = "failed"  # the last CONNECT failed
+    CLOSED = "closed"  # CLOSE was handled
+
+
+def _success(data: bytes | None = None) -> ClientReply:
+    return ClientReply(ClientReply.SUCCESS, data)
+
+
+def _error(text: str) -> ClientReply:
+    return ClientReply(ClientReply.ERROR, text)
+
+
+class Session:
+    """
+    Runs commands taken from ``take`` and hands one reply each to ``deliver``.
+
+    Every method runs on the reactor thread. ``take()`` returns the next
+    command or raises `queue.Empty`; `pump` is called whenever one may have
+    arrived. `stop` ends the session: the running command gets an ERROR
+    reply and the connection is dropped.
+    """
+
+    def __init__(
+        self,
+        reactor: Any,
+        take: Callable[[], object],
+        deliver: Callable[[ClientReply], None],
+        *,
+        connect_timeout: float | None = 30.0,
+        max_length: int = DEFAULT_MAX_LENGTH,
+    ) -> None:
+        self._reactor = reactor
+        self._take = take
+        self._deliver = deliver
+        self._connect_timeout = connect_timeout
+        self._max_length = max_length
+        self._state = _State.NEW
+        self._client: Client | None = None
+        self._running: Deferred[ClientReply] | None = None
+        self._pumping = False
+        self._stopped = False
+        self._handlers: dict[int, Callable[[ClientCommand], _Result]] = {
+            ClientCommand.CONNECT: self._connect,
+            ClientCommand.SEND: self._send,
+            ClientCommand.RECEIVE: self._receive,
+            ClientCommand.CLOSE: self._close,
+        }
+
+    @property
+    def busy(self) -> bool:
+        """True while a command waits for its operation to complete."""
+        return self._running is not None
+
+    def pump(self) -> None:
+        """Run queued commands until one has to wait, or none is left."""
+        if self._pumping:
+            return  # the loop below is already running further up the stack
+        self._pumping = True
+        try:
+            while self._running is None and not self._stopped:
+                try:
+                    command = self._take()
+                except queue.Empty:
+                    return
+                self._start(command)
+        finally:
+            self._pumping = False
+
+    def stop(self, text: str) -> None:
+        """End the session: ERROR(``text``) for the running command, drop the link."""
+        if self._stopped:
+            return
+        self._stopped = True
+        running, self._running = self._running, None
+        if running is not None:
+            running.cancel()
+            self._deliver(_error(text))
+        if self._client is not None:
+            self._client.abort()
+
+    def _start(self, command: object) -> None:
+        try:
+            result = self._dispatch(command)
+        except Exception as error:  # a bug here must not silence the client
+            log.err(Failure(), "compat: a command failed unexpectedly")
+            result = _error(f"internal error: {error!r}")
+        if isinstance(result, ClientReply):
+            self._deliver(result)
+            return
+        self._running = result
+        result.addBoth(self._finished, result)
+
+    def _finished(self, reply: Any, running: Deferred[ClientReply]) -> None:
+        if self._running is not running:
+            return  # stopped meanwhile: the ERROR reply is out already
+        self._running = None
+        if isinstance(reply, Failure):
+            log.err(reply, "compat: a command failed unexpectedly")
+            reply = _error(f"internal error: {reply.getErrorMessage()}")
+        self._deliver(reply)
+        self.pump()
+
+    def _dispatch(self, command: object) -> _Result:
+        kind = getattr(command, "type", None)
+        if kind is None or not hasattr(command, "data"):
+            return _error(f"not a ClientCommand: {command!r}")
+        handler = self._handlers.get(kind) if isinstance(kind, int) else None
+        if handler is None:
+            return _error(
+                f"unknown command type {kind!r}: expected ClientCommand.CONNECT, "
+                "SEND, RECEIVE or CLOSE"
+            )
+        return handler(command)  # type: ignore[arg-type]
+
+    # -- the handlers ----------------------------------------------------------
+
+    def _connect(self, command: ClientCommand) -> _Result:
+        if self._client is not None and self._client.is_open:
+            return _error(
+                "already connected: send CLOSE before connecting again "
+                "(the connection stays open)"
+            )
+        try:
+            host, port = command.data
+        except (TypeError, ValueError):
+            return _error(f"CONNECT needs a (host, port) tuple, not {command.data!r}")
+        try:
+            attempt = connect(
+                self._reactor,
+                host,
+                port,
+                timeout=self._connect_timeout,
+                max_length=self._max_length,
+            )
+        except UsageError as error:
+            return _error(f"CONNECT: {error}")
+        return attempt.addCallbacks(
+            self._connected, self._connect_failed, errbackArgs=(host, port)
+        )
+
+    def _connected(self, client: Client) -> ClientReply:
+        self._client = client
+        self._state = _State.CONNECTED
+        return _success()
+
+    def _connect_failed(self, failure: Failure, host: str, port: int) -> _Result:
+        self._client = None
+        self._state = _State.FAILED
+        error = failure.value
+        if isinstance(error, ConnectError) and isinstance(error.reason, DNSLookupError):
+            return self._lookup_error(host, port, error)
+        if isinstance(error, ConnectError):
+            return _error(connect_error_text(error))
+        return _error(str(error))
+
+    def _lookup_error(self, host: str, port: int, error: ConnectError) -> _Result:
+        """The ``socket.gaierror`` text the seed gives for a name that fails."""
+
+        def lookup() -> str:
+            try:
+                socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_STREAM)
+            except OSError as lookup_error:
+                return str(lookup_error)
+            return connect_error_text(error)
+
+        pool = self._reactor.getThreadPool()
+        looked_up: Deferred[str] = deferToThreadPool(self._reactor, pool, lookup)
+        return looked_up.addCallback(_error)
+
+    def _send(self, command: ClientCommand) -> _Result:
+        if self._state is not _State.CONNECTED:
+            return self._unconnected_error(os_error_text(errno.EPIPE))
+        assert self._client is not None
+        try:
+            sent = self._client.send(command.data)
+        except (TypeError, UsageError) as error:
+            return _error(f"SEND: {error}")
+        return sent.addCallbacks(
+            lambda _: _success(), lambda failure: _error(send_error_text(failure))
+        )
+
+    def _receive(self, command: ClientCommand) -> _Result:
+        if self._state is not _State.CONNECTED:
+            return self._unconnected_error(os_error_text(errno.ENOTCONN))
+        assert self._client is not None
+        return self._client.receive().addCallbacks(
+            _success, lambda failure: _error(receive_error_text(failure))
+        )
+
+    def _close(self, command: ClientCommand) -> _Result:
+        if self._state is _State.NEW:
+            return _error(NOT_CONNECTED)
+        if self._client is not None:
+            self._client.close()
+        self._state = _State.CLOSED
+        return _success()
+
+    def _unconnected_error(self, after_failed_connect: str) -> ClientReply:
+        """What SEND and RECEIVE give with no connection, as the seed's socket does."""
+        if self._state is _State.NEW:
+            return _error(NOT_CONNECTED)
+        if self._state is _State.FAILED:
+            return _error(after_failed_connect)
+        return _error(os_error_text(errno.EBADF))

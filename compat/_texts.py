@@ -1,0 +1,87 @@
+"""
+The reply texts: what the seed's thread would have said, from a Twisted failure.
+
+The seed puts ``str(exc)`` of the `OSError` its socket call raised into an
+ERROR reply. The Twisted client reports the same events as its own
+exceptions; these functions give back the text the seed gives for the same
+kind of event, so code that shows or compares the texts keeps working.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from twisted.internet import error as twisted_errors
+from twisted.python.failure import Failure
+
+from twisted_client import (
+    ClientClosed,
+    ConnectError,
+    ConnectionClosed,
+    ConnectTimeout,
+)
+
+__all__ = [
+    "CLOSED_PREMATURELY",
+    "connect_error_text",
+    "os_error_text",
+    "receive_error_text",
+    "send_error_text",
+]
+
+CLOSED_PREMATURELY = "Socket closed prematurely"
+"""The seed's text when the peer closes before a whole message arrived."""
+
+
+def os_error_text(number: int) -> str:
+    """``str()`` of the `OSError` the socket module raises for ``number``."""
+    return str(OSError(number, os.strerror(number)))
+
+
+def connect_error_text(error: BaseException) -> str:
+    """The seed's text for a failed CONNECT (the core's `ConnectError`)."""
+    if isinstance(error, ConnectTimeout):
+        return os_error_text(errno.ETIMEDOUT)
+    reason = error.reason if isinstance(error, ConnectError) else error
+    if isinstance(reason, twisted_errors.TimeoutError):
+        return os_error_text(errno.ETIMEDOUT)
+    if isinstance(reason, twisted_errors.ConnectError):
+        number = reason.osError
+        if isinstance(number, int):
+            return os_error_text(number)
+        if isinstance(reason, twisted_errors.ConnectionRefusedError):
+            return os_error_text(errno.ECONNREFUSED)
+    return str(reason if reason is not None else error)
+
+
+def _lost_text(error: ConnectionClosed, clean_text: str) -> str:
+    """``clean_text`` if the peer closed in order; a reset's text otherwise."""
+    reason = error.reason
+    if reason.check(twisted_errors.ConnectionDone):
+        return clean_text
+    value = reason.value
+    number = getattr(value, "errno", None) or getattr(value, "osError", None)
+    if isinstance(number, int) and number > 0:
+        return os_error_text(number)
+    return os_error_text(errno.ECONNRESET)
+
+
+def send_error_text(failure: Failure) -> str:
+    """The seed's text when ``sendall`` fails: the connection ended or was closed."""
+    error = failure.value
+    if isinstance(error, ClientClosed):
+        return os_error_text(errno.EBADF)
+    if isinstance(error, ConnectionClosed):
+        return _lost_text(error, os_error_text(errno.EPIPE))
+    return str(error)
+
+
+def receive_error_text(failure: Failure) -> str:
+    """The seed's text when RECEIVE fails: closed early, reset, or closed by us."""
+    error = failure.value
+    if isinstance(error, ClientClosed):
+        return os_error_text(errno.EBADF)
+    if isinstance(error, ConnectionClosed):
+        return _lost_text(error, CLOSED_PREMATURELY)
+    return str(error)
