@@ -1,0 +1,60 @@
+"""
+Quitting with operations pending: the process exits by itself, every pending
+operation is answered, and nothing (no traceback, no "Unhandled error") is
+written to stderr. Each case runs `tests/reliability_quit_app.py` in a
+subprocess with a timeout, so a hang fails the test instead of the suite.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ANSWERED = {
+    "answered: send: ConnectionClosed",
+    "answered: receive: ConnectionClosed",
+    "answered: awaited receive: ConnectionClosed",
+    "answered: send before close: ClientClosed",
+    "answered: close: ok",
+}
+CONNECT = {"answered: connect: ConnectError", "answered: connect: ok"}  # a race
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plain"],
+        ["qt5reactor", "stop"],
+        ["qt5reactor", "app-quit"],
+        ["qt", "stop"],
+        ["qt", "app-quit"],
+    ],
+    ids="-".join,
+)
+def test_quitting_with_operations_pending(args: list[str], tmp_path: Path) -> None:
+    """The app quits at once, answers every pending operation, stderr stays empty."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.reliability_quit_app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert lines[0] == "pending"
+    answered = lines[1:-1]
+    connect = [line for line in answered if line in CONNECT]
+    assert len(connect) == 1
+    others = [line for line in answered if line not in CONNECT]
+    assert sorted(others) == sorted(ANSWERED)  # each answered exactly once
+    assert lines[-1] == "exited"
