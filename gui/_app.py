@@ -1,0 +1,248 @@
+"""
+Running the demo: Qt, the reactor, the embedded server, the window, headless mode.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from ._backends import RECEIVE, Reply
+from ._options import Options, ServerAddress
+from ._window import DemoWindow
+
+__all__ = ["EmbeddedServers", "Outcome", "run", "start_embedded_servers"]
+
+SEED_REPLY = b"tuxy"
+"""What the seed's test server answers."""
+
+
+class EmbeddedServers:
+    """
+    The demo servers, in-process on the reactor, on free loopback ports.
+
+    ``seed`` answers every message with ``tuxy`` after ``delay`` seconds,
+    like the seed's test server; ``echo`` sends every message straight back
+    (what the stress action streams through).
+    """
+
+    def __init__(self, seed: Any, echo: Any) -> None:
+        self.seed = seed
+        self.echo = echo
+
+    @property
+    def seed_address(self) -> ServerAddress:
+        """Where the seed-like server listens."""
+        return _address_of(self.seed)
+
+    @property
+    def echo_address(self) -> ServerAddress:
+        """Where the echo server listens."""
+        return _address_of(self.echo)
+
+    def stop(self) -> None:
+        """Stop listening (connections still open are closed with the reactor)."""
+        for port in (self.seed, self.echo):
+            port.stopListening()
+
+
+def _address_of(port: Any) -> ServerAddress:
+    host = port.getHost()
+    return ServerAddress(host.host, host.port)
+
+
+def start_embedded_servers(reactor: Any, delay: float) -> EmbeddedServers:
+    """Start the seed-like server and the echo server on free ports."""
+    from twisted_client.server import listen
+
+    seed = listen(reactor, 0, delay=delay, reply=SEED_REPLY)
+    echo = listen(reactor, 0)
+    return EmbeddedServers(seed, echo)
+
+
+class Outcome:
+    """How a run went: the replies of the first exchange, the stress result."""
+
+    def __init__(self, window: DemoWindow, want_stress: bool) -> None:
+        self.window = window
+        self.want_stress = want_stress
+        self.screenshot_error: str | None = None
+
+    @property
+    def replies(self) -> list[Reply]:
+        """The replies of the first exchange (fewer than four if it did not finish)."""
+        exchanges = self.window.exchanges
+        return exchanges[0] if exchanges else []
+
+    @property
+    def ok(self) -> bool:
+        """True when the exchange got four SUCCESS replies, RECEIVE's with data."""
+        replies = self.replies
+        exchange_ok = (
+            len(replies) == 4
+            and all(reply.ok for reply in replies)
+            and bool(replies[RECEIVE].data)
+        )
+        stress_ok = not self.want_stress or any(
+            result.ok for result in self.window.stress_results
+        )
+        return exchange_ok and stress_ok and self.screenshot_error is None
+
+    def summary(self, seconds: float) -> str:
+        """One line: outcome, replies, frames drawn, worst gap between frames."""
+        replies = self.replies
+        good = sum(reply.ok for reply in replies)
+        meter = self.window.circles.meter
+        stress = ""
+        if self.want_stress:
+            results = self.window.stress_results
+            stress = f"; stress {'ok' if results and results[-1].ok else 'FAILED'}"
+        screenshot = (
+            f"; screenshot FAILED: {self.screenshot_error}"
+            if self.screenshot_error
+            else ""
+        )
+        return (
+            f"{'OK' if self.ok else 'FAILED'}: {len(replies)}/4 replies "
+            f"({good} SUCCESS, {len(replies) - good} ERROR) with backend "
+            f"{self.window.backend_name}; {self.window.circles.painted} frames drawn "
+            f"in {seconds:.1f} s, worst frame gap {meter.worst_gap_ever * 1000:.0f} ms"
+            f"{stress}{screenshot}"
+        )
+
+
+_HARMLESS_QT_MESSAGES = (
+    "This plugin does not support propagateSizeHints()",  # offscreen platform
+    "QStandardPaths: XDG_RUNTIME_DIR not set",  # root on a bare machine
+)
+
+
+def _quiet_qt_messages() -> None:
+    """Drop Qt's known-harmless warnings; print every other message as Qt would."""
+    from PyQt5.QtCore import qInstallMessageHandler
+
+    def handler(mode: Any, context: Any, message: str | None) -> None:
+        if message and not message.startswith(_HARMLESS_QT_MESSAGES):
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
+def _make_app(headless: bool) -> Any:
+    if headless:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PyQt5.QtWidgets import QApplication
+
+    _quiet_qt_messages()
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+    return app
+
+
+def _stop_reactor(reactor: Any) -> None:
+    """Stop the reactor once Qt's loop has returned; fire its shutdown triggers."""
+    from twisted.internet.error import ReactorNotRunning
+
+    try:
+        reactor.stop()
+    except ReactorNotRunning:
+        return
+    reactor.runUntilCurrent()  # fires "shutdown": connections close, threads end
+
+
+def save_screenshot(window: DemoWindow, path: str) -> str | None:
+    """Save a PNG of ``window`` to ``path``; return None, or what went wrong."""
+    if not window.grab().save(path, "PNG"):
+        return f"could not write {path}"
+    return None
+
+
+def run(options: Options, out: TextIO = sys.stdout) -> int:
+    """Run the demo as ``options`` say; return the process's exit status."""
+    app = _make_app(options.headless)
+    from twisted_client.qt import install_reactor
+
+    reactor = install_reactor(options.reactor)
+    servers: EmbeddedServers | None = None
+    if options.server is None:
+        servers = start_embedded_servers(reactor, options.delay)
+        address, stress_address = servers.seed_address, servers.echo_address
+    else:
+        address = stress_address = options.server
+    window = DemoWindow(
+        reactor,
+        address,
+        stress_address=stress_address,
+        backend=options.backend,
+        stress_mb=options.stress_mb,
+    )
+    if servers is not None:
+        window.log(
+            f"Embedded server on {address} (answers tuxy after {options.delay:g} s); "
+            f"echo server for the stress action on {stress_address}"
+        )
+    outcome = Outcome(window, want_stress=options.headless and options.stress)
+    ended = _wire_ending(app, reactor, window, servers)
+    if options.screenshot and not options.headless:
+
+        def grab_on_close() -> None:
+            assert options.screenshot is not None
+            outcome.screenshot_error = save_screenshot(window, options.screenshot)
+
+        window.closing.connect(grab_on_close)
+    window.show()
+    started = reactor.seconds()
+    if options.headless:
+        _drive_headless(reactor, window, options, outcome)
+    reactor.runReturn()
+    app.exec_()
+    ended()
+    _stop_reactor(reactor)
+    if not options.headless:
+        return 0 if outcome.screenshot_error is None else 1
+    seconds = reactor.seconds() - started
+    for line in window.log_lines:
+        print(line, file=out)
+    print(outcome.summary(seconds), file=out, flush=True)
+    return 0 if outcome.ok else 1
+
+
+def _wire_ending(
+    app: Any, reactor: Any, window: DemoWindow, servers: EmbeddedServers | None
+) -> Callable[[], None]:
+    """Make closing the window end the program; return the clean-up to run after."""
+    done = False
+
+    def end() -> None:
+        nonlocal done
+        if done:
+            return
+        done = True
+        window.shutdown()
+        if servers is not None:
+            servers.stop()
+        app.quit()
+
+    window.closed.connect(end)
+    # Ctrl-C / SIGTERM stop the reactor: close the window, which ends Qt's loop.
+    reactor.addSystemEventTrigger("before", "shutdown", window.close)
+    return end
+
+
+def _drive_headless(
+    reactor: Any, window: DemoWindow, options: Options, outcome: Outcome
+) -> None:
+    """Press "Do it!" (and "Stress" after it, if asked); close after ``duration``."""
+
+    def finish() -> None:
+        if options.screenshot:
+            outcome.screenshot_error = save_screenshot(window, options.screenshot)
+        window.close()
+
+    if options.stress:
+        window.exchange_finished.connect(lambda _: window.stress_button.click())
+    reactor.callLater(0, window.do_it_button.click)
+    reactor.callLater(options.duration, finish)

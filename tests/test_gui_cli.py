@@ -1,0 +1,99 @@
+"""``python -m gui`` headless, in a subprocess: it must finish by itself."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gui._backends import backend_available
+from gui._options import BACKENDS
+
+pytestmark = pytest.mark.qt
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60
+"""Seconds before a run that does not end counts as a hang (the test fails)."""
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run_demo(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m gui`` with no display; fail the test if it does not end."""
+    env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
+    env.pop("WAYLAND_DISPLAY", None)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    return subprocess.run(
+        [sys.executable, "-m", "gui", *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def skip_unavailable(backend: str) -> None:
+    """Skip when the backend's module has not landed yet."""
+    if not backend_available(backend):
+        pytest.skip(f"the {backend} backend is not available yet")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_headless_run_succeeds_and_saves_a_png(tmp_path: Path, backend: str) -> None:
+    """With no display the demo runs headless, saves the PNG and exits 0."""
+    skip_unavailable(backend)
+    shot = tmp_path / "demo.png"
+    done = run_demo(
+        "--backend",
+        backend,
+        "--delay",
+        "0.2",
+        "--duration",
+        "1",
+        "--screenshot",
+        str(shot),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert shot.read_bytes().startswith(PNG_SIGNATURE)
+    assert "Client reply SUCCESS: tuxy" in done.stdout
+    summary = done.stdout.splitlines()[-1]
+    assert summary.startswith("OK: 4/4 replies (4 SUCCESS, 0 ERROR)")
+    assert "frames drawn" in summary
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ending_mid_exchange_exits_at_once(backend: str) -> None:
+    """A run that ends while RECEIVE still waits exits by itself, status 1."""
+    skip_unavailable(backend)
+    done = run_demo("--backend", backend, "--delay", "30", "--duration", "0.8")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1].startswith("FAILED: 2/4 replies")
+    assert "Traceback" not in done.stderr
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_refused_connection_is_an_error_line_and_status_1() -> None:
+    """A server that is not there gives a 'Client reply ERROR' line and status 1."""
+    done = run_demo("--server", f"127.0.0.1:{_closed_port()}", "--duration", "0.5")
+    assert done.returncode == 1
+    assert "Client reply ERROR: could not connect" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_usage_error_is_status_2() -> None:
+    """A bad --server value is a usage error, not a traceback."""
+    done = run_demo("--server", "localhost:99999")
+    assert done.returncode == 2
+    assert "bad port" in done.stderr

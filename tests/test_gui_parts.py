@@ -1,0 +1,183 @@
+"""The demo's parts that need no Qt: frame meter, command line, stress accounting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+from gui._backends import CLOSE, CONNECT, RECEIVE, SEND, Command, Reply
+from gui._meter import FrameMeter
+from gui._options import DEFAULT_PORT, ServerAddress, display_available, parse_args
+from gui._options import parse_server as parse
+from gui._stress import CHUNK, WINDOW, StressResult, StressRun
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_meter_counts_frames_per_second() -> None:
+    """Forty evenly spaced frames a second read as 40 fps with a 25 ms worst gap."""
+    clock = _Clock()
+    meter = FrameMeter(window=3.0, clock=clock)
+    for _ in range(200):
+        meter.tick()
+        clock.now += 0.025
+    clock.now -= 0.025
+    assert meter.fps() == pytest.approx(40.0)
+    assert meter.worst_gap() == pytest.approx(0.025)
+    assert meter.frames == 200
+
+
+def test_meter_worst_gap_shows_a_freeze_then_forgets_it() -> None:
+    """A 400 ms freeze is the worst gap while in the window, then leaves it."""
+    clock = _Clock()
+    meter = FrameMeter(window=1.0, clock=clock)
+    meter.tick()
+    clock.now += 0.4
+    meter.tick()
+    assert meter.worst_gap() == pytest.approx(0.4)
+    for _ in range(60):
+        clock.now += 0.025
+        meter.tick()
+    assert meter.worst_gap() == pytest.approx(0.025)
+    assert meter.worst_gap_ever == pytest.approx(0.4)
+
+
+def test_meter_counts_a_current_freeze() -> None:
+    """No frame for a while counts as a gap now, before the next frame arrives."""
+    clock = _Clock()
+    meter = FrameMeter(window=3.0, clock=clock)
+    meter.tick()
+    clock.now += 0.025
+    meter.tick()
+    clock.now += 0.5
+    assert meter.worst_gap() == pytest.approx(0.5)
+
+
+def test_meter_reset_starts_over() -> None:
+    """After reset the meter has no frames and no worst gap."""
+    clock = _Clock()
+    meter = FrameMeter(clock=clock)
+    meter.tick()
+    clock.now += 1
+    meter.tick()
+    meter.reset()
+    assert (meter.frames, meter.worst_gap_ever, meter.fps()) == (0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("embedded", None),
+        ("example.com", ServerAddress("example.com", DEFAULT_PORT)),
+        ("127.0.0.1:6000", ServerAddress("127.0.0.1", 6000)),
+        ("[::1]:6000", ServerAddress("::1", 6000)),
+        ("[::1]", ServerAddress("::1", DEFAULT_PORT)),
+    ],
+)
+def test_server_addresses(text: str, expected: ServerAddress | None) -> None:
+    """--server takes 'embedded', HOST, HOST:PORT and [V6]:PORT."""
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["host:0", "host:70000", ":50007", "[::1", "h:x"])
+def test_bad_server_addresses(text: str) -> None:
+    """A bad --server value is a ValueError (argparse turns it into usage)."""
+    with pytest.raises(ValueError, match="bad"):
+        parse(text)
+
+
+def test_headless_is_chosen_without_a_display() -> None:
+    """With no DISPLAY on Linux, or the offscreen platform, the run is headless."""
+    assert not display_available({}, "linux")
+    assert not display_available({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"})
+    assert display_available({"DISPLAY": ":0"}, "linux")
+    assert parse_args([], environ={}).headless
+    assert not parse_args([], environ={"DISPLAY": ":0"}).headless
+    assert parse_args(["--headless"], environ={"DISPLAY": ":0"}).headless
+
+
+def test_defaults() -> None:
+    """Defaults: twisted backend, embedded server, the seed's 1.5 s, a short run."""
+    options = parse_args([], environ={})
+    assert (options.backend, options.server, options.delay) == ("twisted", None, 1.5)
+    assert options.delay < options.duration <= 5
+
+
+def test_bad_options_exit_with_usage() -> None:
+    """Unknown backends and negative delays are usage errors (exit status 2)."""
+    for argv in (["--backend", "carrier-pigeon"], ["--delay", "-1"]):
+        with pytest.raises(SystemExit) as exited:
+            parse_args(argv, environ={})
+        assert exited.value.code == 2
+
+
+class _RecordingBackend:
+    """A backend that records commands; the test answers them."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.commands: list[Command] = []
+        self.drain = False
+
+    def submit(self, commands: Iterable[Command]) -> None:
+        self.commands.extend(commands)
+
+    def stop(self) -> None:
+        pass
+
+    def set_drain(self, drain: bool) -> None:
+        self.drain = drain
+
+
+def _answer(run: StressRun, backend: _RecordingBackend, answered: int) -> int:
+    """Answer every command not answered yet as a well-behaved echo would."""
+    while answered < len(backend.commands):
+        command = backend.commands[answered]
+        answered += 1
+        run.reply(Reply(True, command.data if command.type == RECEIVE else None))
+    return answered
+
+
+def test_stress_streams_every_message_then_closes() -> None:
+    """CONNECT, N pairs of SEND 1 MiB / RECEIVE, CLOSE; at most 2*WINDOW in flight."""
+    backend = _RecordingBackend()
+    results: list[StressResult] = []
+    run = StressRun(backend, ServerAddress("127.0.0.1", 1), 20, results.append)
+    run.start()
+    assert backend.drain
+    assert backend.commands[0].type == CONNECT
+    assert len(backend.commands) <= 1 + 2 * WINDOW
+    answered = 0
+    while not results:
+        answered = _answer(run, backend, answered)
+    types = [command.type for command in backend.commands]
+    assert types == [CONNECT, *[SEND, RECEIVE] * 20, CLOSE]
+    (result,) = results
+    assert result.ok
+    assert result.sent == 20 * CHUNK
+    assert not backend.drain
+
+
+def test_stress_stops_at_the_first_error() -> None:
+    """A failed CONNECT ends the run with that error, after the queued replies."""
+    backend = _RecordingBackend()
+    results: list[StressResult] = []
+    run = StressRun(backend, ServerAddress("127.0.0.1", 1), 100, results.append)
+    run.start()
+    queued = len(backend.commands)
+    run.reply(Reply(False, "refused"))
+    for _ in range(queued):  # the rest of the queue, and the CLOSE
+        run.reply(Reply(False, "not connected"))
+    (result,) = results
+    assert not result.ok
+    assert result.error == "CONNECT: refused"
+    assert backend.commands[-1].type == CLOSE
+    assert result.sent == 0

@@ -1,0 +1,228 @@
+"""The demo window under a Qt reactor, offscreen: the exchange on every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet.defer import Deferred
+
+from gui._backends import backend_available
+from gui._options import BACKENDS, ServerAddress
+from gui._stress import StressResult
+
+pytestmark = pytest.mark.qt
+
+WAIT = 20.0
+"""Seconds before a wait for a signal fails the test instead of hanging it."""
+
+
+def next_emission(reactor: Any, signal: Any) -> Deferred[Any]:
+    """
+    A Deferred that fires with the next value ``signal`` emits.
+
+    It fires from a reactor call, not inside the Qt emission: pytest-twisted
+    runs the test's code on another greenlet, and a test that ended (and tore
+    down its window) in the middle of an emission would leave Qt returning
+    into deleted objects.
+    """
+    fired: Deferred[Any] = Deferred()
+
+    def slot(value: Any = None) -> None:
+        signal.disconnect(slot)
+        reactor.callLater(0, fire, value)
+
+    def fire(value: Any) -> None:
+        if not fired.called:
+            fired.callback(value)
+
+    signal.connect(slot)
+    return fired.addTimeout(WAIT, reactor)
+
+
+async def replies_logged(reactor: Any, window: Any, count: int) -> None:
+    """Wait until ``count`` replies of the current exchange are logged."""
+    while len(window.exchanges[-1]) < count:
+        await next_emission(reactor, window.reply_logged)
+
+
+@pytest.fixture
+def seed_server(reactor: Any) -> Iterator[ServerAddress]:
+    """A server that answers ``tuxy`` after 0.3 s, like the seed's (shorter)."""
+    from twisted_client.server import listen
+
+    port = listen(reactor, 0, delay=0.3, reply=b"tuxy")
+    yield ServerAddress("127.0.0.1", port.getHost().port)
+    port.stopListening()
+
+
+@pytest.fixture
+def slow_server(reactor: Any) -> Iterator[ServerAddress]:
+    """A server that would answer only after a minute: a RECEIVE stays pending."""
+    from twisted_client.server import listen
+
+    port = listen(reactor, 0, delay=60.0, reply=b"late")
+    yield ServerAddress("127.0.0.1", port.getHost().port)
+    port.stopListening()
+
+
+@pytest.fixture
+def make_window(qapp: Any, reactor: Any) -> Iterator[Any]:
+    """Build demo windows; every one is closed at the end of the test."""
+    from gui._window import DemoWindow
+
+    made: list[Any] = []
+
+    def make(address: ServerAddress, backend: str = "twisted", **kw: Any) -> Any:
+        if not backend_available(backend):
+            pytest.skip(f"the {backend} backend is not available yet")
+        window = DemoWindow(reactor, address, backend=backend, **kw)
+        window.show()
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest_twisted.ensureDeferred
+async def test_do_it_logs_the_four_replies(
+    reactor: Any, make_window: Any, seed_server: ServerAddress, backend: str
+) -> None:
+    """Clicking "Do it!" logs SUCCESS for CONNECT, SEND, RECEIVE (tuxy), CLOSE."""
+    window = make_window(seed_server, backend)
+    finished = next_emission(reactor, window.exchange_finished)
+    window.do_it_button.click()
+    replies = await finished
+    assert [(reply.ok, reply.data) for reply in replies] == [
+        (True, None),
+        (True, None),
+        (True, b"tuxy"),
+        (True, None),
+    ]
+    logged = [line.split("] ", 1)[1] for line in window.log_lines]
+    assert logged[-4:] == [
+        "Client reply SUCCESS: None",
+        "Client reply SUCCESS: None",
+        "Client reply SUCCESS: tuxy",
+        "Client reply SUCCESS: None",
+    ]
+    assert window.log_pane.toPlainText().splitlines() == window.log_lines
+    assert not window.busy
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest_twisted.ensureDeferred
+async def test_refused_connection_is_an_error_line(
+    reactor: Any, make_window: Any, backend: str
+) -> None:
+    """A refused CONNECT is a 'Client reply ERROR' line; the window stays usable."""
+    from twisted_client.server import listen
+
+    port = listen(reactor, 0)
+    address = ServerAddress("127.0.0.1", port.getHost().port)
+    await port.stopListening()  # nothing listens there any more
+    window = make_window(address, backend)
+    finished = next_emission(reactor, window.exchange_finished)
+    window.do_it_button.click()
+    replies = await finished
+    assert not replies[0].ok
+    assert "refused" in str(replies[0].data).lower()
+    assert any("Client reply ERROR: " in line for line in window.log_lines)
+    assert window.do_it_button.isEnabled()
+
+
+@pytest_twisted.ensureDeferred
+async def test_frames_keep_coming_while_the_server_delays(
+    reactor: Any, make_window: Any, seed_server: ServerAddress
+) -> None:
+    """Between the SEND reply and the delayed RECEIVE reply the animation ticks on."""
+    window = make_window(seed_server)
+    frames: list[int] = []
+    window.circles.frame_advanced.connect(frames.append)
+    window.do_it_button.click()
+    await replies_logged(reactor, window, 2)
+    before = len(frames)
+    await replies_logged(reactor, window, 3)
+    # 0.3 s of waiting is about 12 frames at 25 ms; a blocked GUI thread
+    # would have let at most one (coalesced) timer tick through.
+    assert len(frames) - before >= 3
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest_twisted.ensureDeferred
+async def test_closing_mid_exchange_stops_everything(
+    reactor: Any, make_window: Any, slow_server: ServerAddress, backend: str
+) -> None:
+    """Closing while RECEIVE waits drops the backend and stops the animation."""
+    window = make_window(slow_server, backend)
+    closed = next_emission(reactor, window.closed)
+    window.do_it_button.click()
+    await replies_logged(reactor, window, 2)
+    assert window.busy
+    window.close()
+    await closed
+    assert not window.busy
+    assert not window.circles._timer.isActive()
+    assert len(window.exchanges[-1]) == 2  # nothing more was logged
+    window.do_it_button.click()  # a click after closing does nothing
+    assert len(window.exchanges) == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_closing_mid_exchange_drops_the_native_connection(
+    reactor: Any, make_window: Any, slow_server: ServerAddress
+) -> None:
+    """With the native client, closing the window closes its connection at once."""
+    window = make_window(slow_server, "twisted")
+    window.do_it_button.click()
+    await replies_logged(reactor, window, 2)
+    client = window._backend._connection._client
+    assert client is not None
+    assert client.is_open
+    window.close()
+    reason = await client.when_closed().addTimeout(WAIT, reactor)
+    assert not client.is_open
+    assert reason is not None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest_twisted.ensureDeferred
+async def test_stress_streams_and_reports(
+    reactor: Any, make_window: Any, backend: str
+) -> None:
+    """The stress action streams its MiB through an echo server and gets them back."""
+    from twisted_client.server import listen
+
+    port = listen(reactor, 0)
+    try:
+        address = ServerAddress("127.0.0.1", port.getHost().port)
+        window = make_window(address, backend, stress_mb=4)
+        done = next_emission(reactor, window.stress_finished)
+        window.stress_button.click()
+        assert not window.do_it_button.isEnabled()
+        result: StressResult = await done
+        assert result.ok, result.error
+        assert result.sent == result.received == 4 * 1024 * 1024
+        assert window.do_it_button.isEnabled()
+        assert window.log_lines[-1].split("] ", 1)[1].startswith("Stress done")
+    finally:
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_switching_backend_mid_exchange_drops_it(
+    reactor: Any, make_window: Any, slow_server: ServerAddress
+) -> None:
+    """Choosing another backend while one waits drops the pending commands."""
+    window = make_window(slow_server, "twisted")
+    window.do_it_button.click()
+    await replies_logged(reactor, window, 2)
+    window.backend_box.setCurrentText("thread")
+    assert window.backend_name == "thread"
+    assert not window.busy
+    assert "pending commands dropped" in window.log_lines[-2]
