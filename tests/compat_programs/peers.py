@@ -82,7 +82,7 @@ def read_frame(connection: socket.socket) -> bytes:
 class _Scripted(Protocol):
     """Writes ``opening`` when connected; records how the connection ended."""
 
-    def __init__(self, opening: bytes, ended: Deferred[Failure]) -> None:
+    def __init__(self, opening: bytes, ended: Deferred[BaseException]) -> None:
         self._opening = opening
         self._ended = ended
 
@@ -92,15 +92,15 @@ class _Scripted(Protocol):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         if not self._ended.called:
-            self._ended.callback(reason)
+            self._ended.callback(reason.value)
 
 
 class ScriptedServer:
     """A Twisted loopback server whose connections write ``opening`` and then
-    stay silent; ``ended`` fires with the reason the first connection ended."""
+    stay silent; ``ended`` fires with the exception that ended the first one."""
 
     def __init__(self, reactor: Any, opening: bytes = b"") -> None:
-        self.ended: Deferred[Failure] = Deferred()
+        self.ended: Deferred[BaseException] = Deferred()
         ended = self.ended
         factory = Factory.forProtocol(lambda: _Scripted(opening, ended))
         self.listening = reactor.listenTCP(0, factory, interface="127.0.0.1")

@@ -1,0 +1,478 @@
+"""
+The drop-in `compat.SocketClientThread`: each flaw of the seed's thread that
+it fixes, its thread-like surface, and how it watches the queues.
+
+Most tests drive the client from the test's own thread, which is the
+reactor's thread: commands put there are handled during the ``put`` call,
+and replies are awaited through ``on_reply`` or taken with
+``get(block=False)``, never with a blocking ``get`` (which is refused there).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet.defer import DeferredQueue
+from twisted.internet.protocol import Factory
+from twisted.internet.threads import deferToThread
+
+from compat import (
+    NOT_CONNECTED,
+    STOPPED_BY_JOIN,
+    BlockingCallError,
+    ClientCommand,
+    ClientReply,
+    SocketClientThread,
+)
+from twisted_client import UsageError
+from twisted_client.server import ServerProtocol, listen
+
+from .compat_programs.peers import ScriptedServer
+
+SUCCESS, ERROR = ClientReply.SUCCESS, ClientReply.ERROR
+CONNECT, SEND, RECEIVE, CLOSE = (
+    ClientCommand.CONNECT,
+    ClientCommand.SEND,
+    ClientCommand.RECEIVE,
+    ClientCommand.CLOSE,
+)
+
+
+class Collected:
+    """A started adapter whose replies arrive in a DeferredQueue (no polling)."""
+
+    def __init__(self, reactor: Any, **options: Any) -> None:
+        self.replies: DeferredQueue[ClientReply] = DeferredQueue()
+        self.client = SocketClientThread(
+            reactor=reactor, on_reply=self.replies.put, **options
+        )
+        self.client.start()
+
+    def put(self, kind: int, data: Any = None) -> None:
+        self.client.cmd_q.put(ClientCommand(kind, data))
+
+    async def next(self) -> tuple[int, Any]:
+        reply = await self.replies.get()
+        return (reply.type, reply.data)
+
+    async def exchange(self, *commands: tuple[Any, ...]) -> list[tuple[int, Any]]:
+        """Queue every command at once; await one reply per command."""
+        for each in commands:
+            self.put(*each)
+        return [await self.next() for _ in commands]
+
+
+@pytest.fixture
+def echo(reactor: Any) -> Any:
+    """An echo server on a loopback port; yields the port number."""
+    port = listen(reactor, 0)
+    yield port.getHost().port
+    port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_commands_before_connect(reactor: Any, echo: int) -> None:
+    """SEND, RECEIVE and CLOSE before any CONNECT (the seed's thread dies on
+    each) get ERROR(NOT_CONNECTED), and the client keeps working."""
+    client = Collected(reactor)
+    try:
+        got = await client.exchange(
+            (SEND, b"early"),
+            (RECEIVE,),
+            (CLOSE,),
+            (CONNECT, ("127.0.0.1", echo)),
+            (SEND, b"later"),
+            (RECEIVE,),
+        )
+    finally:
+        client.client.join()
+    refused = (ERROR, NOT_CONNECTED)
+    assert got == [
+        refused,
+        refused,
+        refused,
+        (SUCCESS, None),
+        (SUCCESS, None),
+        (SUCCESS, b"later"),
+    ]
+
+
+@pytest_twisted.ensureDeferred
+async def test_connect_while_connected(reactor: Any) -> None:
+    """A second CONNECT while connected gets an ERROR and opens nothing (the
+    seed opens a second socket and leaks the first); the first connection
+    stays in use."""
+    accepted: list[ServerProtocol] = []
+
+    def build() -> ServerProtocol:
+        accepted.append(ServerProtocol(reactor))
+        return accepted[-1]
+
+    port = reactor.listenTCP(0, Factory.forProtocol(build), interface="127.0.0.1")
+    address = ("127.0.0.1", port.getHost().port)
+    client = Collected(reactor)
+    try:
+        got = await client.exchange(
+            (CONNECT, address), (CONNECT, address), (SEND, b"still"), (RECEIVE,)
+        )
+    finally:
+        client.client.join()
+        await port.stopListening()
+    assert got[1][0] == ERROR
+    assert "already connected" in got[1][1]
+    assert got[2:] == [(SUCCESS, None), (SUCCESS, b"still")]
+    assert len(accepted) == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_unknown_commands_and_non_commands(reactor: Any, echo: int) -> None:
+    """An unknown command type, or an object that is no ClientCommand, gets an
+    ERROR naming what was wrong (the seed's thread dies on a KeyError)."""
+    client = Collected(reactor)
+    client.client.cmd_q.put(None)
+    try:
+        got = [await client.next()]
+        got += await client.exchange(
+            (9,), (CONNECT, ("127.0.0.1", echo)), (SEND, b"ok"), (RECEIVE,)
+        )
+    finally:
+        client.client.join()
+    assert got[0] == (ERROR, "not a ClientCommand: None")
+    assert got[1][0] == ERROR
+    assert "unknown command type 9" in got[1][1]
+    assert got[2:] == [(SUCCESS, None), (SUCCESS, None), (SUCCESS, b"ok")]
+
+
+@pytest_twisted.ensureDeferred
+async def test_data_that_is_not_bytes(reactor: Any, echo: int) -> None:
+    """SEND with str or None data gets an ERROR that says messages are bytes
+    (the seed's thread dies on a TypeError); bytearray and memoryview are sent
+    like bytes, as the seed's sendall accepts them."""
+    client = Collected(reactor)
+    try:
+        got = await client.exchange(
+            (CONNECT, ("127.0.0.1", echo)),
+            (SEND, "text"),
+            (SEND, None),
+            (SEND, bytearray(b"array")),
+            (RECEIVE,),
+            (SEND, memoryview(b"view")),
+            (RECEIVE,),
+        )
+    finally:
+        client.client.join()
+    assert got[1][0] == ERROR
+    assert "bytes, not str" in got[1][1]
+    assert got[2][0] == ERROR
+    assert "bytes, not NoneType" in got[2][1]
+    assert got[3:] == [
+        (SUCCESS, None),
+        (SUCCESS, b"array"),
+        (SUCCESS, None),
+        (SUCCESS, b"view"),
+    ]
+
+
+@pytest_twisted.ensureDeferred
+async def test_bad_connect_data(reactor: Any, echo: int) -> None:
+    """CONNECT data that is not a (host, port) pair, or a port that is not an
+    int, gets an ERROR that says so; a good CONNECT after it works."""
+    client = Collected(reactor)
+    try:
+        got = await client.exchange(
+            (CONNECT, "127.0.0.1"),
+            (CONNECT, ("127.0.0.1", str(echo))),
+            (CONNECT, ("127.0.0.1", echo)),
+        )
+    finally:
+        client.client.join()
+    assert got[0][0] == ERROR
+    assert "(host, port)" in got[0][1]
+    assert got[1][0] == ERROR
+    assert "port must be an int" in got[1][1]
+    assert got[2] == (SUCCESS, None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_hostile_length_prefix(reactor: Any, echo: int) -> None:
+    """A peer announcing a 4 GiB message gets ERROR with the MessageTooLong text
+    (the seed tries to collect 4 GiB); nothing of that size is allocated, and
+    the client can CONNECT again afterwards."""
+    hostile = ScriptedServer(reactor, b"\xff\xff\xff\xff")
+    client = Collected(reactor)
+    try:
+        got = await client.exchange(
+            (CONNECT, ("127.0.0.1", hostile.port)),
+            (RECEIVE,),
+            (CONNECT, ("127.0.0.1", echo)),
+            (SEND, b"fine"),
+            (RECEIVE,),
+        )
+    finally:
+        client.client.join()
+        await hostile.stop()
+    assert got[0] == (SUCCESS, None)
+    assert got[1] == (
+        ERROR,
+        "the peer announced a message of 4294967295 bytes, "
+        "longer than max_length=16777216",
+    )
+    assert got[2:] == [(SUCCESS, None), (SUCCESS, None), (SUCCESS, b"fine")]
+
+
+@pytest_twisted.ensureDeferred
+async def test_max_length_option(reactor: Any, echo: int) -> None:
+    """``max_length`` bounds the messages accepted: one byte over is an ERROR."""
+    client = Collected(reactor, max_length=4)
+    try:
+        got = await client.exchange(
+            (CONNECT, ("127.0.0.1", echo)), (SEND, b"12345"), (RECEIVE,)
+        )
+    finally:
+        client.client.join()
+    assert got[2][0] == ERROR
+    assert "longer than max_length=4" in got[2][1]
+
+
+@pytest_twisted.ensureDeferred
+async def test_join_answers_a_receive_that_waits(reactor: Any) -> None:
+    """join() while a RECEIVE waits for data that never comes (the seed's
+    thread never dies) returns with that RECEIVE answered by
+    ERROR(STOPPED_BY_JOIN), drops the connection, and handles no more."""
+    silent = ScriptedServer(reactor)
+    client = Collected(reactor)
+    try:
+        assert await client.exchange((CONNECT, ("127.0.0.1", silent.port))) == [
+            (SUCCESS, None)
+        ]
+        client.put(RECEIVE)
+        client.client.join()
+        assert [(reply.type, reply.data) for reply in client.replies.pending] == [
+            (ERROR, STOPPED_BY_JOIN)
+        ]
+        client.replies.pending.clear()
+        assert not client.client.is_alive()
+        assert not client.client.alive.is_set()
+        await silent.ended
+        client.put(SEND, b"after join")
+        assert client.replies.pending == []
+        assert client.client.cmd_q.qsize() == 1
+    finally:
+        await silent.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_join_from_another_thread(reactor: Any) -> None:
+    """join() called in another thread (a script's main thread) returns once
+    the reactor's thread has answered the waiting RECEIVE: the ERROR reply is
+    on reply_q when join() returns."""
+    silent = ScriptedServer(reactor)
+
+    def run() -> list[tuple[int, Any]]:
+        client = SocketClientThread(reactor=reactor)
+        client.start()
+        client.cmd_q.put(ClientCommand(CONNECT, ("127.0.0.1", silent.port)))
+        first = client.reply_q.get(timeout=10)
+        client.cmd_q.put(ClientCommand(RECEIVE))
+        client.join()
+        second = client.reply_q.get_nowait()
+        return [(first.type, first.data), (second.type, second.data)]
+
+    try:
+        got = await deferToThread(run)
+        await silent.ended
+    finally:
+        await silent.stop()
+    assert got == [(SUCCESS, None), (ERROR, STOPPED_BY_JOIN)]
+
+
+def test_blocking_get_on_the_reactor_thread_is_refused(reactor: Any) -> None:
+    """A blocking reply_q.get() on the reactor's thread, which would freeze it
+    for ever, raises BlockingCallError saying what to do instead; a get that
+    does not block works as usual."""
+    client = SocketClientThread(reactor=reactor)
+    client.start()
+    try:
+        for blocking in ({}, {"block": True, "timeout": 5}):
+            with pytest.raises(BlockingCallError) as raised:
+                client.reply_q.get(**blocking)
+            assert "get(block=False)" in str(raised.value)
+            assert "on_reply" in str(raised.value)
+        with pytest.raises(queue.Empty):
+            client.reply_q.get(block=False)
+        with pytest.raises(queue.Empty):
+            client.reply_q.get(timeout=0)
+    finally:
+        client.join()
+    assert isinstance(raised.value, UsageError)
+
+
+@pytest_twisted.ensureDeferred
+async def test_blocking_get_in_another_thread_works(reactor: Any) -> None:
+    """In any other thread, reply_q.get() blocks until the reply comes."""
+    client = SocketClientThread(reactor=reactor)
+    client.start()
+    try:
+        reply = await deferToThread(
+            lambda: (
+                client.cmd_q.put(ClientCommand(SEND, b"x")),
+                client.reply_q.get(timeout=10),
+            )[1]
+        )
+    finally:
+        client.join()
+    assert (reply.type, reply.data) == (ERROR, NOT_CONNECTED)
+
+
+def test_a_put_is_handled_at_once(reactor: Any) -> None:
+    """A command put on the reactor's thread is handled during the put itself:
+    its reply (here an immediate ERROR) is on reply_q when put() returns."""
+    client = SocketClientThread(reactor=reactor)
+    client.start()
+    try:
+        client.cmd_q.put(ClientCommand(RECEIVE))
+        reply = client.reply_q.get(block=False)
+    finally:
+        client.join()
+    assert (reply.type, reply.data) == (ERROR, NOT_CONNECTED)
+
+
+def test_commands_queued_before_start_run_at_start(reactor: Any) -> None:
+    """Commands put before start() wait, as with a thread, and run at start()."""
+    client = SocketClientThread(reactor=reactor)
+    client.cmd_q.put(ClientCommand(CLOSE))
+    client.cmd_q.put_nowait(ClientCommand(RECEIVE))
+    assert client.reply_q.empty()
+    client.start()
+    try:
+        got = [client.reply_q.get(block=False).data for _ in range(2)]
+    finally:
+        client.join()
+    assert got == [NOT_CONNECTED, NOT_CONNECTED]
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_idle_client_sets_no_timer(reactor: Any, echo: int) -> None:
+    """Connected and idle, the client has no timer pending on the reactor (the
+    seed's thread wakes ten times a second)."""
+    before = set(reactor.getDelayedCalls())
+    client = Collected(reactor)
+    try:
+        assert await client.exchange((CONNECT, ("127.0.0.1", echo))) == [
+            (SUCCESS, None)
+        ]
+        added = [
+            call
+            for call in reactor.getDelayedCalls()
+            if call not in before and call.active()
+        ]
+    finally:
+        client.client.join()
+    assert added == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_plain_user_queues(reactor: Any, echo: int) -> None:
+    """Plain queue.Queue objects passed in are used as they are; the put hook
+    is removed from the command queue by join()."""
+    commands: queue.Queue[Any] = queue.Queue()
+    answers: queue.Queue[Any] = queue.Queue()
+    client = SocketClientThread(commands, answers, reactor=reactor)
+    assert client.cmd_q is commands
+    assert client.reply_q is answers
+    client.start()
+    try:
+
+        def run() -> list[tuple[int, Any]]:
+            for each in (
+                ClientCommand(CONNECT, ("127.0.0.1", echo)),
+                ClientCommand(SEND, b"plain"),
+                ClientCommand(RECEIVE),
+            ):
+                commands.put(each)
+            return [(r.type, r.data) for r in (answers.get(timeout=10) for _ in "123")]
+
+        got = await deferToThread(run)
+    finally:
+        client.join()
+    assert got == [(SUCCESS, None), (SUCCESS, None), (SUCCESS, b"plain")]
+    assert "put" not in vars(commands)
+
+
+@pytest_twisted.ensureDeferred
+async def test_on_reply_replaces_reply_q(reactor: Any, echo: int) -> None:
+    """With on_reply, each reply goes to the callback, in order, on the
+    reactor's thread, and nothing accumulates in reply_q."""
+    threads: list[int] = []
+    client = Collected(reactor)
+    original = client.client._on_reply
+
+    def record(reply: ClientReply) -> None:
+        threads.append(threading.get_ident())
+        assert original is not None
+        original(reply)
+
+    client.client._on_reply = record
+    try:
+        got = await client.exchange(
+            (CONNECT, ("127.0.0.1", echo)), (SEND, b"cb"), (RECEIVE,)
+        )
+    finally:
+        client.client.join()
+    assert got == [(SUCCESS, None), (SUCCESS, None), (SUCCESS, b"cb")]
+    assert client.client.reply_q.empty()
+    assert set(threads) == {threading.get_ident()}
+
+
+def test_thread_like_surface(reactor: Any) -> None:
+    """start() twice and join() before start() raise RuntimeError as a Thread's
+    do; daemon can be set before start() only; names are distinct."""
+    client = SocketClientThread(reactor=reactor)
+    other = SocketClientThread(reactor=reactor)
+    assert client.name != other.name
+    assert client.name.startswith("SocketClientThread-")
+    with pytest.raises(RuntimeError):
+        client.join()
+    client.daemon = True
+    assert client.daemon is True
+    client.start()
+    try:
+        with pytest.raises(RuntimeError):
+            client.start()
+        with pytest.raises(RuntimeError):
+            client.daemon = False
+        assert "started" in repr(client)
+    finally:
+        client.join()
+    client.join()
+    assert "stopped" in repr(client)
+
+
+def test_rejects_what_it_cannot_use() -> None:
+    """Queues it cannot watch, and bad options, are refused at construction."""
+    with pytest.raises(TypeError, match=r"cmd_q must be a queue\.Queue"):
+        SocketClientThread(queue.SimpleQueue())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"reply_q must be a queue\.Queue"):
+        SocketClientThread(None, [])  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="connect_timeout"):
+        SocketClientThread(connect_timeout=0)
+    with pytest.raises(UsageError, match="max_length"):
+        SocketClientThread(max_length=2**32)
+    with pytest.raises(UsageError, match="on_reply"):
+        SocketClientThread(on_reply="print")  # type: ignore[arg-type]
+
+
+def test_readable_reprs() -> None:
+    """Commands and replies show their type by name."""
+    assert repr(ClientReply(SUCCESS, b"tuxy")) == "ClientReply(SUCCESS, b'tuxy')"
+    assert repr(ClientReply(ERROR, "boom")) == "ClientReply(ERROR, 'boom')"
+    assert (
+        repr(ClientCommand(CONNECT, ("localhost", 50007)))
+        == "ClientCommand(CONNECT, ('localhost', 50007))"
+    )
+    assert repr(ClientCommand(7)) == "ClientCommand(7, None)"
+    assert (CONNECT, SEND, RECEIVE, CLOSE, ERROR, SUCCESS) == (0, 1, 2, 3, 0, 1)
