@@ -29,6 +29,7 @@ from ._framing import (
     LengthPrefixedProtocol,
     frame,
 )
+from ._reconnect import ReconnectingClient
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
@@ -45,6 +46,7 @@ __all__ = [
     "LengthPrefixedProtocol",
     "MessageTooLong",
     "ReceiveTimeout",
+    "ReconnectingClient",
     "RemoteProtocolError",
     "UsageError",
     "connect",
