@@ -59,7 +59,7 @@ class Peer(Protocol):
 class PeerServer:
     """A loopback listener that hands each accepted `Peer` to the test."""
 
-    def __init__(self, reactor: Any) -> None:
+    def __init__(self, reactor: Any, port: int = 0) -> None:
         self._accepted: DeferredQueue[Peer] = DeferredQueue()
         server = self
 
@@ -70,7 +70,7 @@ class PeerServer:
                 reactor.callLater(0, server._accepted.put, peer)
                 return peer
 
-        self.port = reactor.listenTCP(0, _Factory(), interface="127.0.0.1")
+        self.port = reactor.listenTCP(port, _Factory(), interface="127.0.0.1")
 
     @property
     def number(self) -> int:
