@@ -1,0 +1,98 @@
+"""
+The seed's demo, headless: a QApplication, the drop-in client, a QTimer that
+polls ``reply_q.get(block=False)`` every 100 ms, and a 25 ms animation timer.
+
+    python -m tests.compat_programs.gui_app PORT exec   # only app.exec_()
+    python -m tests.compat_programs.gui_app PORT run    # reactor.run()
+
+"Do it!" is pressed from the event loop: CONNECT to localhost, SEND hello,
+RECEIVE, CLOSE, queued at once. After the fourth reply the program quits
+(``app.quit()``, or ``reactor.stop()`` in ``run`` mode). A second client is
+left waiting in a RECEIVE that is never answered: quitting must end the
+process anyway. Prints one JSON line with the replies, the animation ticks
+seen while waiting, the reactor's type and the threads.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sys
+import threading
+from typing import Any
+
+from PyQt5.QtCore import QTimer
+from PyQt5.QtWidgets import QApplication
+
+from compat import ClientCommand, ClientReply, SocketClientThread
+
+
+def main() -> None:
+    port, mode = int(sys.argv[1]), sys.argv[2]
+    app = QApplication(sys.argv[:1])
+    reactor: Any = None
+    if mode == "run":
+        from twisted_client.qt import install_reactor
+
+        reactor = install_reactor()
+    client = SocketClientThread()
+    client.start()
+    idle = SocketClientThread()
+    idle.start()
+    state: dict[str, Any] = {"replies": [], "ticks": 0}
+
+    def animate() -> None:
+        state["ticks"] += 1
+
+    def do_it() -> None:
+        idle.cmd_q.put(ClientCommand(ClientCommand.CONNECT, ("localhost", port)))
+        idle.cmd_q.put(ClientCommand(ClientCommand.RECEIVE))  # never answered
+        for command in (
+            ClientCommand(ClientCommand.CONNECT, ("localhost", port)),
+            ClientCommand(ClientCommand.SEND, b"hello"),
+            ClientCommand(ClientCommand.RECEIVE),
+            ClientCommand(ClientCommand.CLOSE),
+        ):
+            client.cmd_q.put(command)
+
+    def on_client_reply_timer() -> None:
+        try:
+            reply: ClientReply = client.reply_q.get(block=False)
+        except queue.Empty:
+            return
+        data = reply.data.decode() if isinstance(reply.data, bytes) else reply.data
+        state["replies"].append([reply.type, data])
+        if len(state["replies"]) == 2:
+            state["ticks_at_send_reply"] = state["ticks"]
+        if len(state["replies"]) == 3:
+            state["ticks_while_waiting"] = state["ticks"] - state["ticks_at_send_reply"]
+        if len(state["replies"]) == 4:
+            finish()
+
+    def finish() -> None:
+        from twisted.internet import reactor as installed
+
+        state["reactor"] = type(installed).__name__
+        state["threads"] = sorted(thread.name for thread in threading.enumerate())
+        state["reactor_in_main_thread"] = client._runtime.in_reactor_thread()  # type: ignore[union-attr]
+        print(json.dumps(state), flush=True)
+        if mode == "run":
+            installed.stop()
+        else:
+            app.quit()
+
+    animation = QTimer()
+    animation.timeout.connect(animate)
+    animation.start(25)
+    poller = QTimer()
+    poller.timeout.connect(on_client_reply_timer)
+    poller.start(100)
+    QTimer.singleShot(0, do_it)
+    if mode == "run":
+        reactor.run()
+    else:
+        app.exec_()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""
+Whole programs on the drop-in, each in its own process (a reactor is per
+process, and exiting by itself is part of what is tested): the seed's
+``__main__`` as a script, the seed's demo under Qt with only ``app.exec_()``
+or with ``reactor.run()``, and a thousand clients at once. The server runs
+in the test process; every subprocess has a timeout, so a hang fails the
+test instead of hanging the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet.threads import deferToThread
+
+from twisted_client.server import listen
+
+ROOT = Path(__file__).resolve().parent.parent
+SUCCESS = 1
+
+
+def run_program(name: str, *args: object, env: dict[str, str] | None = None) -> Any:
+    """Run ``python -m tests.compat_programs.NAME ARGS`` in a worker thread;
+    a Deferred firing with the CompletedProcess (60 s timeout)."""
+    environment = dict(os.environ, **(env or {}))
+    return deferToThread(
+        subprocess.run,
+        [sys.executable, "-m", f"tests.compat_programs.{name}", *map(str, args)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def report_of(done: subprocess.CompletedProcess[str]) -> Any:
+    """The program's JSON report, after checking that it exited with 0."""
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest_twisted.ensureDeferred
+async def test_script_mode(reactor: Any) -> None:
+    """With no GUI, the seed's __main__ runs unchanged on the drop-in: blocking
+    reply_q.get() in the main thread, the seed's replies, one shared reactor
+    thread for all the clients, no Qt imported; and the process exits by
+    itself although one client was never joined and waits in a RECEIVE."""
+    port = listen(reactor, 0, delay=0.02, reply=b"tuxy")
+    try:
+        done = await run_program("script_mode", port.getHost().port)
+    finally:
+        await port.stopListening()
+    report = report_of(done)
+    exchange = [[SUCCESS, None], [SUCCESS, None], [SUCCESS, "tuxy"], [SUCCESS, None]]
+    assert report["replies"] == exchange * 3 + [[SUCCESS, "forgotten"]]
+    assert report["threads"].count("compat-reactor") == 1
+    assert [name for name in report["threads"] if "Pool" not in name] == [
+        "MainThread",
+        "compat-reactor",
+    ]
+    assert report["qt_imported"] is False
+
+
+@pytest.mark.qt
+@pytest.mark.parametrize("kind", ["qt", "qt5reactor"])
+@pytest.mark.parametrize("mode", ["exec", "run"])
+@pytest_twisted.ensureDeferred
+async def test_gui_program(reactor: Any, kind: str, mode: str) -> None:
+    """The seed's demo (a QTimer polling reply_q.get(block=False), a 25 ms
+    animation) against a server that answers late: with only app.exec_() the
+    drop-in installs and starts the Qt reactor itself; with reactor.run() it
+    uses the program's. Either way it runs in the GUI thread, the animation
+    ticks while the reply is awaited, and quitting ends the process although
+    another client still waits in a RECEIVE."""
+    port = listen(reactor, 0, delay=0.2, reply=b"tuxy")
+    try:
+        done = await run_program(
+            "gui_app",
+            port.getHost().port,
+            mode,
+            env={"QT_QPA_PLATFORM": "offscreen", "TWISTED_CLIENT_QT_REACTOR": kind},
+        )
+    finally:
+        await port.stopListening()
+    report = report_of(done)
+    assert report["replies"] == [
+        [SUCCESS, None],
+        [SUCCESS, None],
+        [SUCCESS, "tuxy"],
+        [SUCCESS, None],
+    ]
+    assert report["ticks_while_waiting"] > 0
+    assert report["reactor_in_main_thread"] is True
+    assert (
+        report["reactor"] == {"qt": "QtEPollReactor", "qt5reactor": "Qt5Reactor"}[kind]
+    )
+    assert "compat-reactor" not in report["threads"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_thousand_clients_on_a_handful_of_threads(reactor: Any) -> None:
+    """A thousand drop-in clients at once all complete CONNECT, SEND, RECEIVE,
+    CLOSE, while the process never has more than a handful of threads (the
+    seed's class would run a thousand)."""
+    port = listen(reactor, 0)
+    try:
+        done = await run_program("many_clients", port.getHost().port, 1000)
+    finally:
+        await port.stopListening()
+    report = report_of(done)
+    assert report["errors"] == []
+    assert report["succeeded"] == 1000
+    assert report["peak_threads"] <= 4
