@@ -1,0 +1,165 @@
+"""
+Thread vs async, side by side: ``python -m benchmarks`` (or ``twisted-client-bench``).
+
+    python -m benchmarks --quick                 # a smoke run, under 2.5 minutes
+    python -m benchmarks --json r.json --plot r.png
+    python -m benchmarks --only rr --clients thread,twisted-qt --pin
+
+Every measurement runs in a fresh process against an echo server in a process
+of its own; clients are interleaved and each point is repeated; the table
+shows medians, min-max and the ratio to the ``thread`` baseline, then the
+issue's targets, met or missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._plan import CLIENT_ORDER, FULL, QUICK, SCENARIOS, TINY
+from ._progress import Progress
+from ._report import aggregate, document, dump, machine, markdown_summary, text_report
+from ._runner import Runner, run_parse
+from ._server import EchoServer
+
+_SOAK = Path(__file__).with_name("soak.py")
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Benchmark the threaded client against the Twisted client "
+        "(on Qt and on epoll), asyncio and QTcpSocket, over loopback.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a short smoke run (< 2.5 min on 2 cores)"
+    )
+    scenarios = [*SCENARIOS, "soak"]
+    parser.add_argument(
+        "--only",
+        metavar="SCENARIO",
+        help=f"comma-separated scenarios to run, from: {', '.join(scenarios)}",
+    )
+    parser.add_argument(
+        "--clients",
+        metavar="A,B,...",
+        help=f"comma-separated clients, from: {', '.join(CLIENT_ORDER)}",
+    )
+    parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    parser.add_argument(
+        "--plot", metavar="PATH", help="draw a PNG (needs matplotlib: the plot extra)"
+    )
+    parser.add_argument(
+        "--markdown", metavar="PATH", help="write the summary table as Markdown"
+    )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="run the clients and the server on CPU 0 (cross-CPU wakeups on small "
+        "VMs cost ~40 us and swamp the differences)",
+    )
+    parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--repeats", type=int, help="runs per point (default 5, quick 3)"
+    )
+    parser.add_argument(
+        "--python-server",
+        action="store_true",
+        help="use the Python echo server even when a C compiler is there",
+    )
+    args = parser.parse_args(argv)
+    chosen = args.only.split(",") if args.only else [s for s in SCENARIOS]
+    unknown = [s for s in chosen if s not in scenarios]
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(unknown)}")
+    if "soak" in chosen and not _SOAK.exists():
+        parser.error("--only soak: benchmarks/soak.py does not exist yet")
+    args.scenarios = chosen
+    clients = args.clients.split(",") if args.clients else list(CLIENT_ORDER)
+    unknown = [c for c in clients if c not in CLIENT_ORDER]
+    if unknown:
+        parser.error(f"unknown client(s): {', '.join(unknown)}")
+    args.client_list = [c for c in CLIENT_ORDER if c in clients]
+    if args.repeats is not None and args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            parser.error(
+                "--plot needs matplotlib: pip install 'twisted-qt-client[plot]'"
+            )
+    return args
+
+
+def _run_soak(extra: list[str]) -> int:
+    import runpy
+
+    sys.argv = [str(_SOAK), *extra]
+    runpy.run_path(str(_SOAK), run_name="__main__")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmarks and print the report; 0 unless the run itself broke."""
+    args = _parse_args(argv)
+    plan = TINY if args.tiny else QUICK if args.quick else FULL
+    if args.repeats is not None:
+        plan = dataclasses.replace(plan, repeats=args.repeats)
+    if args.scenarios == ["soak"]:
+        return _run_soak([])
+    machine_info = machine("", args.pin)
+    cpu = None
+    if args.pin:
+        usable = sorted(os.sched_getaffinity(0))
+        cpu = usable[0]
+        if len(usable) > 1:
+            os.sched_setaffinity(0, set(usable[1:]))  # keep this process off CPU 0
+    progress = Progress()
+    began = time.monotonic()
+    with EchoServer(cpu=cpu, force_python=args.python_server) as server:
+        progress.note(f"echo server: {server.kind}, port {server.port}")
+        runner = Runner(plan, server.port, cpu, progress)
+        clients = runner.probe(args.client_list)
+        for client, reason in runner.outcome.unavailable.items():
+            progress.note(f"{client}: not available: {reason}")
+        outcome = runner.run(args.scenarios, clients)
+        if "parse" in args.scenarios:
+            run_parse(plan, cpu, outcome, progress)
+    progress.finish()
+    if "soak" in args.scenarios:
+        _run_soak([])
+    results = aggregate(outcome)
+    doc = document(
+        results,
+        outcome,
+        {**machine_info, "echo_server": server.kind},
+        args.pin,
+        plan.settings(),
+        time.monotonic() - began,
+    )
+    print(text_report(results, outcome, doc))
+    print(
+        f"\n({doc['elapsed_s']:.0f} s, {plan.name} run, {plan.repeats} runs per point)"
+    )
+    if args.json:
+        dump(doc, args.json)
+        print(f"JSON: {args.json}")
+    if args.markdown:
+        Path(args.markdown).write_text(markdown_summary(results, doc) + "\n")
+        print(f"Markdown: {args.markdown}")
+    if args.plot:
+        from ._plot import plot
+
+        plot(results, doc, args.plot)
+        print(f"plot: {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

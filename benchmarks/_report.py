@@ -1,0 +1,400 @@
+"""Turning runs into the JSON document, the terminal table and the target check."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+from collections import defaultdict
+from typing import Any
+
+from ._plan import CLIENT_ORDER, METRICS, TARGETS, Target
+from ._runner import Outcome
+
+__all__ = [
+    "aggregate",
+    "check_targets",
+    "document",
+    "dump",
+    "machine",
+    "markdown_summary",
+    "text_report",
+]
+
+BASELINE = "thread"
+
+_UNITS = {
+    "round_trips_per_s": "/s",
+    "p50_us": "us",
+    "p99_us": "us",
+    "mb_per_s": "MB/s",
+    "wall_s": "s",
+    "peak_threads": "",
+    "peak_rss_mib": "MiB",
+    "errors": "",
+    "p50_gap_ms": "ms",
+    "p99_gap_ms": "ms",
+    "max_gap_ms": "ms",
+    "cpu_ms": "ms",
+    "wakeups_per_s": "/s",
+    "join_ms": "ms",
+    "still_alive": "",
+    "seconds": "s",
+}
+
+
+def _key(params: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(params.items()))
+
+
+def aggregate(outcome: Outcome) -> list[dict[str, Any]]:
+    """One entry per (scenario, client, params, metric): median, min, max, runs."""
+    grouped: dict[tuple[Any, ...], list[float]] = defaultdict(list)
+    for run in outcome.runs:
+        for metric in METRICS[run.scenario]:
+            if metric in run.metrics:
+                key = (run.scenario, run.client, _key(run.params), metric)
+                grouped[key].append(float(run.metrics[metric]))
+    order = {name: i for i, name in enumerate(CLIENT_ORDER)}
+    results = []
+    for (scenario, client, params, metric), runs in grouped.items():
+        results.append(
+            {
+                "scenario": scenario,
+                "client": client,
+                "params": dict(params),
+                "metric": metric,
+                "median": statistics.median(runs),
+                "min": min(runs),
+                "max": max(runs),
+                "runs": runs,
+            }
+        )
+    scenario_order = {name: i for i, name in enumerate(METRICS)}
+    results.sort(
+        key=lambda r: (
+            scenario_order[r["scenario"]],
+            tuple(r["params"].values()),
+            METRICS[r["scenario"]].index(r["metric"]),
+            order.get(r["client"], 99),
+            r["client"],
+        )
+    )
+    return results
+
+
+def machine(server: str, pinned: bool) -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    versions = {"python": platform.python_version()}
+    try:
+        import twisted
+
+        versions["twisted"] = twisted.__version__
+    except ImportError:
+        pass
+    try:
+        from PyQt5.QtCore import PYQT_VERSION_STR, QT_VERSION_STR
+
+        versions["pyqt5"] = PYQT_VERSION_STR
+        versions["qt"] = QT_VERSION_STR
+    except ImportError:
+        pass
+    return {
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)),
+        "system": f"{platform.system()} {platform.release()}",
+        "implementation": sys.implementation.name,
+        "versions": versions,
+        "echo_server": server,
+        "pinned_cpu": 0 if pinned else None,
+    }
+
+
+def _find(
+    results: list[dict[str, Any]], scenario: str, client: str,
+    params: dict[str, int], metric: str,
+) -> dict[str, Any] | None:  # fmt: skip
+    for result in results:
+        if (
+            result["scenario"] == scenario
+            and result["client"] == client
+            and result["params"] == params
+            and result["metric"] == metric
+        ):
+            return result
+    return None
+
+
+def check_targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each target with its measured value, bound, and met/missed/not measured."""
+    checked = []
+    for target in TARGETS:
+        checked.append(_check(results, target))
+    return checked
+
+
+def _check(results: list[dict[str, Any]], target: Target) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "target": target.label,
+        "goal": target.describe(),
+        "scenario": target.scenario,
+        "params": target.params,
+        "metric": target.metric,
+        "client": target.client,
+    }
+    mine = _find(results, target.scenario, target.client, target.params, target.metric)
+    if mine is None:
+        entry.update(status="not measured", detail=f"no result for {target.client}")
+        return entry
+    bound = target.factor
+    if target.reference is not None:
+        other = _find(
+            results, target.scenario, target.reference, target.params, target.metric
+        )
+        if other is None:
+            entry.update(
+                status="not measured", detail=f"no result for {target.reference}"
+            )
+            return entry
+        bound = target.factor * other["median"]
+        entry["ratio"] = mine["median"] / other["median"] if other["median"] else None
+    value = mine["median"]
+    met = value >= bound if target.op == ">=" else value <= bound
+    entry.update(
+        value=value,
+        bound=bound,
+        status="met" if met else "missed",
+    )
+    return entry
+
+
+def document(  # noqa: PLR0917
+    results: list[dict[str, Any]],
+    outcome: Outcome,
+    machine_info: dict[str, Any],
+    pinned: bool,
+    settings: dict[str, Any],
+    elapsed: float,
+) -> dict[str, Any]:
+    """The JSON document: the contract's keys first, then what explains them."""
+    return {
+        "machine": machine_info,
+        "pinned": pinned,
+        "results": results,
+        "targets": check_targets(results),
+        "clients": outcome.described,
+        "unavailable": outcome.unavailable,
+        "not_applicable": sorted(f"{s} {c}" for s, c in outcome.not_applicable),
+        "errors": outcome.errors,
+        "settings": settings,
+        "elapsed_s": elapsed,
+    }
+
+
+def _fmt(value: float) -> str:  # noqa: PLR0911
+    if math.isnan(value):
+        return "-"
+    magnitude = abs(value)
+    if magnitude >= 100_000:
+        return f"{value / 1000:.0f}k"
+    if magnitude >= 10_000:
+        return f"{value / 1000:.1f}k"
+    if magnitude >= 100 or value == int(value):
+        return f"{value:.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    if magnitude >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def _ratio(ratio: float) -> str:
+    if ratio == 0 or ratio >= 10:
+        return f"{ratio:.0f}"
+    if ratio >= 1:
+        return f"{ratio:.2f}"
+    return f"{ratio:.2g}"
+
+
+def _cell(result: dict[str, Any], baseline: dict[str, Any] | None) -> str:
+    text = f"{_fmt(result['median'])} ({_fmt(result['min'])}-{_fmt(result['max'])})"
+    if baseline is not None and baseline["median"]:
+        text += " x" + _ratio(result["median"] / baseline["median"])
+    return text
+
+
+def _params_text(params: dict[str, int]) -> str:
+    if "size" in params:
+        size = params["size"]
+        if size >= 1024 * 1024:
+            return f"size {size // (1024 * 1024)} MiB"
+        if size >= 1024:
+            return f"size {size // 1024} KiB"
+        return f"size {size} B"
+    if "clients" in params:
+        return f"{params['clients']} clients"
+    return ""
+
+
+def text_report(  # noqa: PLR0912
+    results: list[dict[str, Any]], outcome: Outcome, doc: dict[str, Any]
+) -> str:
+    """The terminal report: per scenario point a row per client, a column per metric."""
+    lines = []
+    info = doc["machine"]
+    lines.append(
+        f"machine: {info['cpu']}, {info['cpus']} CPUs, {info['system']}, "
+        f"Python {info['versions'].get('python')}, "
+        f"Twisted {info['versions'].get('twisted')}, Qt {info['versions'].get('qt')}"
+    )
+    lines.append(f"echo server: {info['echo_server']}")
+    lines.append(
+        "pinned: "
+        + (
+            "yes, client and server on CPU 0"
+            if doc["pinned"]
+            else "no (--pin not given)"
+        )
+    )
+    lines.append(
+        "cells: median (min-max) over the runs, then xN = median / thread's median"
+    )
+    points: dict[tuple[str, tuple[Any, ...]], list[dict[str, Any]]] = defaultdict(list)
+    for result in results:
+        points[(result["scenario"], _key(result["params"]))].append(result)
+    for (scenario, params), group in points.items():
+        metrics = [m for m in METRICS[scenario] if any(r["metric"] == m for r in group)]
+        clients = []
+        for result in group:
+            if result["client"] not in clients:
+                clients.append(result["client"])
+        title = f"{scenario} {_params_text(dict(params))}".strip()
+        lines.append("")
+        lines.append(title)
+        cells = [
+            ["client"] + [f"{m} ({_UNITS[m]})".replace(" ()", "") for m in metrics]
+        ]
+        for client in clients:
+            row = [client]
+            for metric in metrics:
+                mine = next(
+                    (
+                        r
+                        for r in group
+                        if r["client"] == client and r["metric"] == metric
+                    ),
+                    None,
+                )
+                base = next(
+                    (
+                        r
+                        for r in group
+                        if r["client"] == BASELINE and r["metric"] == metric
+                    ),
+                    None,
+                )
+                row.append("-" if mine is None else _cell(mine, base))
+            cells.append(row)
+        widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+        for row in cells:
+            lines.append(
+                "  "
+                + "  ".join(
+                    text.ljust(width) for text, width in zip(row, widths, strict=True)
+                ).rstrip()
+            )
+    lines.append("")
+    lines.append("targets (medians of this run):")
+    for target in doc["targets"]:
+        status = (
+            target["status"].upper()
+            if target["status"] == "missed"
+            else target["status"]
+        )
+        if "value" in target:
+            detail = f"{_fmt(target['value'])} vs bound {_fmt(target['bound'])}"
+            if target.get("ratio") is not None:
+                detail += f" (ratio {target['ratio']:.2f})"
+        else:
+            detail = target.get("detail", "")
+        lines.append(
+            f"  {status:<12} {target['target']:<28} {target['goal']:<40} {detail}"
+        )
+    if outcome.unavailable:
+        lines.append("")
+        lines.append("not measured (client unavailable here):")
+        for client, reason in outcome.unavailable.items():
+            lines.append(f"  {client}: {reason}")
+    if outcome.not_applicable:
+        lines.append("")
+        lines.append(
+            "not applicable: "
+            + ", ".join(sorted(f"{s}/{c}" for s, c in outcome.not_applicable))
+        )
+    if outcome.errors:
+        lines.append("")
+        lines.append("errors:")
+        for error in outcome.errors:
+            lines.append(f"  {error['scenario']} {error['client']}: {error['error']}")
+    return "\n".join(lines)
+
+
+SUMMARY_COLUMNS = [
+    ("rr 16 B round trips/s", "rr", {"size": 16}, "round_trips_per_s"),
+    ("rr 16 B p99 µs", "rr", {"size": 16}, "p99_us"),
+    ("rr 64 KiB round trips/s", "rr", {"size": 65536}, "round_trips_per_s"),
+    ("bulk 64 MiB MB/s", "bulk", {"size": 64 * 1024 * 1024}, "mb_per_s"),
+    ("1000 clients s", "scale", {"clients": 1000}, "wall_s"),
+    ("1000 clients threads", "scale", {"clients": 1000}, "peak_threads"),
+    ("GUI p99 gap ms", "gui", {"size": 65536}, "p99_gap_ms"),
+    ("idle wakeups/s", "idle", {}, "wakeups_per_s"),
+    ("join/close ms", "shutdown", {}, "join_ms"),
+]
+
+
+def markdown_summary(results: list[dict[str, Any]], doc: dict[str, Any]) -> str:
+    """A compact Markdown table for the README: medians, ratio to thread."""
+    header = ["client"] + [title for title, *_ in SUMMARY_COLUMNS]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    present = {r["client"] for r in results if r["scenario"] != "parse"}
+    for client in [c for c in CLIENT_ORDER if c in present]:
+        row = [f"`{client}`"]
+        for _, scenario, params, metric in SUMMARY_COLUMNS:
+            mine = _find(results, scenario, client, params, metric)
+            base = _find(results, scenario, BASELINE, params, metric)
+            if mine is None:
+                row.append("n/a")
+                continue
+            text = _fmt(mine["median"])
+            if (
+                base is not None
+                and base["median"]
+                and client != BASELINE
+                and metric not in ("peak_threads",)
+            ):
+                text += f" ({_ratio(mine['median'] / base['median'])}x)"
+            row.append(text)
+        rows.append("| " + " | ".join(row) + " |")
+    for client, reason in doc["unavailable"].items():
+        rows.append(f"\n`{client}` not measured: {reason}")
+    return "\n".join(rows)
+
+
+def dump(doc: dict[str, Any], path: str) -> None:
+    """Write the JSON document."""
+    with open(path, "w") as out:
+        json.dump(doc, out, indent=1)
+        out.write("\n")

@@ -1,0 +1,237 @@
+"""``twisted-qt``, ``twisted-qt5reactor``, ``twisted-epoll``: `Client` on a reactor."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from .._measure import now_ns, peak_rss_mib, rr_metrics, threads_of
+from . import Unavailable
+from ._qtgui import TickRecorder, qt_application
+
+_HOST = "127.0.0.1"
+
+
+class Bench:
+    """The native client, ``twisted_client.connect``, on the reactor named."""
+
+    def __init__(self, reactor: str) -> None:
+        self.kind = reactor
+        self.reactor: Any = None
+
+    def setup(self) -> str:
+        """Install the reactor; refuse when the one asked for is not what we get."""
+        if self.kind == "epoll":
+            from twisted.internet import epollreactor
+
+            epollreactor.install()
+        else:
+            qt_application()
+            from twisted_client.qt import install_reactor
+
+            try:
+                install_reactor(self.kind)
+            except (TypeError, ValueError, ImportError) as error:
+                raise Unavailable(f"install_reactor({self.kind!r}): {error}") from error
+        from twisted.internet import reactor
+
+        self.reactor = reactor
+        cls = type(reactor)
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        if self.kind == "qt" and cls.__module__.startswith("qt5reactor"):
+            raise Unavailable(
+                f"install_reactor('qt') still installs the stock {name}: "
+                "the new Qt reactor is not there yet"
+            )
+        return f"twisted_client.connect on {name}"
+
+    def supports(self, scenario: str) -> bool:
+        """The ``gui`` scenario needs a Qt reactor."""
+        return scenario != "gui" or self.kind != "epoll"
+
+    def _run(self, work: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+        """Run ``work()`` on the reactor; return its result or raise its error."""
+        from twisted.internet.defer import ensureDeferred
+
+        reactor = self.reactor
+        outcome: list[Any] = []
+
+        def finished(result: Any) -> None:
+            outcome.append(result)
+            reactor.stop()
+
+        def start() -> None:
+            ensureDeferred(work()).addBoth(finished)
+
+        reactor.callWhenRunning(start)
+        reactor.run()
+        if not outcome:
+            raise RuntimeError("the reactor stopped before the work finished")
+        result = outcome[0]
+        from twisted.python.failure import Failure
+
+        if isinstance(result, Failure):
+            result.raiseException()
+        return result
+
+    async def _connect(self, port: int, max_length: int = 16 * 1024 * 1024) -> Any:
+        from twisted_client import connect
+
+        return await connect(self.reactor, _HOST, port, max_length=max_length)
+
+    def rr(
+        self, port: int, sizes: list[int], duration: float, warmup: int
+    ) -> list[dict[str, Any]]:
+        """Request/reply: ``send``, then ``await receive()``; each size in turn."""
+
+        async def work() -> list[dict[str, Any]]:
+            client = await self._connect(port)
+            results = []
+            for size in sizes:
+                payload = b"x" * size
+                for _ in range(warmup):
+                    client.send(payload)
+                    await client.receive()
+                samples: list[int] = []
+                start = now_ns()
+                deadline = start + int(duration * 1e9)
+                while True:
+                    begin = now_ns()
+                    sent = client.send(payload)
+                    reply = await client.receive()
+                    await sent
+                    end = now_ns()
+                    if len(reply) != size:
+                        raise AssertionError("wrong echo")
+                    samples.append(end - begin)
+                    if end >= deadline:
+                        break
+                results.append(rr_metrics(samples, end - start))
+            await client.close()
+            return results
+
+        result: list[dict[str, Any]] = self._run(work)
+        return result
+
+    def bulk(self, port: int, size: int) -> dict[str, Any]:
+        """One large message: ``send`` it, ``await receive()`` the echo."""
+
+        async def work() -> dict[str, Any]:
+            client = await self._connect(port, max_length=size)
+            payload = b"x" * size
+            start = now_ns()
+            sent = client.send(payload)
+            reply = await client.receive()
+            await sent
+            elapsed = now_ns() - start
+            await client.close()
+            if len(reply) != size:
+                raise AssertionError("wrong echo")
+            return {"mb_per_s": size / 1e6 / (elapsed / 1e9)}
+
+        result: dict[str, Any] = self._run(work)
+        return result
+
+    def scale(self, port: int, clients: int, round_trips: int) -> dict[str, Any]:
+        """``clients`` coroutines at once: connect, round trips, close."""
+        from twisted.internet.defer import DeferredList, ensureDeferred
+
+        payload = b"x" * 16
+
+        async def one() -> None:
+            client = await self._connect(port)
+            for _ in range(round_trips):
+                client.send(payload)
+                if len(await client.receive()) != 16:
+                    raise AssertionError("wrong echo")
+            await client.close()
+
+        async def work() -> dict[str, Any]:
+            start = now_ns()
+            done = await DeferredList(
+                [ensureDeferred(one()) for _ in range(clients)], consumeErrors=True
+            )
+            wall = (now_ns() - start) / 1e9
+            return {
+                "wall_s": wall,
+                "peak_threads": threads_of(),
+                "peak_rss_mib": peak_rss_mib(),
+                "errors": sum(1 for ok, _ in done if not ok),
+            }
+
+        result: dict[str, Any] = self._run(work)
+        return result
+
+    def gui(
+        self, port: int, size: int, duration: float, interval_ms: int, window: int
+    ) -> dict[str, Any]:
+        """Stream ``size``-byte echoes, ``window`` in flight, under a Qt timer."""
+        from twisted.internet.defer import gatherResults
+
+        recorder = TickRecorder(interval_ms)
+        received = [0]
+
+        async def stream(client: Any, deadline: int) -> None:
+            payload = b"x" * size
+            while now_ns() < deadline:
+                client.send(payload)
+                received[0] += len(await client.receive())
+
+        async def work() -> dict[str, Any]:
+            client = await self._connect(port)
+            recorder.start()
+            start = now_ns()
+            deadline = start + int(duration * 1e9)
+            await gatherResults(
+                [_ensure(stream(client, deadline)) for _ in range(window)]
+            )
+            elapsed = now_ns() - start
+            metrics = recorder.stop()
+            await client.close()
+            metrics["mb_per_s"] = received[0] / 1e6 / (elapsed / 1e9)
+            return metrics
+
+        result: dict[str, Any] = self._run(work)
+        return result
+
+    def idle(self, port: int, ready: Callable[[], None]) -> None:
+        """Connected, nothing to do, the reactor running."""
+
+        async def work() -> None:
+            await self._connect(port)
+            ready()
+            from twisted.internet.defer import Deferred
+
+            await Deferred()  # for ever: the parent ends the process
+
+        self._run(work)
+
+    def shutdown(self, port: int, bound: float) -> dict[str, Any]:
+        """``close()`` while a ``receive()`` waits on a silent server."""
+        from twisted.internet.task import deferLater
+
+        async def work() -> dict[str, Any]:
+            client = await self._connect(port)
+            pending = client.receive()
+            pending.addErrback(lambda _: None)
+            await deferLater(self.reactor, 0.05, lambda: None)
+            start = now_ns()
+            closing = client.close()
+            closing.addTimeout(bound, self.reactor)
+            with contextlib.suppress(Exception):
+                await closing
+            elapsed = now_ns() - start
+            return {
+                "join_ms": elapsed / 1e6,
+                "still_alive": int(not client.when_closed().called),
+            }
+
+        result: dict[str, Any] = self._run(work)
+        return result
+
+
+def _ensure(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    from twisted.internet.defer import ensureDeferred
+
+    return ensureDeferred(coroutine)

@@ -1,0 +1,136 @@
+"""
+The benchmark harness: the report's arithmetic and the JSON contract's shape.
+
+No timing is asserted anywhere: the numbers of a benchmark belong to its
+report. The end-to-end test runs the real program with its seconds-long
+``--tiny`` preset in a subprocess (bounded by a timeout) and checks the
+document it writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks._plan import CLIENT_ORDER, METRICS, TARGETS
+from benchmarks._report import aggregate, check_targets, markdown_summary
+from benchmarks._runner import Outcome, Run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _outcome(*runs: Run) -> Outcome:
+    outcome = Outcome()
+    outcome.runs.extend(runs)
+    return outcome
+
+
+def test_aggregate_gives_median_min_max_and_every_run() -> None:
+    """Three runs of one metric become one entry with their median, min and max."""
+    outcome = _outcome(
+        *(
+            Run("bulk", "raw", {"size": 8}, {"mb_per_s": value})
+            for value in (30.0, 10.0, 20.0)
+        )
+    )
+    (entry,) = aggregate(outcome)
+    assert entry == {
+        "scenario": "bulk",
+        "client": "raw",
+        "params": {"size": 8},
+        "metric": "mb_per_s",
+        "median": 20.0,
+        "min": 10.0,
+        "max": 30.0,
+        "runs": [30.0, 10.0, 20.0],
+    }
+
+
+def test_targets_met_missed_and_not_measured() -> None:
+    """A ratio target compares medians; a missing client makes it 'not measured'."""
+    size16 = {"size": 16}
+    outcome = _outcome(
+        Run("rr", "thread", size16, {"round_trips_per_s": 100.0}),
+        Run("rr", "twisted-qt", size16, {"round_trips_per_s": 160.0}),
+        Run("rr", "twisted-epoll", size16, {"round_trips_per_s": 400.0}),
+        Run("shutdown", "twisted-qt", {}, {"join_ms": 1.0, "still_alive": 0}),
+    )
+    checked = {t["target"]: t for t in check_targets(aggregate(outcome))}
+    assert checked["rr 16 B vs thread"]["status"] == "met"
+    assert checked["rr 16 B vs thread"]["ratio"] == 1.6
+    assert checked["rr 16 B vs epoll"]["status"] == "missed"
+    assert checked["close with receive pending"]["status"] == "met"
+    assert checked["bulk 64 MiB vs raw"]["status"] == "not measured"
+    assert len(checked) == len(TARGETS)
+
+
+def test_markdown_summary_has_a_row_per_measured_client() -> None:
+    """The README table lists each measured client once, baseline ratios included."""
+    size16 = {"size": 16}
+    outcome = _outcome(
+        Run("rr", "thread", size16, {"round_trips_per_s": 100.0}),
+        Run("rr", "asyncio", size16, {"round_trips_per_s": 150.0}),
+    )
+    text = markdown_summary(aggregate(outcome), {"unavailable": {"compat": "absent"}})
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert [row.split("|")[1].strip() for row in rows] == ["`thread`", "`asyncio`"]
+    assert "150 (1.50x)" in rows[1]
+    assert "`compat` not measured: absent" in text
+
+
+def test_tiny_run_writes_the_json_contract(tmp_path: Path) -> None:
+    """A whole (tiny) run writes machine, pinned and results in the contract's shape."""
+    out = tmp_path / "bench.json"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--tiny",
+            "--only",
+            "rr,bulk,scale,shutdown,idle",
+            "--clients",
+            "raw,thread,twisted-epoll",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    doc = json.loads(out.read_text())
+    assert isinstance(doc["machine"], dict)
+    assert doc["pinned"] is False
+    assert doc["errors"] == []
+    seen = set()
+    for result in doc["results"]:
+        assert set(result) == {
+            "scenario", "client", "params", "metric", "median", "min", "max", "runs",
+        }  # fmt: skip
+        assert result["client"] in CLIENT_ORDER
+        assert result["metric"] in METRICS[result["scenario"]]
+        assert set(result["params"]) <= {"size", "clients"}
+        assert result["min"] <= result["median"] <= result["max"]
+        assert len(result["runs"]) == 1
+        seen.add((result["scenario"], result["client"]))
+    expected = {
+        (scenario, client)
+        for scenario in ("rr", "bulk", "scale", "shutdown", "idle")
+        for client in ("raw", "thread", "twisted-epoll")
+    }
+    assert seen == expected
+    thread_joins = [
+        r for r in doc["results"]
+        if r["scenario"] == "shutdown" and r["client"] == "thread"
+        and r["metric"] == "still_alive"
+    ]  # fmt: skip
+    assert thread_joins[0]["median"] == 1  # the seed's thread cannot be joined
+    assert "targets" in done.stdout
