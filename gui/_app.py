@@ -235,14 +235,31 @@ def _wire_ending(
 def _drive_headless(
     reactor: Any, window: DemoWindow, options: Options, outcome: Outcome
 ) -> None:
-    """Press "Do it!" (and "Stress" after it, if asked); close after ``duration``."""
+    """
+    Press "Do it!", and "Stress" after it if asked; close after ``duration``.
+
+    With ``--stress`` the run ends half a second after the stress does (time
+    for the meter to show it), or at ``duration`` if that comes first.
+    """
 
     def finish() -> None:
-        if options.screenshot:
-            outcome.screenshot_error = save_screenshot(window, options.screenshot)
-        window.close()
+        if limit.active():
+            limit.cancel()
+        if window.isVisible():
+            if options.screenshot:
+                error = save_screenshot(window, options.screenshot)
+                outcome.screenshot_error = error
+            window.close()
 
     if options.stress:
-        window.exchange_finished.connect(lambda _: window.stress_button.click())
+
+        def stress_if_ok(replies: list[Reply]) -> None:
+            if all(reply.ok for reply in replies):
+                window.stress_button.click()
+            else:
+                reactor.callLater(0, finish)
+
+        window.exchange_finished.connect(stress_if_ok)
+        window.stress_finished.connect(lambda _: reactor.callLater(0.5, finish))
     reactor.callLater(0, window.do_it_button.click)
-    reactor.callLater(options.duration, finish)
+    limit = reactor.callLater(options.duration, finish)

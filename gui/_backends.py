@@ -372,7 +372,7 @@ def _delete_later(timer: Any) -> None:
     from PyQt5 import sip
 
     timer.timeout.disconnect()
-    sip.transferto(timer, None)
+    sip.transferto(timer, None)  # type: ignore[arg-type]
     timer.deleteLater()
 
 

@@ -24,6 +24,9 @@ BACKENDS = ("twisted", "compat", "thread")
 DEFAULT_PORT = 50007
 """The seed's port, used when ``--server`` names a host without one."""
 
+STRESS_LIMIT = 120.0
+"""Headless with ``--stress``: the default limit on the run, in seconds."""
+
 
 @dataclass(frozen=True)
 class ServerAddress:
@@ -47,6 +50,7 @@ class Options:
     delay: float
     headless: bool
     duration: float
+    """Headless: seconds to run (with ``stress``: the most to wait for it)."""
     screenshot: str | None
     stress: bool
     stress_mb: int
@@ -135,8 +139,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "--duration",
         type=float,
         default=None,
-        help="headless: seconds to run (default: --delay + 1.5, and 6 more with "
-        "--stress)",
+        help="headless: seconds to run (default: --delay + 1.5); with --stress, "
+        "the run ends when the stress ends, or after this many seconds "
+        f"(default {STRESS_LIMIT:g})",
     )
     parser.add_argument(
         "--screenshot",
@@ -180,7 +185,7 @@ def parse_args(
         parser.error("--stress-mb must be >= 1")
     duration = args.duration
     if duration is None:
-        duration = args.delay + 1.5 + (6.0 if args.stress else 0.0)
+        duration = STRESS_LIMIT if args.stress else args.delay + 1.5
     return Options(
         backend=args.backend,
         server=args.server,
