@@ -30,6 +30,7 @@ from ._framing import (
     frame,
 )
 from ._reconnect import ReconnectingClient
+from ._tls import connect_tls
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
@@ -51,6 +52,7 @@ __all__ = [
     "UsageError",
     "connect",
     "connect_endpoint",
+    "connect_tls",
     "default_max_buffered",
     "frame",
 ]
