@@ -1,9 +1,24 @@
 """
 Run Twisted inside a Qt application.
 
-`install_reactor` makes the Twisted reactor run inside Qt's event loop.
+`install_reactor` creates the QApplication and installs a Twisted reactor
+that Qt's event loop drives: `QtEPollReactor` (kind ``"qt"``, the default on
+Linux) or `Qt5Reactor` (kind ``"qt5reactor"``, stock qt5reactor with its
+lifecycle traps removed).
 """
 
-from ._install import WrongReactorError, install_reactor
+from ._install import (
+    REACTOR_ENV_VAR,
+    REACTOR_KINDS,
+    WrongReactorError,
+    default_reactor_kind,
+    install_reactor,
+)
 
-__all__ = ["WrongReactorError", "install_reactor"]
+__all__ = [
+    "REACTOR_ENV_VAR",
+    "REACTOR_KINDS",
+    "WrongReactorError",
+    "default_reactor_kind",
+    "install_reactor",
+]

@@ -1,42 +1,129 @@
-"""Installing a Qt-driven Twisted reactor."""
+"""`install_reactor`: choose, create and install the Qt-driven reactor."""
 
 from __future__ import annotations
 
+import os
+import select
 import sys
 from typing import Any
 
 from .._errors import UsageError
 
-__all__ = ["WrongReactorError", "install_reactor"]
+__all__ = [
+    "REACTOR_ENV_VAR",
+    "REACTOR_KINDS",
+    "WrongReactorError",
+    "default_reactor_kind",
+    "install_reactor",
+]
+
+#: The environment variable that chooses the reactor when no kind is given.
+REACTOR_ENV_VAR = "TWISTED_CLIENT_QT_REACTOR"
+
+#: The kinds `install_reactor` knows: ``"qt"`` (one epoll descriptor watched
+#: by Qt; Linux) and ``"qt5reactor"`` (stock qt5reactor, fixed).
+REACTOR_KINDS = ("qt", "qt5reactor")
+
+# Keeps the QApplication we create alive (PyQt destroys it with its wrapper).
+_made_apps: list[Any] = []
 
 
 class WrongReactorError(UsageError):
-    """A reactor that does not run inside Qt is installed already."""
+    """A reactor of another kind than the one asked for is installed already."""
+
+
+def default_reactor_kind() -> str:
+    """
+    The kind used when none is asked for.
+
+    The ``TWISTED_CLIENT_QT_REACTOR`` environment variable when it is set;
+    otherwise ``"qt"`` where epoll exists (Linux) and ``"qt5reactor"``
+    elsewhere.
+    """
+    chosen = os.environ.get(REACTOR_ENV_VAR, "").strip()
+    if chosen:
+        _check_kind(chosen, f"${REACTOR_ENV_VAR}")
+        return chosen
+    return "qt" if hasattr(select, "epoll") else "qt5reactor"
 
 
 def install_reactor(kind: str | None = None) -> Any:
     """
-    Install a reactor that runs inside Qt's event loop, and return it.
+    Make the Twisted reactor run inside Qt's event loop, and return it.
 
-    Creates the QApplication first when there is none. Calling it again
-    returns the installed reactor.
+    Creates the QApplication first when there is none (a QApplication, so
+    widgets work), then installs the reactor of the given kind as the global
+    reactor. Calling it again returns the reactor already installed.
+
+    Args:
+        kind: ``"qt"`` for `QtEPollReactor` (Twisted's epoll reactor driven
+            by one QSocketNotifier and one QTimer; needs Linux),
+            ``"qt5reactor"`` for `Qt5Reactor` (stock qt5reactor with the
+            lifecycle fixes), or None for `default_reactor_kind`. With None,
+            any Qt reactor already installed is accepted, unless the
+            environment variable asks for a particular kind.
 
     Raises:
-        WrongReactorError: another kind of reactor is installed already.
+        WrongReactorError: a reactor of another kind is installed already
+            (install the Qt reactor before anything imports
+            ``twisted.internet.reactor``).
+        UsageError: unknown kind, or ``"qt"`` on a platform without epoll.
     """
-    from PyQt5.QtWidgets import QApplication
-
-    import qt5reactor
-
-    if QApplication.instance() is None:
-        QApplication(sys.argv[:1])
+    explicit = kind is not None or bool(os.environ.get(REACTOR_ENV_VAR, "").strip())
+    if kind is None:
+        kind = default_reactor_kind()
+    else:
+        _check_kind(kind, "kind")
+    if kind == "qt" and not hasattr(select, "epoll"):
+        raise UsageError(
+            "the 'qt' reactor needs epoll (Linux); use kind='qt5reactor' here"
+        )
+    _ensure_application()
     if "twisted.internet.reactor" not in sys.modules:
-        qt5reactor.install()
+        if kind == "qt":
+            from ._qtreactor import install as install_qt
+        else:
+            from ._qt5reactor import install as install_qt
+        return install_qt()
     from twisted.internet import reactor
 
-    if not isinstance(reactor, qt5reactor.QtReactor):
+    installed = _kind_of(reactor)
+    if installed is None or (explicit and installed != kind):
+        wanted = f"a {kind!r} Qt reactor" if explicit else "a Qt reactor"
         raise WrongReactorError(
-            f"a {type(reactor).__name__} is installed already; install the Qt "
-            "reactor before anything imports twisted.internet.reactor"
+            f"{wanted} was asked for, but a {type(reactor).__module__}."
+            f"{type(reactor).__name__} is installed already; call install_reactor "
+            "before anything imports twisted.internet.reactor"
         )
     return reactor
+
+
+def _check_kind(kind: str, where: str) -> None:
+    if kind not in REACTOR_KINDS:
+        raise UsageError(
+            f"{where} must be one of {', '.join(map(repr, REACTOR_KINDS))}, "
+            f"not {kind!r}"
+        )
+
+
+def _kind_of(reactor: object) -> str | None:
+    """The kind of an installed reactor, or None when it is not driven by Qt."""
+    if "twisted_client.qt._qtreactor" in sys.modules:
+        from ._qtreactor import QtEPollReactor
+
+        if isinstance(reactor, QtEPollReactor):
+            return "qt"
+    if "qt5reactor" in sys.modules:
+        import qt5reactor
+
+        if isinstance(reactor, qt5reactor.QtReactor):
+            return "qt5reactor"
+    return None
+
+
+def _ensure_application() -> None:
+    """Create the QApplication unless there is one already."""
+    from PyQt5.QtWidgets import QApplication
+
+    if QApplication.instance() is None:
+        _made_apps.append(QApplication(sys.argv[:1]))

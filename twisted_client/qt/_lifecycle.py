@@ -1,0 +1,333 @@
+"""
+What both of our Qt reactors share: how they start, stop and end with Qt.
+
+`QtLifecycleMixin` goes first in the bases of a reactor that Qt's event loop
+drives. It removes the lifecycle traps of stock qt5reactor:
+
+* ``stop()`` takes effect at once, wherever it is called from (a Qt slot
+  included): the shutdown starts on the next turn of Qt's loop instead of
+  waiting for the next Twisted event.
+* ``run()`` blocks in a `QEventLoop` until the reactor stops. If the
+  application quits first (``app.quit()``), the reactor is stopped properly.
+* ``runReturn()`` then ``app.exec_()``: when the application quits, the reactor
+  is stopped and its shutdown triggers fire (before, during, after), with
+  `shutdown_timeout` seconds for triggers that return Deferreds.
+* The process never hangs at exit: whatever is still running when Python
+  exits (the thread pool, a reactor nobody stopped) is stopped before Python
+  waits for non-daemon threads, and SIGINT/SIGTERM get their default
+  behaviour back once the reactor is gone.
+* SIGINT and SIGTERM stop the reactor; with ``runReturn()`` they also quit
+  the application (``app.exec_()`` returns ``128 + signal number``).
+* Calls from other threads (``callFromThread``) run exactly once even when a
+  callback opens a nested Qt event loop (a modal dialog) that runs the reactor
+  again: each call is taken off the queue before it runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from twisted.logger import Logger
+
+if TYPE_CHECKING:
+    from twisted.internet.posixbase import PosixReactorBase
+
+    _Base = PosixReactorBase
+else:
+    _Base = object
+
+__all__ = ["QtLifecycleMixin"]
+
+_log = Logger()
+
+_ThreadCall = tuple[Callable[..., Any], tuple[object, ...], dict[str, object]]
+
+# Reactors started in this process that may still need stopping at exit.
+_live: weakref.WeakSet[QtLifecycleMixin] = weakref.WeakSet()
+_exit_hook: list[Callable[[], None]] = []  # holds the hook once registered
+
+
+def _stop_live_reactors_at_exit() -> None:
+    """Stop every reactor still running, before Python joins non-daemon threads."""
+    for reactor in list(_live):
+        try:
+            reactor._end_at_exit()
+        except Exception:
+            _log.failure("while stopping the reactor at exit")
+
+
+def _register_exit_hook() -> None:
+    """Run `_stop_live_reactors_at_exit` at exit, early enough to matter."""
+    if _exit_hook:
+        return
+    _exit_hook.append(_stop_live_reactors_at_exit)
+    # threading's exit hooks run before the interpreter waits for non-daemon
+    # threads (the thread pool's workers); atexit hooks run after, too late.
+    register = getattr(threading, "_register_atexit", None)
+    if register is not None:
+        register(_stop_live_reactors_at_exit)
+    else:  # pragma: no cover - every supported Python has it
+        import atexit
+
+        atexit.register(_stop_live_reactors_at_exit)
+
+
+class QtLifecycleMixin(_Base):
+    """
+    Start, stop and end a Qt-driven reactor without the usual traps.
+
+    A subclass provides the way Qt drives it: `_start_driving` (start
+    delivering events through Qt), `_stop_driving` (stop doing so) and
+    `_wake` (run a reactor iteration on the next turn of Qt's loop).
+    """
+
+    #: Seconds that shutdown triggers returning Deferreds get to finish when
+    #: the reactor is stopped because the application quit or Python exits.
+    shutdown_timeout: float = 5.0
+
+    _mode: str | None = None
+    _blocking_loop: Any = None
+    _app_exit_code: int | None = None
+    _quit_hooked_app: Any = None
+
+    def __init__(self) -> None:
+        self._thread_calls: deque[_ThreadCall] = deque()
+        super().__init__()
+
+    # -- what Qt drives (the subclass says how) ------------------------------
+
+    def _start_driving(self) -> None:
+        raise NotImplementedError
+
+    def _stop_driving(self) -> None:
+        raise NotImplementedError
+
+    def _wake(self) -> None:
+        raise NotImplementedError
+
+    # -- IReactorCore ---------------------------------------------------------
+
+    def run(self, installSignalHandlers: bool = True) -> None:  # noqa: N803
+        """
+        Run the reactor inside a Qt event loop until it stops.
+
+        Blocks in a `QEventLoop` (the QApplication must exist). Returns once
+        the reactor stopped, or once the application quit and the reactor was
+        stopped because of it.
+        """
+        from PyQt5.QtCore import QEventLoop
+
+        loop = QEventLoop()
+        self._blocking_loop = loop
+        self._mode = "run"
+        try:
+            self._start(installSignalHandlers)
+            if self._started:
+                loop.exec_()
+            if self._started:
+                # The loop ended without the reactor stopping: the
+                # application quit (QCoreApplication.exit ends every loop).
+                self._finish_shutdown()
+        finally:
+            self._blocking_loop = None
+            self._mode = None
+            self._signals.uninstall()
+
+    def runReturn(self, installSignalHandlers: bool = True) -> None:  # noqa: N803
+        """
+        Start the reactor and return: Qt's own loop (``app.exec_()``) drives it.
+
+        When the application quits, the reactor is stopped and its shutdown
+        triggers fire before ``app.exec_()`` returns.
+        """
+        self._mode = "runReturn"
+        self._start(installSignalHandlers)
+
+    def stop(self) -> None:
+        """Stop the reactor; the shutdown starts on the next turn of Qt's loop."""
+        super().stop()
+        if self._started:
+            self._wake()
+
+    def crash(self) -> None:
+        """
+        Stop at once, without shutdown triggers; `run` returns.
+
+        Called by the reactor itself at the end of a normal shutdown too.
+        """
+        super().crash()
+        self._stop_driving()
+        self._unhook_quit()
+        _live.discard(self)
+        if self._blocking_loop is not None:
+            self._blocking_loop.quit()
+        if self._app_exit_code is not None:
+            code, self._app_exit_code = self._app_exit_code, None
+            from PyQt5.QtCore import QCoreApplication
+
+            app = QCoreApplication.instance()
+            if app is not None:
+                app.exit(code)
+        self._restore_signal_defaults()
+
+    def callFromThread(
+        self, f: Callable[..., Any], *args: object, **kwargs: object
+    ) -> None:
+        """Run ``f(*args, **kwargs)`` on the reactor thread, exactly once."""
+        assert callable(f), f"{f} is not callable"
+        self._thread_calls.append((f, args, kwargs))
+        self.wakeUp()
+
+    def runUntilCurrent(self) -> None:
+        """
+        Run the calls from threads, then the timed calls that are due.
+
+        Each call from a thread is taken off the queue before it runs, so a
+        nested event loop that runs the reactor again cannot run it twice.
+        """
+        calls = self._thread_calls
+        for _ in range(len(calls)):
+            try:
+                f, args, kwargs = calls.popleft()
+            except IndexError:  # a nested loop took it already
+                break
+            try:
+                f(*args, **kwargs)
+            except BaseException:
+                _log.failure("while calling from thread")
+        if calls:
+            self.wakeUp()
+        super().runUntilCurrent()
+
+    # -- signals ----------------------------------------------------------------
+
+    def sigInt(self, number: int, frame: FrameType | None = None) -> None:
+        """Stop the reactor on SIGINT (and quit the app after ``runReturn``)."""
+        super().sigInt(number, frame)
+        self._quit_app_after_shutdown(number)
+
+    def sigTerm(self, number: int, frame: FrameType | None = None) -> None:
+        """Stop the reactor on SIGTERM (and quit the app after ``runReturn``)."""
+        super().sigTerm(number, frame)
+        self._quit_app_after_shutdown(number)
+
+    def sigBreak(self, number: int, frame: FrameType | None = None) -> None:
+        """Stop the reactor on SIGBREAK (and quit the app after ``runReturn``)."""
+        super().sigBreak(number, frame)
+        self._quit_app_after_shutdown(number)
+
+    def _quit_app_after_shutdown(self, number: int) -> None:
+        if self._mode == "runReturn":
+            self._app_exit_code = 128 + number
+
+    def _restore_signal_defaults(self) -> None:
+        """Give SIGINT and SIGTERM back their defaults if ours are still set."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        defaults: dict[int, Any] = {
+            signal.SIGINT: signal.default_int_handler,
+            signal.SIGTERM: signal.SIG_DFL,
+        }
+        ours = (self.sigInt, self.sigTerm)
+        for number, default in defaults.items():
+            if signal.getsignal(number) in ours:
+                signal.signal(number, default)
+
+    # -- starting and ending ------------------------------------------------------
+
+    def _start(self, install_signal_handlers: bool) -> None:
+        self.startRunning(installSignalHandlers=install_signal_handlers)
+        _live.add(self)
+        _register_exit_hook()
+        self._hook_quit()
+        self._start_driving()
+
+    def _hook_quit(self) -> None:
+        from PyQt5.QtCore import QCoreApplication
+
+        app = QCoreApplication.instance()
+        if app is not None and self._quit_hooked_app is None:
+            app.aboutToQuit.connect(self._application_quits)
+            self._quit_hooked_app = app
+
+    def _unhook_quit(self) -> None:
+        app, self._quit_hooked_app = self._quit_hooked_app, None
+        if app is not None:
+            with contextlib.suppress(TypeError, RuntimeError):  # already gone
+                app.aboutToQuit.disconnect(self._application_quits)
+
+    def _application_quits(self) -> None:
+        """``app.exec_()`` is returning: stop the reactor properly first."""
+        try:
+            self._finish_shutdown()
+        except BaseException:
+            _log.failure("while stopping the reactor as the application quits")
+
+    def _end_at_exit(self) -> None:
+        """Python is exiting: stop the reactor, or at least its thread pool."""
+        if self._started:
+            self._finish_shutdown()
+        if getattr(self, "threadpool", None) is not None:
+            self._stopThreadPool()
+        self._restore_signal_defaults()
+
+    def _finish_shutdown(self) -> None:
+        """
+        Stop the reactor and drive it until its shutdown is over.
+
+        Shutdown triggers that return Deferreds get `shutdown_timeout`
+        seconds; after that the reactor is crashed, its connections dropped
+        and its thread pool stopped.
+        """
+        if not self._started:
+            return
+        if not self._stopped:
+            self.stop()
+        deadline = time.monotonic() + self.shutdown_timeout
+        while self._started:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._drive_once(remaining)
+        if self._started:
+            _log.warn(
+                "the reactor's shutdown did not finish within {timeout} s; "
+                "stopping it now",
+                timeout=self.shutdown_timeout,
+            )
+            self._force_stop()
+
+    def _drive_once(self, longest: float) -> None:
+        """Process events once, waiting at most ``longest`` seconds for one."""
+        from PyQt5.QtCore import QCoreApplication, QEventLoop, QTimer
+
+        if QCoreApplication.instance() is None:
+            self.runUntilCurrent()
+            self.doIteration(0.01)
+            return
+        # Processing events is allowed even after QCoreApplication.exit(),
+        # when a new QEventLoop.exec_() would return at once.
+        timer = QTimer()
+        timer.setSingleShot(True)
+        timer.start(max(1, math.ceil(longest * 1000)))
+        # AllEvents is 0: this processes every kind of event, waiting for one.
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+        timer.stop()
+
+    def _force_stop(self) -> None:
+        self.crash()
+        try:
+            self.disconnectAll()
+        except Exception:
+            _log.failure("while dropping the connections")
+        if getattr(self, "threadpool", None) is not None:
+            self._stopThreadPool()

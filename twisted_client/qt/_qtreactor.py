@@ -1,0 +1,242 @@
+"""
+`QtEPollReactor`: Twisted's epoll reactor, driven by Qt's event loop.
+
+Qt watches one file descriptor for the whole reactor, the epoll descriptor,
+with one `QSocketNotifier`; one single-shot `QTimer` is armed for the next
+timed call. When either fires, the reactor polls epoll without waiting,
+dispatches what is ready, runs the calls that are due and re-arms the timer.
+Adding or removing a reader or writer is an ``epoll_ctl`` call, not a new
+QObject, and the cost of a turn of Qt's loop does not grow with the number of
+sockets.
+
+Nested event loops (a modal dialog opened by a callback) keep the reactor
+running: timed calls, calls from threads and every socket go on working inside
+them, except the socket whose callback opened the loop, which waits until that
+callback returns so its protocol is never re-entered. An event list that a
+nested loop made stale is dropped rather than dispatched (epoll is
+level-triggered: whatever is still ready is reported again).
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+from collections.abc import Callable
+from select import EPOLLONESHOT
+from typing import Any
+
+from twisted.internet.base import DelayedCall
+from twisted.internet.epollreactor import EPOLLIN, EPOLLOUT, EPollReactor
+from twisted.python import log
+
+from ._lifecycle import QtLifecycleMixin
+
+__all__ = ["QtEPollReactor", "install"]
+
+# QTimer takes a signed 32-bit number of milliseconds.
+_LONGEST_MS = 2**31 - 1
+
+
+class QtEPollReactor(QtLifecycleMixin, EPollReactor):
+    """
+    An epoll reactor whose events are delivered by Qt's event loop.
+
+    Create it after the QApplication (`twisted_client.qt.install_reactor`
+    does both). It is an `EPollReactor`, so code that checks for one accepts
+    it, and it keeps every promise of a reactor: ``run()``, ``runReturn()``
+    with ``app.exec_()``, ``stop()`` and ``crash()`` from anywhere, shutdown
+    triggers, ``callLater``, ``callFromThread``, the thread pool, signal
+    handling. ``iterate()`` polls epoll directly and does not process Qt
+    events.
+    """
+
+    def __init__(self) -> None:
+        from PyQt5.QtCore import QSocketNotifier, Qt, QTimer
+
+        self._notifier: Any = None
+        self._timer: Any = None
+        self._deadline = math.inf
+        self._polls = 0
+        self._dispatching: list[Any] = []
+        self._suspended: dict[int, Any] = {}
+        super().__init__()
+        self._notifier = QSocketNotifier(
+            self._poller.fileno(), QSocketNotifier.Type.Read
+        )
+        self._notifier.setEnabled(False)
+        self._notifier.activated.connect(self._on_ready)
+        self._timer = QTimer()
+        self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._on_timer)
+
+    # -- how Qt drives it -------------------------------------------------------
+
+    def _start_driving(self) -> None:
+        self._notifier.setEnabled(True)
+        self._arm(0)
+
+    def _stop_driving(self) -> None:
+        self._notifier.setEnabled(False)
+        self._timer.stop()
+        self._deadline = math.inf
+
+    def _wake(self) -> None:
+        self._arm(0)
+
+    def _on_ready(self, *_: object) -> None:
+        self._turn()
+
+    def _on_timer(self) -> None:
+        self._deadline = math.inf
+        self._turn()
+
+    def _turn(self) -> None:
+        """One iteration: dispatch ready I/O, run what is due, re-arm the timer."""
+        if not self._started:
+            return
+        try:
+            self.doPoll(0)
+            self.runUntilCurrent()
+        except BaseException:  # nothing may escape into Qt
+            log.err(None, "while running the reactor")
+        finally:
+            self._rearm()
+
+    def _rearm(self) -> None:
+        if not self._started:
+            return
+        if self._thread_calls or self._justStopped:
+            delay: float | None = 0.0
+        else:
+            delay = self.timeout()
+        if delay is None:
+            self._timer.stop()
+            self._deadline = math.inf
+        else:
+            self._arm(delay)
+
+    def _arm(self, delay: float) -> None:
+        """Make sure a turn happens within ``delay`` seconds."""
+        if self._timer is None:
+            return
+        deadline = self.seconds() + delay
+        if self._timer.isActive() and deadline >= self._deadline:
+            return
+        self._deadline = deadline
+        self._timer.start(min(_LONGEST_MS, math.ceil(delay * 1000)))
+
+    # -- IReactorTime: a new earliest call re-arms the timer -------------------
+
+    def callLater(
+        self, delay: float, callable: Callable[..., Any], *args: object, **kw: object
+    ) -> DelayedCall:
+        """Call ``callable(*args, **kw)`` in ``delay`` seconds."""
+        call = super().callLater(delay, callable, *args, **kw)
+        if self._started and call.time < self._deadline:
+            self._arm(delay)
+        return call
+
+    def _moveCallLaterSooner(self, delayedCall: DelayedCall) -> None:  # noqa: N803
+        super()._moveCallLaterSooner(delayedCall)
+        if self._started and delayedCall.time < self._deadline:
+            self._arm(max(0.0, delayedCall.time - self.seconds()))
+
+    # -- polling, safe for nested event loops -----------------------------------
+
+    def doPoll(self, timeout: float | None) -> None:
+        """Poll epoll for at most ``timeout`` seconds and dispatch what is ready."""
+        if timeout is None:
+            timeout = -1
+        self._polls += 1
+        poll = self._polls
+        try:
+            events = self._poller.poll(timeout, max(1, len(self._selectables)))
+        except OSError as err:
+            if err.errno == errno.EINTR:
+                return
+            raise
+        for fd, event in events:
+            if self._polls != poll:
+                # A nested event loop polled meanwhile: the rest is stale.
+                return
+            selectable = self._selectables.get(fd)
+            if selectable is None:
+                continue
+            if any(busy is selectable for busy in self._dispatching):
+                self._suspend(fd, selectable)
+                continue
+            self._dispatching.append(selectable)
+            try:
+                log.callWithLogger(
+                    selectable, self._doReadOrWrite, selectable, fd, event
+                )
+            finally:
+                self._dispatching.pop()
+                if fd in self._suspended:
+                    self._resume(fd)
+
+    doIteration = doPoll
+
+    def _suspend(self, fd: int, selectable: Any) -> None:
+        """Stop reporting ``fd`` while its callback runs a nested event loop."""
+        if self._suspended.get(fd) is not selectable:
+            self._suspended[fd] = selectable
+            # One-shot with no events: silent, even for hang-ups, until resumed.
+            self._poller.modify(fd, EPOLLONESHOT)
+
+    def _resume(self, fd: int) -> None:
+        selectable = self._suspended.pop(fd)
+        if self._selectables.get(fd) is not selectable:
+            return  # gone, or the descriptor was reused and registered anew
+        flags = (EPOLLIN if fd in self._reads else 0) | (
+            EPOLLOUT if fd in self._writes else 0
+        )
+        self._poller.modify(fd, flags)
+
+    def _add(  # noqa: PLR0917 (Twisted's signature)
+        self,
+        xer: Any,
+        primary: set[int],
+        other: set[int],
+        selectables: dict[int, Any],
+        event: int,
+        antievent: int,
+    ) -> None:
+        fd = xer.fileno()
+        if self._suspended.get(fd) is xer:
+            primary.add(fd)  # epoll learns it when the descriptor is resumed
+            return
+        super()._add(  # type: ignore[no-untyped-call]
+            xer, primary, other, selectables, event, antievent
+        )
+
+    def _remove(  # noqa: PLR0917 (Twisted's signature)
+        self,
+        xer: Any,
+        primary: set[int],
+        other: set[int],
+        selectables: dict[int, Any],
+        event: int,
+        antievent: int,
+    ) -> None:
+        fd = xer.fileno()
+        if fd != -1 and self._suspended.get(fd) is xer:
+            primary.discard(fd)
+            if fd not in other:
+                del self._suspended[fd]
+                selectables.pop(fd, None)
+                self._poller.unregister(fd)
+            return
+        super()._remove(  # type: ignore[no-untyped-call]
+            xer, primary, other, selectables, event, antievent
+        )
+
+
+def install() -> QtEPollReactor:
+    """Install a `QtEPollReactor` as the global reactor (the QApplication first)."""
+    from twisted.internet.main import installReactor
+
+    reactor = QtEPollReactor()
+    installReactor(reactor)
+    return reactor
