@@ -72,6 +72,23 @@ class SocketClientThread:
     * A blocking ``reply_q.get()`` on the reactor's thread, which would freeze
       the program, raises `BlockingCallError` saying what to do instead.
 
+    Differences that remain, each a consequence of the above:
+
+    * A command put on the reactor's thread (the GUI thread in a Qt program)
+      is handled during the ``put`` call: an immediate reply, such as an
+      ERROR, is on ``reply_q`` (or passed to ``on_reply``) when it returns.
+    * Clearing ``alive`` by hand does not stop the client (nothing polls
+      it); ``join()`` does.
+    * Messages longer than ``max_length`` (16 MiB by default) are refused;
+      the seed accepts up to 4 GiB - 1.
+    * A host name is tried over IPv6 and IPv4 (the seed: IPv4 only).
+    * After the peer closed the connection, a SEND fails at once with
+      ``'[Errno 32] Broken pipe'``; the seed's first ``sendall`` after the
+      peer's FIN usually still succeeds.
+    * Which reactor runs is decided by the first ``start()`` of the process:
+      a client started before the QApplication exists runs in script mode
+      (the replies still reach the GUI through ``reply_q``).
+
     Args:
         cmd_q: The command queue (a `queue.Queue`); a new one if None.
         reply_q: The reply queue (a `queue.Queue`); a new one if None.
