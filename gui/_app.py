@@ -4,9 +4,12 @@ Running the demo: Qt, the reactor, the embedded server, the window, headless mod
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from ._backends import RECEIVE, Reply
@@ -131,8 +134,19 @@ def _quiet_qt_messages() -> None:
 
 
 def _make_app(headless: bool) -> Any:
+    """
+    The QApplication: offscreen when headless.
+
+    Otherwise on Linux, unless the user chose a platform, offscreen is the
+    fallback (Qt 5.15 tries a ``;``-separated list in order): a display whose
+    platform plugin cannot load (X11 libraries missing) gives a headless run
+    instead of Qt aborting the process.
+    """
     if headless:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    elif sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM"):
+        wanted = "wayland;xcb" if os.environ.get("WAYLAND_DISPLAY") else "xcb"
+        os.environ["QT_QPA_PLATFORM"] = f"{wanted};offscreen"
     from PyQt5.QtWidgets import QApplication
 
     _quiet_qt_messages()
@@ -163,6 +177,13 @@ def save_screenshot(window: DemoWindow, path: str) -> str | None:
 def run(options: Options, out: TextIO = sys.stdout) -> int:
     """Run the demo as ``options`` say; return the process's exit status."""
     app = _make_app(options.headless)
+    if not options.headless and app.platformName() in ("offscreen", "minimal"):
+        print(
+            "python -m gui: no usable display (see Qt's message above); "
+            "running headless",
+            file=sys.stderr,
+        )
+        options = dataclasses.replace(options, headless=True)
     from twisted_client.qt import install_reactor
 
     reactor = install_reactor(options.reactor)
@@ -196,18 +217,42 @@ def run(options: Options, out: TextIO = sys.stdout) -> int:
     window.show()
     started = reactor.seconds()
     if options.headless:
+        for line in window.log_lines:
+            print(line, file=out, flush=True)
+        window.logged.connect(lambda line: print(line, file=out, flush=True))
         _drive_headless(reactor, window, options, outcome)
     reactor.runReturn()
-    app.exec_()
+    with _signals_close(window):
+        app.exec_()
     ended()
     _stop_reactor(reactor)
     if not options.headless:
         return 0 if outcome.screenshot_error is None else 1
     seconds = reactor.seconds() - started
-    for line in window.log_lines:
-        print(line, file=out)
     print(outcome.summary(seconds), file=out, flush=True)
     return 0 if outcome.ok else 1
+
+
+@contextlib.contextmanager
+def _signals_close(window: DemoWindow) -> Iterator[None]:
+    """
+    While Qt's loop runs, Ctrl-C and SIGTERM close the window (ending the run).
+
+    Python runs its signal handlers between bytecodes, and the animation
+    timer runs Python code every 25 ms, so the window closes at once. The
+    previous handlers come back afterwards.
+    """
+
+    def close(signum: int, frame: Any) -> None:
+        window.close()
+
+    wanted = [signal.SIGINT, signal.SIGTERM]
+    previous = {number: signal.signal(number, close) for number in wanted}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _wire_ending(

@@ -84,6 +84,11 @@ class StressRun:
         self._started = 0.0
         self.finished = False
 
+    @property
+    def received_mib(self) -> float:
+        """MiB received back so far."""
+        return self._received / 2**20
+
     def start(self) -> None:
         """Connect and queue the first messages."""
         self._started = self._clock()

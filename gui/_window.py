@@ -38,12 +38,12 @@ from ._stress import StressResult, StressRun
 __all__ = ["BACKEND_HELP", "DemoWindow"]
 
 BACKEND_HELP = {
-    "twisted": "twisted: the native client on the reactor inside Qt; replies "
-    "arrive by Deferred callbacks, nothing polls",
-    "compat": "compat: the drop-in compat.SocketClientThread, driven as the "
-    "seed drives its thread (cmd_q, a QTimer polling reply_q every 100 ms)",
-    "thread": "thread: the seed's original thread (blocking socket calls in a "
-    "thread of its own), polled the same way",
+    "twisted": "the native client on the reactor; replies come by Deferred "
+    "callbacks, nothing polls",
+    "compat": "the drop-in compat.SocketClientThread, no thread; a QTimer polls "
+    "reply_q every 100 ms, as the seed does",
+    "thread": "the seed's own thread, blocking sockets; a QTimer polls reply_q "
+    "every 100 ms",
 }
 
 _GOOD_GAP, _BAD_GAP = 0.050, 0.150
@@ -76,6 +76,8 @@ class DemoWindow(QWidget):
     """Emitted with the list of four `Reply` objects when an exchange completes."""
     stress_finished = pyqtSignal(object)
     """Emitted with the `StressResult` when a stress run ends."""
+    logged = pyqtSignal(str)
+    """Emitted with each line added to the log pane (timestamp included)."""
     closing = pyqtSignal()
     """Emitted when the window is about to close, before `shutdown`."""
     closed = pyqtSignal()
@@ -111,7 +113,7 @@ class DemoWindow(QWidget):
         self._meter_timer.setInterval(250)
         self._meter_timer.timeout.connect(self._show_meter)
         self._meter_timer.start()
-        self.log(f"Ready. Backend {BACKEND_HELP[backend]}.")
+        self.log(f"Backend {backend}: {BACKEND_HELP[backend]}")
 
     # -- layout ------------------------------------------------------------------
 
@@ -123,16 +125,22 @@ class DemoWindow(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.circles, 1)
         left.addWidget(self.meter_label)
+        row = QHBoxLayout(self)
+        row.addLayout(left, 2)
+        row.addLayout(self._build_controls(backend), 0)
+        row.addWidget(self._build_log(), 3)
+        self.resize(1000, 400)
 
+    def _build_controls(self, backend: str) -> QVBoxLayout:
         self.backend_box = QComboBox()
-        for name in BACKENDS:
+        model: Any = self.backend_box.model()
+        for index, name in enumerate(BACKENDS):
             self.backend_box.addItem(name)
+            item = model.item(index)
+            item.setToolTip(BACKEND_HELP[name])
             if not backend_available(name):
-                index = self.backend_box.count() - 1
-                model: Any = self.backend_box.model()
-                item = model.item(index)
                 item.setEnabled(False)
-                item.setToolTip(f"{name}: not available in this build")
+                item.setToolTip(f"{name}: not available in this installation")
         self.backend_box.setCurrentText(backend)
         self.backend_box.currentTextChanged.connect(self.set_backend)
         self.do_it_button = QPushButton("Do it!")
@@ -140,6 +148,8 @@ class DemoWindow(QWidget):
         self.do_it_button.clicked.connect(self.do_it)
         self.stress_button = QPushButton(f"Stress ({self.stress_mb} MiB)")
         self.stress_button.clicked.connect(self.start_stress)
+        self.progress_label = QLabel("")
+        self.progress_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.server_label = QLabel(f"server\n{self.address}")
         self.server_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         middle = QVBoxLayout()
@@ -148,25 +158,23 @@ class DemoWindow(QWidget):
         middle.addSpacing(12)
         middle.addWidget(self.do_it_button)
         middle.addWidget(self.stress_button)
+        middle.addWidget(self.progress_label)
         middle.addStretch(1)
         middle.addWidget(self.server_label)
-
-        self.log_pane = QPlainTextEdit()
-        self.log_pane.setReadOnly(True)
-        self.log_pane.setFont(
-            QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        )
-        self.log_pane.setMinimumWidth(460)
-        self.log_pane.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-
-        row = QHBoxLayout(self)
-        row.addLayout(left, 2)
-        row.addLayout(middle, 0)
-        row.addWidget(self.log_pane, 3)
-        self.resize(980, 340)
         bold = QFont(self.do_it_button.font())
         bold.setBold(True)
         self.do_it_button.setFont(bold)
+        return middle
+
+    def _build_log(self) -> QPlainTextEdit:
+        self.log_pane = QPlainTextEdit()
+        self.log_pane.setReadOnly(True)
+        fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        fixed.setPointSize(9)
+        self.log_pane.setFont(fixed)
+        self.log_pane.setMinimumWidth(460)
+        self.log_pane.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        return self.log_pane
 
     # -- actions -----------------------------------------------------------------
 
@@ -226,7 +234,7 @@ class DemoWindow(QWidget):
         self._backend_name = name
         if self.backend_box.currentText() != name:
             self.backend_box.setCurrentText(name)
-        self.log(f"Backend {BACKEND_HELP[name]}.")
+        self.log(f"Backend {name}: {BACKEND_HELP[name]}")
 
     def shutdown(self) -> None:
         """Stop the animation, the meter and the backend, at once; idempotent."""
@@ -244,6 +252,7 @@ class DemoWindow(QWidget):
         line = f"[{stamp}.{int(now % 1 * 1000):03d}] {text}"
         self.log_lines.append(line)
         self.log_pane.appendPlainText(line)
+        self.logged.emit(line)
 
     def closeEvent(self, event: Any) -> None:
         """Closing the window ends everything pending, then reports `closed`."""
@@ -294,6 +303,9 @@ class DemoWindow(QWidget):
 
     def _stress_done(self, result: StressResult) -> None:
         self._stress = None
+        self.progress_label.setText(
+            f"{result.received / 2**20:.0f} MiB back in {result.seconds:.1f} s"
+        )
         meter = self.circles.meter
         self.log(
             f"{result}; frames during it: {meter.frames}, worst gap "
@@ -309,6 +321,11 @@ class DemoWindow(QWidget):
         self.backend_box.setEnabled(self._stress is None)
 
     def _show_meter(self) -> None:
+        stress = self._stress
+        if stress is not None:
+            self.progress_label.setText(
+                f"{stress.received_mib:.0f} / {self.stress_mb} MiB back"
+            )
         meter = self.circles.meter
         gap = meter.worst_gap()
         color = (

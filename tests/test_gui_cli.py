@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -97,3 +98,28 @@ def test_usage_error_is_status_2() -> None:
     done = run_demo("--server", "localhost:99999")
     assert done.returncode == 2
     assert "bad port" in done.stderr
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_ends_the_run_at_once(signal_number: int) -> None:
+    """Ctrl-C or SIGTERM while RECEIVE waits ends the run: log, summary, exit."""
+    env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    command = [sys.executable, "-m", "gui", "--delay", "60", "--duration", "60"]
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        try:
+            assert process.stdout is not None
+            successes = 0
+            while successes < 2:  # CONNECT and SEND answered: RECEIVE waits
+                line = process.stdout.readline()
+                assert line, "the demo ended before RECEIVE was pending"
+                successes += b"Client reply SUCCESS" in line
+            process.send_signal(signal_number)
+            out, err = process.communicate(timeout=TIMEOUT / 2)
+        finally:
+            process.kill()
+    assert process.returncode == 1
+    assert out.decode().splitlines()[-1].startswith("FAILED: 2/4 replies")
+    assert b"Traceback" not in err
