@@ -129,7 +129,7 @@ class DemoWindow(QWidget):
         row.addLayout(left, 2)
         row.addLayout(self._build_controls(backend), 0)
         row.addWidget(self._build_log(), 3)
-        self.resize(1000, 400)
+        self.resize(1000, 460)
 
     def _build_controls(self, backend: str) -> QVBoxLayout:
         self.backend_box = QComboBox()
