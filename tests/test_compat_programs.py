@@ -78,8 +78,9 @@ async def test_gui_program(reactor: Any, kind: str, mode: str) -> None:
     animation) against a server that answers late: with only app.exec_() the
     drop-in installs and starts the Qt reactor itself; with reactor.run() it
     uses the program's. Either way it runs in the GUI thread, the animation
-    ticks while the reply is awaited, and quitting ends the process although
-    another client still waits in a RECEIVE."""
+    ticks while the reply is awaited, a blocking reply_q.get() in the GUI thread
+    raises BlockingCallError, and quitting ends the process although another
+    client still waits in a RECEIVE."""
     port = listen(reactor, 0, delay=0.2, reply=b"tuxy")
     try:
         done = await run_program(
@@ -98,6 +99,7 @@ async def test_gui_program(reactor: Any, kind: str, mode: str) -> None:
         [SUCCESS, None],
     ]
     assert report["ticks_while_waiting"] > 0
+    assert report["blocking_get"] == "BlockingCallError"
     assert report["reactor_in_main_thread"] is True
     assert (
         report["reactor"] == {"qt": "QtEPollReactor", "qt5reactor": "Qt5Reactor"}[kind]

@@ -9,8 +9,10 @@ polls ``reply_q.get(block=False)`` every 100 ms, and a 25 ms animation timer.
 RECEIVE, CLOSE, queued at once. After the fourth reply the program quits
 (``app.quit()``, or ``reactor.stop()`` in ``run`` mode). A second client is
 left waiting in a RECEIVE that is never answered: quitting must end the
-process anyway. Prints one JSON line with the replies, the animation ticks
-seen while waiting, the reactor's type and the threads.
+process anyway. A blocking ``reply_q.get()`` in the GUI thread, tried before
+the loop starts, must raise `BlockingCallError` instead of freezing. Prints
+one JSON line with the replies, the animation ticks seen while waiting, the
+reactor's type and the threads.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 from PyQt5.QtCore import QTimer
 from PyQt5.QtWidgets import QApplication
 
-from compat import ClientCommand, ClientReply, SocketClientThread
+from compat import BlockingCallError, ClientCommand, ClientReply, SocketClientThread
 
 
 def main() -> None:
@@ -40,6 +42,10 @@ def main() -> None:
     idle = SocketClientThread()
     idle.start()
     state: dict[str, Any] = {"replies": [], "ticks": 0}
+    try:  # the GUI thread will run the reactor: a blocking get would freeze it
+        client.reply_q.get()
+    except BlockingCallError as error:
+        state["blocking_get"] = type(error).__name__
 
     def animate() -> None:
         state["ticks"] += 1
