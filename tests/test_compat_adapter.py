@@ -467,7 +467,12 @@ def test_rejects_what_it_cannot_use() -> None:
 
 
 def test_readable_reprs() -> None:
-    """Commands and replies show their type by name."""
+    """Commands and replies show their type by name; both clients share the
+    same two classes, with the seed's constant values."""
+    import compat.threaded
+
+    assert compat.threaded.ClientCommand is ClientCommand
+    assert compat.threaded.ClientReply is ClientReply
     assert repr(ClientReply(SUCCESS, b"tuxy")) == "ClientReply(SUCCESS, b'tuxy')"
     assert repr(ClientReply(ERROR, "boom")) == "ClientReply(ERROR, 'boom')"
     assert (
