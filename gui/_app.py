@@ -184,9 +184,14 @@ def run(options: Options, out: TextIO = sys.stdout) -> int:
             file=sys.stderr,
         )
         options = dataclasses.replace(options, headless=True)
+    from twisted_client import ClientError
     from twisted_client.qt import install_reactor
 
-    reactor = install_reactor(options.reactor)
+    try:
+        reactor = install_reactor(options.reactor)
+    except ClientError as error:  # an unknown kind, or "qt" without epoll
+        print(f"python -m gui: {error}", file=sys.stderr)
+        return 2
     servers: EmbeddedServers | None = None
     if options.server is None:
         servers = start_embedded_servers(reactor, options.delay)
@@ -200,6 +205,7 @@ def run(options: Options, out: TextIO = sys.stdout) -> int:
         backend=options.backend,
         stress_mb=options.stress_mb,
     )
+    window.log(f"Reactor: {type(reactor).__name__}, inside Qt's event loop")
     if servers is not None:
         window.log(
             f"Embedded server on {address} (answers tuxy after {options.delay:g} s); "
@@ -218,8 +224,8 @@ def run(options: Options, out: TextIO = sys.stdout) -> int:
     started = reactor.seconds()
     if options.headless:
         for line in window.log_lines:
-            print(line, file=out, flush=True)
-        window.logged.connect(lambda line: print(line, file=out, flush=True))
+            _print(line, out)
+        window.logged.connect(lambda line: _print(line, out))
         _drive_headless(reactor, window, options, outcome)
     reactor.runReturn()
     with _signals_close(window):
@@ -229,8 +235,19 @@ def run(options: Options, out: TextIO = sys.stdout) -> int:
     if not options.headless:
         return 0 if outcome.screenshot_error is None else 1
     seconds = reactor.seconds() - started
-    print(outcome.summary(seconds), file=out, flush=True)
+    _print(outcome.summary(seconds), out)
     return 0 if outcome.ok else 1
+
+
+def _print(line: str, out: TextIO) -> None:
+    """Print ``line`` now; a reader that went away (``| head``) is no error."""
+    try:
+        print(line, file=out, flush=True)
+    except BrokenPipeError:
+        if out is sys.stdout:  # so that Python's exit does not complain either
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
 
 @contextlib.contextmanager
