@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IPullProducer, ITransport
+from twisted.internet.interfaces import IPullProducer, IPushProducer, ITransport
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 __all__ = ["WriteMonitor"]
 
 
-@implementer(IPullProducer)
+@implementer(IPullProducer, IPushProducer)
 class WriteMonitor:
     """
     Tells when everything written so far has been handed to the kernel.
@@ -21,21 +22,27 @@ class WriteMonitor:
     On a socket transport (TCP, UNIX) it registers itself as the transport's
     pull producer: the transport then calls `resumeProducing` each time its
     user-space buffer becomes empty, which is the moment `socket.sendall`
-    would have returned. Other transports (TLS, in-memory test transports)
-    are taken at their word: `flushed` fires as soon as they accepted the
-    bytes.
+    would have returned. On TLS it registers as a streaming producer: the
+    socket under TLS pauses it while more than its buffer size (64 KiB) of
+    encrypted bytes waits, and `flushed` waits until it resumes; so a sender
+    that waits for `flushed` is throttled by a peer that does not read.
+    Other transports (in-memory test transports) are taken at their word:
+    `flushed` fires as soon as they accepted the bytes.
     """
 
     def __init__(self, transport: ITransport) -> None:
         self._transport = transport
         self._waiting: deque[Deferred[None]] = deque()
         self._registered = isinstance(transport, FileDescriptor)
-        if self._registered:
-            transport.registerProducer(self, False)  # type: ignore[attr-defined]
+        self._streaming = not self._registered and _is_tls(transport)
+        self._paused = False
+        if self._registered or self._streaming:
+            self._registered = True
+            transport.registerProducer(self, self._streaming)  # type: ignore[attr-defined]
 
     def flushed(self) -> Deferred[None]:
         """A Deferred that fires once the bytes written so far left the buffer."""
-        if not self._registered:
+        if not self._registered or (self._streaming and not self._paused):
             return succeed(None)
         waiter: Deferred[None] = Deferred(self._forget)
         self._waiting.append(waiter)
@@ -58,8 +65,13 @@ class WriteMonitor:
             else:
                 waiter.errback(failure)
 
+    def pauseProducing(self) -> None:
+        """(TLS) The socket's buffer is over its limit: hold the waiters."""
+        self._paused = True
+
     def resumeProducing(self) -> None:
-        """The transport's buffer is empty: every write so far reached the kernel."""
+        """The transport's buffer is empty (TLS: back under its limit)."""
+        self._paused = False
         if self._waiting:
             self.finish(None)
 
@@ -70,3 +82,9 @@ class WriteMonitor:
         """Cancelling a wait drops the wait; the bytes themselves are still sent."""
         if waiter in self._waiting:
             self._waiting.remove(waiter)
+
+
+def _is_tls(transport: ITransport) -> bool:
+    """True for Twisted's TLS transport (without importing pyOpenSSL otherwise)."""
+    tls = sys.modules.get("twisted.protocols.tls")
+    return tls is not None and isinstance(transport, tls.TLSMemoryBIOProtocol)
