@@ -57,9 +57,9 @@ class Peer(Protocol):
 
 
 class PeerServer:
-    """A loopback listener that hands each accepted `Peer` to the test."""
+    """A loopback listener (TCP, or TLS) that hands each accepted `Peer` to the test."""
 
-    def __init__(self, reactor: Any, port: int = 0) -> None:
+    def __init__(self, reactor: Any, port: int = 0, tls: Any = None) -> None:
         self._accepted: DeferredQueue[Peer] = DeferredQueue()
         server = self
 
@@ -70,7 +70,10 @@ class PeerServer:
                 reactor.callLater(0, server._accepted.put, peer)
                 return peer
 
-        self.port = reactor.listenTCP(port, _Factory(), interface="127.0.0.1")
+        if tls is None:
+            self.port = reactor.listenTCP(port, _Factory(), interface="127.0.0.1")
+        else:  # TLS with these options (a `CertificateOptions`)
+            self.port = reactor.listenSSL(port, _Factory(), tls, interface="127.0.0.1")
 
     @property
     def number(self) -> int:

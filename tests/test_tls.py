@@ -7,6 +7,7 @@ time; the server is the demo echo server behind ``listenSSL`` on loopback.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from service_identity import VerificationError
 from twisted.internet.endpoints import TCP4ClientEndpoint, wrapClientTLS
 from twisted.internet.protocol import Factory
 from twisted.internet.ssl import Certificate, PrivateCertificate, optionsForClientTLS
+from twisted.internet.task import LoopingCall
 
 from twisted_client import (
     ConnectError,
@@ -29,7 +31,13 @@ from twisted_client import (
 from twisted_client.server import ServerProtocol
 
 from .reliability_certs import Issued, make_ca, make_server
-from .reliability_peers import PeerServer
+from .reliability_peers import (
+    PeerServer,
+    client_transport,
+    frame,
+    kernel_buffer,
+    set_buffers,
+)
 
 # Twisted's TLS options still hand pyOpenSSL objects to pyOpenSSL, which warns.
 pytestmark = pytest.mark.filterwarnings("ignore:Passing pyOpenSSL:DeprecationWarning")
@@ -219,3 +227,58 @@ def test_connect_tls_refuses_bad_arguments(
     host, port = given.pop("host"), given.pop("port")
     with pytest.raises(UsageError, match=needle):
         connect_tls(reactor, host, port, **given)
+
+
+@pytest_twisted.ensureDeferred
+async def test_send_over_tls_waits_for_a_peer_that_does_not_read(
+    reactor: Any,
+) -> None:
+    """
+    Back-pressure survives TLS: `Client.send` over TLS fires only while the
+    socket under TLS holds less than its buffer size, so a sender that waits
+    for it stays within the kernel buffers plus that much of a slow reader;
+    every message arrives whole and in order.
+    """
+    options = PrivateCertificate.loadPEM(SERVER.pem).options()
+    server = PeerServer(reactor, tls=options)
+    reader: LoopingCall | None = None
+    try:
+        client = await connect_tls(
+            reactor,
+            "127.0.0.1",
+            server.number,
+            hostname="localhost",
+            trust=CA.certificate,
+        )
+        peer = await server.accept()
+        peer.transport.pauseProducing()
+        peer.pause_after_each_read = True
+        client_tcp = client_transport(client).transport
+        peer_tcp = peer.transport.transport
+        set_buffers(client_tcp, send=64 * 1024)
+        set_buffers(peer_tcp, recv=64 * 1024)
+        buffered = kernel_buffer(client_tcp, socket.SO_SNDBUF) + kernel_buffer(
+            peer_tcp, socket.SO_RCVBUF
+        )
+        allowed = buffered + 2 * 65536  # + the TLS socket's buffer, + overhead
+        messages = [bytes([i]) * (64 * 1024) for i in range(100)]
+        assert sum(map(len, messages)) > 10 * allowed
+        reader = LoopingCall(peer.transport.resumeProducing)
+        reader.clock = reactor
+        reader.start(0.002, now=False)
+        done = 0
+        for message in messages:
+            await client.send(message)
+            done += len(frame(message))
+            assert done - len(peer.received) <= allowed + len(message)
+        reader.stop()
+        reader = None
+        peer.pause_after_each_read = False
+        peer.transport.resumeProducing()
+        await client.close()
+        await peer.lost
+        assert peer.messages() == messages
+    finally:
+        if reader is not None and reader.running:
+            reader.stop()
+        await server.stop()
