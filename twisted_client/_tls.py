@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from ._client import Client
 
-__all__ = ["connect_tls"]
+__all__ = ["connect_tls", "tls_endpoint"]
 
 Trust = bytes | str | PathLike[str] | Any
 """PEM bytes, a path to a PEM file, a `Certificate` or an `IOpenSSLTrustRoot`."""
@@ -90,6 +90,36 @@ def connect_tls(
         UsageError: bad arguments, or TLS support (pyOpenSSL and
             service-identity: ``pip install twisted[tls]``) is missing.
     """
+    endpoint = tls_endpoint(reactor, host, port, hostname=hostname, trust=trust)
+    shown = f"[{host}]" if ":" in host else host
+    return _connect(
+        reactor,
+        endpoint,
+        f"tls:{shown}:{port}",
+        timeout=timeout,
+        max_length=max_length,
+        max_buffered=max_buffered,
+    )
+
+
+def tls_endpoint(
+    reactor: Any,
+    host: str,
+    port: int,
+    *,
+    hostname: str | None = None,
+    trust: Trust | None = None,
+) -> IStreamClientEndpoint:
+    """
+    A TLS client endpoint whose connections count as made after the handshake.
+
+    For `connect_endpoint` and `ReconnectingClient` (`connect_tls` uses it):
+    a certificate that fails verification fails the attempt itself. The
+    arguments are those of `connect_tls`.
+
+    Raises:
+        UsageError: bad arguments, or TLS support is missing.
+    """
     if not isinstance(host, str) or not host:
         raise UsageError(f"host must be a non-empty str, not {host!r}")
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
@@ -104,16 +134,7 @@ def connect_tls(
             "TLS needs pyOpenSSL and service-identity: pip install twisted[tls]"
         ) from error
     options = optionsForClientTLS(name, trustRoot=_trust_root(trust))
-    tls = wrapClientTLS(options, _tcp_endpoint(reactor, host, port))
-    shown = f"[{host}]" if ":" in host else host
-    return _connect(
-        reactor,
-        _AfterHandshake(tls),
-        f"tls:{shown}:{port}",
-        timeout=timeout,
-        max_length=max_length,
-        max_buffered=max_buffered,
-    )
+    return _AfterHandshake(wrapClientTLS(options, _tcp_endpoint(reactor, host, port)))
 
 
 def _tcp_endpoint(reactor: Any, host: str, port: int) -> IStreamClientEndpoint:
@@ -158,8 +179,14 @@ class _AfterHandshake:
     def __init__(self, tls: IStreamClientEndpoint) -> None:
         self._tls = tls
 
+    def __repr__(self) -> str:
+        return f"<TLS endpoint (connected after the handshake) over {self._tls!r}>"
+
     def connect(self, factory: IProtocolFactory) -> Deferred[IProtocol]:
-        """Connect; fire with the protocol after the handshake, or fail with why not."""
+        """
+        Connect; after the handshake, fire with the protocol ``factory`` built
+        (as endpoints do), or fail with why the handshake did not happen.
+        """
         connected: Deferred[Any] = self._tls.connect(_HandshakeFactory(factory))
         ready: Deferred[IProtocol] = connected.addCallback(_handshake_of)
         return ready
@@ -198,7 +225,7 @@ class _UntilHandshake:
     def __init__(self, wrapped: IProtocol) -> None:
         self.wrapped = wrapped
         self.transport: ITransport | None = None
-        self.handshake: Deferred[_UntilHandshake] = Deferred(self._abort)
+        self.handshake: Deferred[IProtocol] = Deferred(self._abort)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.wrapped, name)
@@ -218,7 +245,7 @@ class _UntilHandshake:
     def handshakeCompleted(self) -> None:
         """The certificate was verified: the connection is ready."""
         if not self.handshake.called:
-            self.handshake.callback(self)
+            self.handshake.callback(self.wrapped)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Fail the wait if the handshake never completed, then pass it on."""
@@ -226,6 +253,6 @@ class _UntilHandshake:
             self.handshake.errback(reason)
         self.wrapped.connectionLost(reason)
 
-    def _abort(self, _: Deferred[_UntilHandshake]) -> None:
+    def _abort(self, _: Deferred[IProtocol]) -> None:
         if self.transport is not None:
             self.transport.abortConnection()  # type: ignore[attr-defined]
