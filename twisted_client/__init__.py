@@ -30,7 +30,7 @@ from ._framing import (
     frame,
 )
 from ._reconnect import ReconnectingClient
-from ._tls import connect_tls
+from ._tls import connect_tls, tls_endpoint
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
@@ -55,4 +55,5 @@ __all__ = [
     "connect_tls",
     "default_max_buffered",
     "frame",
+    "tls_endpoint",
 ]
