@@ -24,9 +24,11 @@ from twisted_client import (
     ConnectError,
     ConnectionClosed,
     ConnectTimeout,
+    ReconnectingClient,
     UsageError,
     connect_endpoint,
     connect_tls,
+    tls_endpoint,
 )
 from twisted_client.server import ServerProtocol
 
@@ -282,3 +284,52 @@ async def test_send_over_tls_waits_for_a_peer_that_does_not_read(
         if reader is not None and reader.running:
             reader.stop()
         await server.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_reconnecting_over_tls_checks_every_connection(
+    reactor: Any, server: TLSServer
+) -> None:
+    """
+    `tls_endpoint` gives `ReconnectingClient` verified TLS: with a wrong name
+    every attempt fails with the mismatch and nothing connects; with the right
+    one it connects and echoes.
+    """
+    wrong = ReconnectingClient(
+        reactor,
+        tls_endpoint(
+            reactor,
+            "127.0.0.1",
+            server.number,
+            hostname="wrong.example",
+            trust=CA.certificate,
+        ),
+        initial_delay=0.01,
+        jitter=0.0,
+    )
+    wrong.start()
+    try:
+        with pytest.raises(ConnectError) as raised:
+            await wrong.when_connected(failures=2)
+        assert isinstance(raised.value.reason, VerificationError)
+        assert wrong.client is None
+    finally:
+        await wrong.stop()
+    right = ReconnectingClient(
+        reactor,
+        tls_endpoint(
+            reactor,
+            "127.0.0.1",
+            server.number,
+            hostname="localhost",
+            trust=CA.certificate,
+        ),
+    )
+    right.start()
+    try:
+        client = await right.when_connected(failures=1)
+        await client.send(b"verified")
+        assert await client.receive(timeout=10) == b"verified"
+    finally:
+        await right.stop()
+    assert server.seen == [b"verified"]
