@@ -123,3 +123,25 @@ def test_a_signal_ends_the_run_at_once(signal_number: int) -> None:
     assert process.returncode == 1
     assert out.decode().splitlines()[-1].startswith("FAILED: 2/4 replies")
     assert b"Traceback" not in err
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ending_mid_stream_exits_at_once(backend: str) -> None:
+    """A run that ends while the stress action streams exits by itself, status 1."""
+    skip_unavailable(backend)
+    done = run_demo(
+        "--backend",
+        backend,
+        "--delay",
+        "0.1",
+        "--stress",
+        "--stress-mb",
+        "1000000",
+        "--duration",
+        "1.5",
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Stress [" in done.stdout
+    assert "Stress done" not in done.stdout
+    assert done.stdout.splitlines()[-1].endswith("stress FAILED")
+    assert "Traceback" not in done.stderr

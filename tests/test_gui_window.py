@@ -136,12 +136,13 @@ async def test_refused_connection_is_an_error_line(
     assert window.do_it_button.isEnabled()
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest_twisted.ensureDeferred
 async def test_frames_keep_coming_while_the_server_delays(
-    reactor: Any, make_window: Any, seed_server: ServerAddress
+    reactor: Any, make_window: Any, seed_server: ServerAddress, backend: str
 ) -> None:
     """Between the SEND reply and the delayed RECEIVE reply the animation ticks on."""
-    window = make_window(seed_server)
+    window = make_window(seed_server, backend)
     frames: list[int] = []
     window.circles.frame_advanced.connect(frames.append)
     window.do_it_button.click()
