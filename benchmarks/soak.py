@@ -258,7 +258,7 @@ def plot_soak(result: SoakResult, path: str) -> str:
     axes.set_xlabel("messages echoed")
     axes.set_ylabel("client RSS (MiB)")
     axes.set_title("soak: client memory over a run")
-    axes.set_ylim(bottom=0)
+    axes.set_ylim(0, max(s.rss for s in result.samples) / MiB * 1.25)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     return f"plot written to {path}"
