@@ -134,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress.finish()
     if "soak" in args.scenarios:
         _run_soak([])
+    machine_info["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results = aggregate(outcome)
     doc = document(
         results,

@@ -28,6 +28,16 @@ def _pick(
     return [r for r in results if r["scenario"] == scenario and r["metric"] == metric]
 
 
+def _short(value: float) -> str:
+    if value >= 10_000:
+        return f"{value / 1000:.0f}k"
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 1:
+        return f"{value:.1f}"
+    return f"{value:.2g}"
+
+
 def _bars(ax: Any, rows: list[dict[str, Any]], title: str, log: bool = False,
           line: float | None = None) -> None:  # fmt: skip
     order = {c: i for i, c in enumerate(CLIENT_ORDER)}
@@ -36,8 +46,9 @@ def _bars(ax: Any, rows: list[dict[str, Any]], title: str, log: bool = False,
     medians = [r["median"] for r in rows]
     low = [r["median"] - r["min"] for r in rows]
     high = [r["max"] - r["median"] for r in rows]
-    ax.bar(names, medians, yerr=[low, high], capsize=3,
-           color=[_COLOURS.get(n, "#333333") for n in names])  # fmt: skip
+    bars = ax.bar(names, medians, yerr=[low, high], capsize=3,
+                  color=[_COLOURS.get(n, "#333333") for n in names])  # fmt: skip
+    ax.bar_label(bars, labels=[_short(m) for m in medians], fontsize=7, padding=2)
     if log and any(m > 0 for m in medians):
         ax.set_yscale("log")
     if line is not None:
@@ -98,17 +109,17 @@ def plot(results: list[dict[str, Any]], doc: dict[str, Any], path: str) -> None:
     _bars(axes[0][2], _pick(results, "bulk", "mb_per_s"),
           "bulk, one 64 MiB echo: MB/s (higher is better)", log=True)  # fmt: skip
     _lines(axes[0][3], _pick(results, "scale", "wall_s"), "clients",
-           "scale: wall time for N clients x 20 round trips (lower is better)",
+           "scale: N clients x 20 round trips, wall s (lower is better)",
            "concurrent clients", "seconds")  # fmt: skip
     _bars(axes[1][0], _pick(results, "gui", "p99_gap_ms"),
-          "gui: p99 gap of a 16 ms Qt timer while streaming (ms; target 17)",
+          "gui: p99 gap of a 16 ms Qt timer, streaming (ms; target 17)",
           line=17.0)  # fmt: skip
     _bars(axes[1][1], _pick(results, "idle", "wakeups_per_s"),
           "idle: wakeups/s of a connected idle client (lower is better)")  # fmt: skip
     _bars(axes[1][2], _pick(results, "shutdown", "join_ms"),
           "shutdown: join/close, receive pending (ms, log)", log=True)  # fmt: skip
     _lines(axes[1][3], _pick(results, "parse", "seconds"), "size",
-           "parse one message in 64 KiB chunks: core vs stock Twisted receiver",
+           "parsing one message fed in 64 KiB chunks",
            "message bytes", "seconds")  # fmt: skip
     info = doc["machine"]
     fig.suptitle(

@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from ._plan import CLIENT_ORDER, METRICS, TARGETS, Target
-from ._runner import Outcome
+from ._runner import Outcome, Run
 
 __all__ = [
     "aggregate",
@@ -52,8 +52,13 @@ def _key(params: dict[str, int]) -> tuple[tuple[str, int], ...]:
 
 def aggregate(outcome: Outcome) -> list[dict[str, Any]]:
     """One entry per (scenario, client, params, metric): median, min, max, runs."""
+    return aggregate_runs(outcome.runs)
+
+
+def aggregate_runs(runs_in: list[Run]) -> list[dict[str, Any]]:
+    """`aggregate` for any list of runs."""
     grouped: dict[tuple[Any, ...], list[float]] = defaultdict(list)
-    for run in outcome.runs:
+    for run in runs_in:
         for metric in METRICS[run.scenario]:
             if metric in run.metrics:
                 key = (run.scenario, run.client, _key(run.params), metric)
@@ -120,6 +125,7 @@ def machine(server: str, pinned: bool) -> dict[str, Any]:
         "versions": versions,
         "echo_server": server,
         "pinned_cpu": 0 if pinned else None,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -199,6 +205,7 @@ def document(  # noqa: PLR0917
         "unavailable": outcome.unavailable,
         "not_applicable": sorted(f"{s} {c}" for s, c in outcome.not_applicable),
         "errors": outcome.errors,
+        "controls": aggregate_runs(outcome.controls),
         "settings": settings,
         "elapsed_s": elapsed,
     }
@@ -308,6 +315,8 @@ def text_report(  # noqa: PLR0912
                 )
                 row.append("-" if mine is None else _cell(mine, base))
             cells.append(row)
+        if scenario == "gui":
+            cells.append(_control_row(doc["controls"], metrics))
         widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
         for row in cells:
             lines.append(
@@ -350,6 +359,15 @@ def text_report(  # noqa: PLR0912
         for error in outcome.errors:
             lines.append(f"  {error['scenario']} {error['client']}: {error['error']}")
     return "\n".join(lines)
+
+
+def _control_row(controls: list[dict[str, Any]], metrics: list[str]) -> list[str]:
+    """The ``gui`` table's last row: the timer alone, with no client."""
+    row = ["(timer alone)"]
+    for metric in metrics:
+        mine = next((c for c in controls if c["metric"] == metric), None)
+        row.append("-" if mine is None else _cell(mine, None))
+    return row
 
 
 SUMMARY_COLUMNS = [

@@ -41,6 +41,7 @@ class Outcome:
     unavailable: dict[str, str] = field(default_factory=dict)
     not_applicable: set[tuple[str, str]] = field(default_factory=set)
     described: dict[str, str] = field(default_factory=dict)
+    controls: list[Run] = field(default_factory=list)
 
 
 class Runner:
@@ -181,6 +182,7 @@ class Runner:
                         yield repeat, f"scale {n}", self._scale_job(n)
                 elif scenario == "gui":
                     yield repeat, "gui", self._gui
+                    yield repeat, "gui-control", self._gui_control
                 elif scenario == "shutdown":
                     yield repeat, "shutdown", self._shutdown
 
@@ -190,9 +192,15 @@ class Runner:
         per_repeat = [s for s in scenarios if s not in ("idle", "parse")]
         jobs = list(self.jobs(per_repeat, clients))
         idle = "idle" in scenarios
-        total = len(jobs) * len(clients) + (plan.repeats if idle else 0)
+        total = sum(label != "gui-control" for _, label, _ in jobs) * len(clients) + (
+            plan.repeats if idle else 0
+        )
         self.progress.start(total)
         for repeat, label, job in jobs:
+            if label == "gui-control":
+                self.progress.step(f"gui timer alone (control)  run {repeat + 1}")
+                job("control")
+                continue
             order = clients[repeat % len(clients) :] + clients[: repeat % len(clients)]
             for client in order:
                 if self._skip(client, label.split()[0]):
@@ -250,6 +258,21 @@ class Runner:
         result, _ = self._one(client, "gui", params)
         if result is not None:
             self._record("gui", client, {"size": plan.gui_size}, result)
+
+    def _gui_control(self, client: str) -> None:
+        plan = self.plan
+        params = {
+            "size": plan.gui_size,
+            "duration": plan.gui_seconds,
+            "interval_ms": plan.gui_interval_ms,
+            "window": plan.gui_window,
+        }
+        result, _ = self._one(client, "gui", params)
+        if result is not None:
+            del result["mb_per_s"]
+            self.outcome.controls.append(
+                Run("gui", "control", {"size": plan.gui_size}, result)
+            )
 
     def _shutdown(self, client: str) -> None:
         result, _ = self._one(client, "shutdown", {"bound": self.plan.shutdown_bound})

@@ -29,6 +29,7 @@ CLIENTS: dict[str, tuple[str, dict[str, str]]] = {
     "twisted-epoll": ("benchmarks.clients.native", {"reactor": "epoll"}),
     "asyncio": ("benchmarks.clients.asyncio_client", {}),
     "qtcpsocket": ("benchmarks.clients.qtcpsocket", {}),
+    "control": ("benchmarks.clients.control", {}),
 }
 """Client name (the JSON contract) -> (module, options for its ``Bench``)."""
 

@@ -165,7 +165,8 @@ class Bench:
 
         A 5 ms QTimer in the GUI thread takes every reply with
         ``reply_q.get(block=False)`` and tops the commands up so that
-        ``window`` SEND/RECEIVE pairs are always outstanding.
+        ``8 * window`` SEND/RECEIVE pairs are always outstanding (with only
+        ``window``, the 5 ms poll itself would cap the stream).
         """
         from PyQt5.QtCore import QTimer
 
@@ -175,6 +176,7 @@ class Bench:
         payload = b"x" * size
         state = {"start": 0, "deadline": 0, "received": 0, "outstanding": 0}
         state["phase"] = 0  # 0 connecting, 1 streaming, 2 draining
+        window *= 8
         failure: list[str] = []
         poller = QTimer()
 

@@ -1,0 +1,36 @@
+"""``control``: the ``gui`` scenario's timer with no client at all (not a client kind).
+
+What the 16 ms Qt timer does on this machine when nothing else runs in the
+process: the floor the ``gui`` gaps are read against. A busy machine (other
+processes on the same CPUs) shows up here first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._qtgui import TickRecorder, qt_application
+
+
+class Bench:
+    """An idle Qt event loop with the recording timer."""
+
+    def setup(self) -> str:
+        """Make the QApplication."""
+        qt_application()
+        return "a 16 ms Qt timer alone in an idle Qt event loop"
+
+    def gui(
+        self, port: int, size: int, duration: float, interval_ms: int, window: int
+    ) -> dict[str, Any]:
+        """Record the timer for ``duration`` seconds with nothing else running."""
+        from PyQt5.QtCore import QTimer
+
+        app = qt_application()
+        recorder = TickRecorder(interval_ms)
+        recorder.start()
+        QTimer.singleShot(int(duration * 1000), app.quit)
+        app.exec_()
+        metrics = recorder.stop()
+        metrics["mb_per_s"] = 0.0
+        return metrics
