@@ -33,11 +33,11 @@ __all__ = [
 _HOMES = {
     "BACKENDS": "._options",
     "CirclesWidget": "._circles",
-    "Command": "._backends",
+    "Command": "._commands",
     "DemoWindow": "._window",
     "FrameMeter": "._meter",
     "Options": "._options",
-    "Reply": "._backends",
+    "Reply": "._commands",
     "ServerAddress": "._options",
     "make_backend": "._backends",
     "parse_args": "._options",

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
-from ._backends import RECEIVE, Reply
+from ._commands import RECEIVE, Reply
 from ._options import Options, ServerAddress
 from ._window import DemoWindow
 

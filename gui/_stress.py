@@ -6,7 +6,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from ._backends import (
+from ._commands import (
     CLOSE,
     COMMAND_NAMES,
     CONNECT,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from gui._backends import CLOSE, CONNECT, RECEIVE, SEND, Command, Reply
+from gui._commands import CLOSE, CONNECT, RECEIVE, SEND, Command, Reply
 from gui._meter import FrameMeter
 from gui._options import DEFAULT_PORT, ServerAddress, display_available, parse_args
 from gui._options import parse_server as parse

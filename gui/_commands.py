@@ -1,0 +1,92 @@
+"""The seed's commands and replies, and what every backend of the demo offers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = [
+    "CLOSE",
+    "COMMAND_NAMES",
+    "CONNECT",
+    "RECEIVE",
+    "SEND",
+    "Backend",
+    "BackendUnavailable",
+    "Command",
+    "Reply",
+    "ReplyCallback",
+    "describe_data",
+]
+
+CONNECT, SEND, RECEIVE, CLOSE = 0, 1, 2, 3
+"""The seed's command types (the values of ``ClientCommand``'s constants)."""
+
+COMMAND_NAMES = {CONNECT: "CONNECT", SEND: "SEND", RECEIVE: "RECEIVE", CLOSE: "CLOSE"}
+
+
+@dataclass(frozen=True)
+class Command:
+    """One of the seed's commands: CONNECT (host, port), SEND bytes, RECEIVE, CLOSE."""
+
+    type: int
+    data: Any = None
+
+    def __str__(self) -> str:
+        name = COMMAND_NAMES.get(self.type, str(self.type))
+        if self.type == CONNECT:
+            host, port = self.data
+            return f"{name} {host}:{port}"
+        if self.type == SEND:
+            return f"{name} {describe_data(self.data)}"
+        return name
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The answer to one command: SUCCESS with data (bytes or None), or ERROR text."""
+
+    ok: bool
+    data: bytes | str | None = None
+
+    @property
+    def type_name(self) -> str:
+        """``SUCCESS`` or ``ERROR``, as the seed's log shows it."""
+        return "SUCCESS" if self.ok else "ERROR"
+
+    def __str__(self) -> str:
+        return f"Client reply {self.type_name}: {describe_data(self.data)}"
+
+
+def describe_data(data: bytes | str | None, limit: int = 60) -> str:
+    """Reply data as the log shows it: text as is, short ASCII bytes decoded."""
+    if data is None or isinstance(data, str):
+        return str(data)
+    if len(data) <= limit and data.isascii() and data.decode().isprintable():
+        return data.decode()
+    if len(data) <= limit:
+        return repr(data)
+    return f"<{len(data)} bytes>"
+
+
+ReplyCallback = Callable[[Reply], None]
+
+
+class Backend(Protocol):
+    """What the window needs from a backend."""
+
+    name: str
+
+    def submit(self, commands: Iterable[Command]) -> None:
+        """Queue ``commands``; each gets one reply, in order."""
+
+    def stop(self) -> None:
+        """Drop pending commands and the connection at once; no reply follows."""
+
+    def set_drain(self, drain: bool) -> None:
+        """Deliver every waiting reply at once (True) or the seed's way (False)."""
+
+
+class BackendUnavailable(RuntimeError):
+    """The module a backend needs is not installed or not built yet."""

@@ -1,0 +1,157 @@
+"""`TwistedBackend`: the demo's exchange on the native client, with no polling."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.python.failure import Failure
+
+from ._commands import CLOSE, CONNECT, RECEIVE, SEND, Command, Reply, ReplyCallback
+
+if TYPE_CHECKING:
+    from twisted_client import Client
+
+__all__ = ["TwistedBackend"]
+
+
+class TwistedBackend:
+    """
+    The native client: each command is one Deferred-returning call.
+
+    Replies are delivered by the Deferred callbacks, when the operation
+    completes: nothing polls. Uses ``twisted_client.qt.QtClient`` when it
+    exists, else ``twisted_client.connect`` directly (the same calls).
+    """
+
+    name = "twisted"
+
+    def __init__(
+        self, reactor: Any, on_reply: ReplyCallback, *, connect_timeout: float = 10.0
+    ) -> None:
+        self._reactor = reactor
+        self._on_reply = on_reply
+        self._connect_timeout = connect_timeout
+        self._pending: deque[Command] = deque()
+        self._current: Deferred[Any] | None = None
+        self._waiting = False
+        self._pumping = False
+        self._stopped = False
+        self._connection = _NativeConnection(reactor, connect_timeout)
+
+    def submit(self, commands: Iterable[Command]) -> None:
+        """Queue ``commands`` and start the first if nothing runs."""
+        self._pending.extend(commands)
+        self._pump()
+
+    def set_drain(self, drain: bool) -> None:
+        """Nothing to do: replies are never held back."""
+
+    def stop(self) -> None:
+        """Drop pending commands, cancel the running one, drop the connection."""
+        self._stopped = True
+        self._pending.clear()
+        current, self._current = self._current, None
+        if current is not None:
+            current.cancel()
+        self._connection.abort()
+
+    @property
+    def busy(self) -> bool:
+        """True while a command runs or waits."""
+        return self._waiting or bool(self._pending)
+
+    def _pump(self) -> None:
+        if self._pumping:
+            return
+        self._pumping = True
+        try:
+            while self._pending and not self._waiting and not self._stopped:
+                command = self._pending.popleft()
+                self._waiting = True
+                running = self._connection.execute(command)
+                self._current = running
+                running.addCallbacks(self._succeeded, self._failed)
+        finally:
+            self._pumping = False
+
+    def _succeeded(self, value: Any) -> None:
+        self._complete(Reply(True, value))
+
+    def _failed(self, failure: Failure) -> None:
+        self._complete(Reply(False, _error_text(failure)))
+
+    def _complete(self, reply: Reply) -> None:
+        self._waiting = False
+        self._current = None
+        if self._stopped:
+            return
+        self._on_reply(reply)
+        self._pump()
+
+
+def _error_text(failure: Failure) -> str:
+    text = str(failure.value)
+    return text or type(failure.value).__name__
+
+
+class _NativeConnection:
+    """The seed's four commands as calls on one `twisted_client.Client`."""
+
+    def __init__(self, reactor: Any, connect_timeout: float) -> None:
+        self._reactor = reactor
+        self._timeout = connect_timeout
+        self._client: Client | None = None
+
+    def execute(self, command: Command) -> Deferred[Any]:
+        handlers: dict[int, Callable[[Any], Deferred[Any]]] = {
+            CONNECT: self._connect,
+            SEND: self._send,
+            RECEIVE: self._receive,
+            CLOSE: self._close,
+        }
+        handler = handlers.get(command.type)
+        if handler is None:
+            return fail(ValueError(f"unknown command type {command.type!r}"))
+        try:
+            return handler(command.data)
+        except Exception:  # a UsageError or TypeError: an ERROR reply, not a crash
+            return fail()
+
+    def abort(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.abort()
+
+    def _connect(self, address: tuple[str, int]) -> Deferred[None]:
+        from twisted_client import connect
+
+        if self._client is not None and self._client.is_open:
+            return fail(RuntimeError("already connected: CLOSE first"))
+        host, port = address
+
+        def connected(client: Client) -> None:
+            self._client = client
+
+        return connect(self._reactor, host, port, timeout=self._timeout).addCallback(
+            connected
+        )
+
+    def _send(self, data: bytes) -> Deferred[None]:
+        return self._connected().send(data)
+
+    def _receive(self, _: object) -> Deferred[bytes]:
+        return self._connected().receive()
+
+    def _close(self, _: object) -> Deferred[None]:
+        client, self._client = self._client, None
+        if client is None:
+            return succeed(None)
+        return client.close()
+
+    def _connected(self) -> Client:
+        if self._client is None:
+            raise RuntimeError("not connected: CONNECT first")
+        return self._client
