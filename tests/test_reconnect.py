@@ -385,3 +385,31 @@ async def test_reconnects_over_loopback_when_the_server_comes_back(
         await reconnecting.stop()
         await server.stop()
     assert reconnecting.state == "stopped"
+
+
+def test_calls_in_the_wrong_order_are_answered_clearly() -> None:
+    """
+    Before `start`, `when_connected` fails with `ClientClosed` saying so and
+    `stop` is a no-op; `start` twice makes one attempt; `stop` twice is
+    harmless; after `stop`, `start` connects again.
+    """
+    clock = Clock()
+    endpoint = ManualEndpoint()
+    reconnecting = ReconnectingClient(clock, endpoint, jitter=0.0)
+    early = result_of(reconnecting.when_connected())
+    assert isinstance(early, ClientClosed)
+    assert "not started" in str(early)
+    assert result_of(reconnecting.stop()) is None
+    reconnecting.start()
+    reconnecting.start()
+    assert len(endpoint.attempts) == 1
+    first = reconnecting.stop()
+    second = reconnecting.stop()
+    assert result_of(first) is None
+    assert result_of(second) is None
+    assert reconnecting.state == "stopped"
+    reconnecting.start()
+    assert len(endpoint.attempts) == 2
+    endpoint.succeed()
+    assert reconnecting.state == "connected"
+    assert repr(reconnecting).endswith("connected>")
