@@ -97,12 +97,17 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _run_soak(extra: list[str]) -> int:
-    import runpy
+def _run_soak(quick: bool) -> int:
+    """Run ``benchmarks/soak.py`` (the reliability soak) in a process of its own."""
+    import subprocess
 
-    sys.argv = [str(_SOAK), *extra]
-    runpy.run_path(str(_SOAK), run_name="__main__")
-    return 0
+    extra = ["--messages", "100000"] if quick else []
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.soak", *extra],
+        cwd=Path(__file__).resolve().parent.parent,
+        check=False,
+    )
+    return done.returncode
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.repeats is not None:
         plan = dataclasses.replace(plan, repeats=args.repeats)
     if args.scenarios == ["soak"]:
-        return _run_soak([])
+        return _run_soak(args.quick or args.tiny)
     machine_info = machine("", args.pin)
     cpu = None
     if args.pin:
@@ -133,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_parse(plan, cpu, outcome, progress)
     progress.finish()
     if "soak" in args.scenarios:
-        _run_soak([])
+        _run_soak(args.quick or args.tiny)
     machine_info["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results = aggregate(outcome)
     doc = document(
