@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import CancelledError, Deferred, fail, succeed
 from twisted.internet.error import ConnectionDone
-from twisted.internet.protocol import connectionDone
+from twisted.internet.protocol import Factory, connectionDone
 from twisted.python.failure import Failure
 
 from ._errors import (
@@ -25,7 +25,7 @@ from ._writes import WriteMonitor
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IAddress, IReactorTime
 
-__all__ = ["Client", "ClientProtocol", "default_max_buffered"]
+__all__ = ["Client", "ClientProtocol", "client_factory", "default_max_buffered"]
 
 
 def default_max_buffered(max_length: int) -> int:
@@ -71,6 +71,23 @@ class ClientProtocol(LengthPrefixedProtocol):
         """Tell the client how the connection ended."""
         self.client._connection_lost(reason, self.partial_bytes)
         self.stop_parsing()
+
+
+def client_factory(
+    reactor: IReactorTime, max_length: int, max_buffered: int | None
+) -> Factory[ClientProtocol]:
+    """
+    A factory of `ClientProtocol`s, for endpoints and `ClientService`.
+
+    Bad arguments raise `UsageError` here rather than in the reactor, and the
+    factory does not log a line for every connection it starts and stops.
+    """
+    ClientProtocol(reactor, max_length, max_buffered)
+    factory = Factory.forProtocol(
+        lambda: ClientProtocol(reactor, max_length, max_buffered)
+    )
+    factory.noisy = False
+    return factory
 
 
 class Client:

@@ -14,10 +14,9 @@ from twisted.internet.endpoints import (
 )
 from twisted.internet.error import ConnectingCancelledError
 from twisted.internet.interfaces import IStreamClientEndpoint
-from twisted.internet.protocol import Factory
 from twisted.python.failure import Failure
 
-from ._client import Client, ClientProtocol
+from ._client import Client, ClientProtocol, client_factory
 from ._errors import ConnectError, ConnectTimeout, UsageError
 from ._framing import DEFAULT_MAX_LENGTH, check_max_length
 
@@ -138,11 +137,7 @@ def _connect(
         raise UsageError(
             f"timeout must be a positive number of seconds or None, not {timeout!r}"
         )
-    # Build one protocol eagerly so bad arguments raise here, not in the reactor.
-    ClientProtocol(reactor, max_length, max_buffered)
-    factory = Factory.forProtocol(
-        lambda: ClientProtocol(reactor, max_length, max_buffered)
-    )
+    factory = client_factory(reactor, max_length, max_buffered)
     attempt = cast("Deferred[ClientProtocol]", endpoint.connect(factory))
 
     def failed(failure: Failure) -> Failure:
