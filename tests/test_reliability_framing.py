@@ -255,3 +255,27 @@ def test_reading_pauses_over_max_buffered_and_nothing_is_dropped(
     assert got == messages
     assert transport.producerState == "producing"
     assert not client.reading_paused
+
+
+@PROPERTIES
+@given(messages=messages_strategy, points=cuts_strategy)
+def test_what_one_client_sends_another_receives_whatever_the_cuts(
+    messages: list[bytes], points: list[int]
+) -> None:
+    """
+    Client to client with no socket: the bytes `Client.send` writes, cut at
+    any points, come out of the other side's `receive` as the same messages.
+    """
+    sender = ClientProtocol(Clock(), 300, None)
+    written = StringTransport()
+    sender.makeConnection(written)
+    for message in messages:
+        sender.client.send(message)
+    assert written.value() == wire(messages)
+    receiver = ClientProtocol(Clock(), 300, None)
+    feed(receiver, cut(written.value(), points))
+    got: list[bytes] = []
+    for _ in messages:
+        receiver.client.receive().addCallback(got.append)
+    assert got == messages
+    assert receiver.client.buffered == 0
