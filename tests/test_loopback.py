@@ -167,6 +167,25 @@ class Flood(Protocol):
             self.transport.write(struct.pack("<LQ", len(body) + 8, n) + body)
 
 
+@pytest_twisted.ensureDeferred
+async def test_transport_close_from_outside_completes(
+    reactor: Any, echo_port: int
+) -> None:
+    """
+    ``transport.loseConnection()`` called directly still closes the connection.
+
+    The client tracks writes as the transport's producer; it steps aside once
+    the buffer is flushed, so Twisted code that closes transports (such as
+    `ClientService`) works on ours too.
+    """
+    client = await connect(reactor, "127.0.0.1", echo_port)
+    client.send(b"x" * 1024 * 1024)
+    client._protocol.transport.loseConnection()
+    reason = await client.when_closed().addTimeout(10, reactor)
+    assert isinstance(reason, ConnectionClosed)
+    assert reason.clean
+
+
 async def turns_until(reactor: Any, condition: Callable[[], bool]) -> None:
     """Let the reactor turn until ``condition()`` holds (fail after many turns)."""
     for _ in range(100_000):

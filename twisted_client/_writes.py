@@ -70,10 +70,17 @@ class WriteMonitor:
         self._paused = True
 
     def resumeProducing(self) -> None:
-        """The transport's buffer is empty (TLS: back under its limit)."""
+        """
+        The transport's buffer is empty (TLS: back under its limit).
+
+        If someone asked the transport to close, unregister: a socket
+        transport closes only once it has no producer.
+        """
         self._paused = False
         if self._waiting:
             self.finish(None)
+        if getattr(self._transport, "disconnecting", False):
+            self.detach()
 
     def stopProducing(self) -> None:
         """The transport is going away; the client calls `finish` to say how."""
