@@ -23,7 +23,7 @@ from ._framing import DEFAULT_MAX_LENGTH, check_max_length
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
 
-__all__ = ["connect", "connect_endpoint"]
+__all__ = ["connect", "connect_endpoint", "tcp_endpoint"]
 
 
 def connect(
@@ -54,17 +54,7 @@ def connect(
         `ConnectError` (refused, unreachable, name not found) or
         `ConnectTimeout`. Cancelling it abandons the attempt.
     """
-    if not isinstance(host, str) or not host:
-        raise UsageError(f"host must be a non-empty str, not {host!r}")
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise UsageError(f"port must be an int from 1 to 65535, not {port!r}")
-    endpoint: IStreamClientEndpoint
-    if isIPAddress(host):
-        endpoint = TCP4ClientEndpoint(reactor, host, port)
-    elif isIPv6Address(host):
-        endpoint = TCP6ClientEndpoint(reactor, host, port)
-    else:
-        endpoint = HostnameEndpoint(reactor, host, port)
+    endpoint = tcp_endpoint(reactor, host, port)
     destination = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return _connect(
         reactor,
@@ -74,6 +64,24 @@ def connect(
         max_length=max_length,
         max_buffered=max_buffered,
     )
+
+
+def tcp_endpoint(reactor: Any, host: str, port: int) -> IStreamClientEndpoint:
+    """
+    The TCP endpoint for ``host``:``port``, after checking both.
+
+    An IP address literal is dialled directly, with no lookup; a name goes
+    through `HostnameEndpoint` (IPv4 and IPv6 tried as in RFC 8305).
+    """
+    if not isinstance(host, str) or not host:
+        raise UsageError(f"host must be a non-empty str, not {host!r}")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise UsageError(f"port must be an int from 1 to 65535, not {port!r}")
+    if isIPAddress(host):
+        return TCP4ClientEndpoint(reactor, host, port)
+    if isIPv6Address(host):
+        return TCP6ClientEndpoint(reactor, host, port)
+    return HostnameEndpoint(reactor, host, port)
 
 
 def connect_endpoint(

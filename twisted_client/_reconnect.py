@@ -18,13 +18,12 @@ from twisted.application.internet import ClientService, backoffPolicy
 from twisted.internet.defer import CancelledError, Deferred, succeed
 from twisted.internet.endpoints import clientFromString
 from twisted.internet.interfaces import IProtocolFactory, IStreamClientEndpoint
-from twisted.internet.protocol import Factory
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from ._client import Client, ClientProtocol
+from ._client import Client, client_factory
 from ._errors import ClientClosed, ClientError, ConnectError, ConnectTimeout, UsageError
 from ._framing import DEFAULT_MAX_LENGTH, check_max_length
 
@@ -101,14 +100,11 @@ class ReconnectingClient:
             raise UsageError(f"factor must be a number, not {factor!r}")
         if not factor >= 1:
             raise UsageError(f"factor must be >= 1, not {factor!r}")
-        ClientProtocol(reactor, max_length, max_buffered)  # bad values raise here
+        factory = client_factory(reactor, max_length, max_buffered)
         self._reactor = reactor
         self._endpoint = _Watched(self, _endpoint(reactor, endpoint), timeout)
         self._backoff = backoffPolicy(
             initial_delay, max_delay, factor, lambda: random.random() * jitter
-        )
-        factory = Factory.forProtocol(
-            lambda: ClientProtocol(reactor, max_length, max_buffered)
         )
         self._service = ClientService(
             self._endpoint,

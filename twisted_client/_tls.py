@@ -18,9 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import (
-    HostnameEndpoint,
-    TCP4ClientEndpoint,
-    TCP6ClientEndpoint,
     wrapClientTLS,
 )
 from twisted.internet.interfaces import (
@@ -33,7 +30,7 @@ from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from ._connect import _connect
+from ._connect import _connect, tcp_endpoint
 from ._errors import UsageError
 from ._framing import DEFAULT_MAX_LENGTH
 
@@ -120,10 +117,7 @@ def tls_endpoint(
     Raises:
         UsageError: bad arguments, or TLS support is missing.
     """
-    if not isinstance(host, str) or not host:
-        raise UsageError(f"host must be a non-empty str, not {host!r}")
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise UsageError(f"port must be an int from 1 to 65535, not {port!r}")
+    endpoint = tcp_endpoint(reactor, host, port)
     name = host if hostname is None else hostname
     if not isinstance(name, str) or not name:
         raise UsageError(f"hostname must be a non-empty str, not {hostname!r}")
@@ -134,17 +128,7 @@ def tls_endpoint(
             "TLS needs pyOpenSSL and service-identity: pip install twisted[tls]"
         ) from error
     options = optionsForClientTLS(name, trustRoot=_trust_root(trust))
-    return _AfterHandshake(wrapClientTLS(options, _tcp_endpoint(reactor, host, port)))
-
-
-def _tcp_endpoint(reactor: Any, host: str, port: int) -> IStreamClientEndpoint:
-    from twisted.internet.abstract import isIPAddress, isIPv6Address
-
-    if isIPAddress(host):
-        return TCP4ClientEndpoint(reactor, host, port)
-    if isIPv6Address(host):
-        return TCP6ClientEndpoint(reactor, host, port)
-    return HostnameEndpoint(reactor, host, port)
+    return _AfterHandshake(wrapClientTLS(options, endpoint))
 
 
 def _trust_root(trust: Trust | None) -> Any:
