@@ -174,7 +174,7 @@ class Runner:
         for repeat in range(plan.repeats):
             for scenario in scenarios:
                 if scenario == "rr":
-                    yield repeat, "rr", self._rr
+                    yield repeat, "rr", self._rr_job(repeat)
                 elif scenario == "bulk":
                     yield repeat, "bulk", self._bulk
                 elif scenario == "scale":
@@ -219,17 +219,25 @@ class Runner:
                 self._idle(clients)
         return self.outcome
 
-    def _rr(self, client: str) -> None:
-        plan = self.plan
-        params = {
-            "sizes": list(plan.rr_sizes),
-            "duration": plan.rr_seconds,
-            "warmup": plan.rr_warmup,
-        }
-        result, _ = self._one(client, "rr", params)
-        if result is not None:
-            for size, metrics in zip(plan.rr_sizes, result, strict=True):
-                self._record("rr", client, {"size": size}, metrics)
+    def _rr_job(self, repeat: int) -> Callable[[str], None]:
+        """One process runs every size; the order rotates from repeat to repeat."""
+        sizes = list(self.plan.rr_sizes)
+        turn = repeat % len(sizes)
+        sizes = sizes[turn:] + sizes[:turn]
+
+        def job(client: str) -> None:
+            plan = self.plan
+            params = {
+                "sizes": sizes,
+                "duration": plan.rr_seconds,
+                "warmup": plan.rr_warmup,
+            }
+            result, _ = self._one(client, "rr", params)
+            if result is not None:
+                for size, metrics in zip(sizes, result, strict=True):
+                    self._record("rr", client, {"size": size}, metrics)
+
+        return job
 
     def _bulk(self, client: str) -> None:
         size = self.plan.bulk_size

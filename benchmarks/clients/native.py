@@ -36,6 +36,8 @@ class Bench:
                 raise Unavailable(f"install_reactor({self.kind!r}): {error}") from error
         from twisted.internet import reactor
 
+        import twisted_client  # noqa: F401  (imported here, not in a timed region)
+
         self.reactor = reactor
         cls = type(reactor)
         name = f"{cls.__module__}.{cls.__qualname__}"
