@@ -34,6 +34,8 @@ class CirclesWidget(QWidget):
     def __init__(self, meter: FrameMeter | None = None, parent: Any = None) -> None:
         super().__init__(parent)
         self.meter = meter if meter is not None else FrameMeter()
+        self.extra_meters: list[FrameMeter] = []
+        """More meters fed by every frame (one per stress run, say)."""
         self.frame = 0
         self.painted = 0
         """Paint events handled: frames actually drawn."""
@@ -56,6 +58,8 @@ class CirclesWidget(QWidget):
     def _advance(self) -> None:
         self.frame += 1
         self.meter.tick()
+        for meter in self.extra_meters:
+            meter.tick()
         self.update()
         self.frame_advanced.emit(self.frame)
 

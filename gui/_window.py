@@ -106,6 +106,7 @@ class DemoWindow(QWidget):
         self._backend_name = backend
         self._exchanges: deque[_Exchange] = deque()
         self._stress: StressRun | None = None
+        self._stress_meter = FrameMeter()
         self._shut_down = False
         self.setWindowTitle("Twisted client demo: the seed's GUI on the reactor")
         self._build(backend)
@@ -215,7 +216,8 @@ class DemoWindow(QWidget):
             f"Stress [{backend.name}]: {self.stress_mb} x SEND 1 MiB + RECEIVE "
             f"via {self.stress_address}; watch the frame meter"
         )
-        self.circles.meter.reset()
+        self._stress_meter = FrameMeter(window=self.circles.meter.window)
+        self.circles.extra_meters.append(self._stress_meter)
         self.do_it_button.setEnabled(False)
         self.stress_button.setEnabled(False)
         self.backend_box.setEnabled(False)
@@ -306,7 +308,9 @@ class DemoWindow(QWidget):
         self.progress_label.setText(
             f"{result.received / 2**20:.0f} MiB back in {result.seconds:.1f} s"
         )
-        meter = self.circles.meter
+        meter = self._stress_meter
+        if meter in self.circles.extra_meters:
+            self.circles.extra_meters.remove(meter)
         self.log(
             f"{result}; frames during it: {meter.frames}, worst gap "
             f"{meter.worst_gap_ever * 1000:.0f} ms"
