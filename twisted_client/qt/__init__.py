@@ -4,9 +4,10 @@ Run Twisted inside a Qt application.
 `install_reactor` creates the QApplication and installs a Twisted reactor
 that Qt's event loop drives: `QtEPollReactor` (kind ``"qt"``, the default on
 Linux) or `Qt5Reactor` (kind ``"qt5reactor"``, stock qt5reactor with its
-lifecycle traps removed).
+lifecycle traps removed). `QtClient` is a connection with Qt signals.
 """
 
+from ._client import QtClient
 from ._install import (
     REACTOR_ENV_VAR,
     REACTOR_KINDS,
@@ -18,6 +19,7 @@ from ._install import (
 __all__ = [
     "REACTOR_ENV_VAR",
     "REACTOR_KINDS",
+    "QtClient",
     "WrongReactorError",
     "default_reactor_kind",
     "install_reactor",

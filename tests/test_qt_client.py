@@ -1,0 +1,319 @@
+"""`QtClient`: a connection with Qt signals, over loopback sockets."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.protocol import Factory, Protocol
+
+from twisted_client import (
+    ClientClosed,
+    ConnectError,
+    ConnectionClosed,
+    UsageError,
+    frame,
+)
+
+pytestmark = pytest.mark.qt
+
+WAIT = 10.0
+"""Seconds before a wait for a signal fails the test instead of hanging it."""
+
+
+class Recorder:
+    """Records every signal of a QtClient in order; waits for the next one."""
+
+    def __init__(self, reactor: Any, client: Any) -> None:
+        self.reactor = reactor
+        self.events: list[tuple[Any, ...]] = []
+        self._waiters: list[tuple[Callable[[], bool], Deferred[None]]] = []
+        for name in ("connected", "message_received", "error_occurred", "disconnected"):
+            getattr(client, name).connect(
+                lambda *args, name=name: self._record(name, *args)
+            )
+
+    def _record(self, *event: Any) -> None:
+        self.events.append(event)
+        for waiter in list(self._waiters):
+            condition, fired = waiter
+            if condition():
+                self._waiters.remove(waiter)
+                fired.callback(None)
+
+    def names(self) -> list[str]:
+        """The names of the signals emitted so far."""
+        return [event[0] for event in self.events]
+
+    def until(self, condition: Callable[[], bool]) -> Deferred[None]:
+        """A Deferred that fires once ``condition()`` holds after a signal."""
+        fired: Deferred[None] = Deferred()
+        if condition():
+            fired.callback(None)
+        else:
+            self._waiters.append((condition, fired))
+        return fired.addTimeout(WAIT, self.reactor)
+
+    def emitted(self, name: str, count: int = 1) -> Deferred[None]:
+        """A Deferred that fires once ``name`` was emitted ``count`` times."""
+        return self.until(lambda: self.names().count(name) >= count)
+
+
+def serve(reactor: Any, on_connect: Callable[[Any], None]) -> Any:
+    """Listen on loopback; each accepted transport is given to ``on_connect``."""
+
+    class Peer(Protocol):
+        def connectionMade(self) -> None:
+            on_connect(self.transport)
+
+    return reactor.listenTCP(0, Factory.forProtocol(Peer), interface="127.0.0.1")
+
+
+@pytest.fixture
+def make_client(qapp: Any, reactor: Any) -> Iterator[Callable[..., Any]]:
+    """Build QtClients with a Recorder; every one is aborted at the end."""
+    from twisted_client.qt import QtClient
+
+    made: list[Any] = []
+
+    def make(**options: Any) -> tuple[Any, Recorder]:
+        client = QtClient(reactor, **options)
+        made.append(client)
+        return client, Recorder(reactor, client)
+
+    yield make
+    for client in made:
+        if client.client is not None:
+            client.client.abort()
+
+
+@pytest.fixture
+def echo_port(reactor: Any) -> Iterator[int]:
+    """The port of an echo server on 127.0.0.1."""
+    from twisted_client.server import listen
+
+    port = listen(reactor, 0)
+    yield port.getHost().port
+    port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_connect_send_receive_close(
+    reactor: Any, make_client: Any, echo_port: int
+) -> None:
+    """Connecting emits connected; each echoed message is message_received with
+    the bytes; close() emits disconnected before its Deferred fires."""
+    client, recorder = make_client()
+    assert client.state == "unconnected"
+    connecting = client.connect_to_host("127.0.0.1", echo_port)
+    assert client.state == "connecting"
+    native = await connecting
+    assert native is client.client
+    assert client.is_connected()
+    assert recorder.names() == ["connected"]
+    await client.send(b"one")
+    await client.send(b"")
+    await recorder.emitted("message_received", 2)
+    closing = client.close()
+    assert not client.is_connected()
+    await closing
+    assert recorder.events == [
+        ("connected",),
+        ("message_received", b"one"),
+        ("message_received", b""),
+        ("disconnected",),
+    ]
+    assert isinstance(client.close_reason, ClientClosed)
+    await client.close()  # harmless again
+
+
+@pytest_twisted.ensureDeferred
+async def test_server_push_is_emitted_in_order(reactor: Any, make_client: Any) -> None:
+    """Messages the server sends unasked, several in one segment, are each
+    emitted as message_received, in order."""
+    port = serve(
+        reactor,
+        lambda transport: transport.write(
+            frame(b"a")[0] + b"".join(b"".join(frame(m)) for m in (b"bb", b"ccc"))
+        ),
+    )
+    try:
+        client, recorder = make_client()
+        await client.connect_to_host("127.0.0.1", port.getHost().port)
+        await recorder.emitted("message_received", 3)
+        assert recorder.events[1:] == [
+            ("message_received", b"a"),
+            ("message_received", b"bb"),
+            ("message_received", b"ccc"),
+        ]
+    finally:
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_refused_connection_is_an_error_and_no_disconnect(
+    reactor: Any, make_client: Any
+) -> None:
+    """A refused connection fails the Deferred with ConnectError and emits
+    error_occurred naming the destination and the refusal; nothing else."""
+    port = serve(reactor, lambda transport: None)
+    number = port.getHost().port
+    await port.stopListening()
+    client, recorder = make_client()
+    with pytest.raises(ConnectError):
+        await client.connect_to_host("127.0.0.1", number)
+    assert recorder.names() == ["error_occurred"]
+    text = recorder.events[0][1]
+    assert f"127.0.0.1:{number}" in text
+    assert "refused" in text.lower()
+    assert client.state == "unconnected"
+
+
+@pytest_twisted.ensureDeferred
+async def test_peer_closing_cleanly_is_a_disconnect_without_error(
+    reactor: Any, make_client: Any
+) -> None:
+    """The server sending one message then closing: the message, then
+    disconnected, no error; close_reason says the peer closed cleanly."""
+
+    def greet_and_close(transport: Any) -> None:
+        transport.write(b"".join(frame(b"bye")))
+        transport.loseConnection()
+
+    port = serve(reactor, greet_and_close)
+    try:
+        client, recorder = make_client()
+        await client.connect_to_host("127.0.0.1", port.getHost().port)
+        await recorder.emitted("disconnected")
+        assert recorder.events == [
+            ("connected",),
+            ("message_received", b"bye"),
+            ("disconnected",),
+        ]
+        assert isinstance(client.close_reason, ConnectionClosed)
+        assert client.close_reason.clean
+    finally:
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_connection_cut_mid_message_is_an_error_then_disconnect(
+    reactor: Any, make_client: Any
+) -> None:
+    """The server closing in the middle of a message: error_occurred saying so,
+    then disconnected; a later send fails without a second error signal."""
+
+    def half_and_close(transport: Any) -> None:
+        transport.write(struct.pack("<L", 10) + b"abc")
+        transport.loseConnection()
+
+    port = serve(reactor, half_and_close)
+    try:
+        client, recorder = make_client()
+        await client.connect_to_host("127.0.0.1", port.getHost().port)
+        await recorder.emitted("disconnected")
+        assert recorder.names() == ["connected", "error_occurred", "disconnected"]
+        assert "middle of a message" in recorder.events[1][1]
+        with pytest.raises(ConnectionClosed):
+            await client.send(b"late")
+        assert recorder.names()[-1] == "disconnected"
+    finally:
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_message_over_max_length_is_an_error_then_disconnect(
+    reactor: Any, make_client: Any
+) -> None:
+    """A message announced longer than max_length: error_occurred naming the
+    length and the limit, then disconnected."""
+    port = serve(reactor, lambda transport: transport.write(struct.pack("<L", 100)))
+    try:
+        client, recorder = make_client(max_length=10)
+        await client.connect_to_host("127.0.0.1", port.getHost().port)
+        await recorder.emitted("disconnected")
+        assert recorder.names() == ["connected", "error_occurred", "disconnected"]
+        assert "100" in recorder.events[1][1]
+        assert "max_length=10" in recorder.events[1][1]
+    finally:
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_misuse_is_a_failed_deferred_and_an_error_signal(
+    reactor: Any, make_client: Any, echo_port: int
+) -> None:
+    """Sending before connecting, sending str, connecting twice and a bad port
+    raise nothing: each is a failed Deferred and an error_occurred."""
+    client, recorder = make_client()
+    with pytest.raises(UsageError, match="not connected"):
+        await client.send(b"early")
+    with pytest.raises(UsageError, match="port"):
+        await client.connect_to_host("127.0.0.1", 0)
+    await client.connect_to_host("127.0.0.1", echo_port)
+    with pytest.raises(TypeError):
+        await client.send("text")  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="already connected"):
+        await client.connect_to_host("127.0.0.1", echo_port)
+    assert recorder.names() == [
+        "error_occurred",
+        "error_occurred",
+        "connected",
+        "error_occurred",
+        "error_occurred",
+    ]
+    assert "bytes" in recorder.events[3][1]
+    await client.send(b"still fine")
+    await recorder.emitted("message_received")
+    await client.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_close_while_connecting_abandons_quietly(
+    reactor: Any, make_client: Any
+) -> None:
+    """close() during a connection attempt cancels it: the attempt's Deferred
+    fails with CancelledError and no signal is emitted."""
+    from twisted.internet.endpoints import TCP4ClientEndpoint
+
+    never: Deferred[Any] = Deferred()
+
+    class Stalled(TCP4ClientEndpoint):
+        def connect(self, factory: Any) -> Deferred[Any]:
+            return never
+
+    client, recorder = make_client()
+    attempt = client.connect_to_endpoint(Stalled(reactor, "127.0.0.1", 1))
+    assert client.state == "connecting"
+    await client.close()
+    with pytest.raises(CancelledError):
+        await attempt
+    assert recorder.events == []
+    assert client.state == "unconnected"
+
+
+@pytest_twisted.ensureDeferred
+async def test_connect_to_endpoint_string_and_reconnect(
+    reactor: Any, make_client: Any, echo_port: int
+) -> None:
+    """An endpoint string works like host and port; after close() the same
+    QtClient connects again and the old connection's end is not reported."""
+    client, recorder = make_client()
+    await client.connect_to_endpoint(f"tcp:host=127.0.0.1:port={echo_port}")
+    first = client.client
+    await client.close()
+    await client.connect_to_host("127.0.0.1", echo_port)
+    assert client.client is not first
+    await client.send(b"again")
+    await recorder.emitted("message_received")
+    assert recorder.names() == [
+        "connected",
+        "disconnected",
+        "connected",
+        "message_received",
+    ]
+    await client.close()

@@ -1,0 +1,258 @@
+"""`QtClient`: a `Client` for signal/slot code."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PyQt5.QtCore import QObject, pyqtSignal
+from twisted.internet.defer import CancelledError, Deferred, fail, succeed
+from twisted.python.failure import Failure
+
+from .._client import Client
+from .._connect import connect, connect_endpoint
+from .._errors import ClientClosed, ClientError, ConnectionClosed, UsageError
+from .._framing import DEFAULT_MAX_LENGTH
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IStreamClientEndpoint
+
+__all__ = ["QtClient"]
+
+
+class QtClient(QObject):
+    """
+    One connection to a length-prefixed message server, with Qt signals.
+
+    A QObject over `twisted_client.Client` for signal/slot code. While
+    connected it keeps receiving, and emits `message_received` for every
+    message, pushed by the server or not. Every method returns at once; the
+    Deferreds they return fire when the operation completes, and failures are
+    also emitted as `error_occurred`, so a slot may ignore the Deferreds (a
+    failed Deferred nobody handles is logged by Twisted when collected).
+    Nothing raises into Qt: misuse (sending str, sending while not connected,
+    connecting twice) is a failed Deferred and an `error_occurred` too.
+
+    Signals:
+        connected(): the connection is up.
+        message_received(bytes): one whole message arrived.
+        error_occurred(str): something failed: connecting, sending, or the
+            connection broke (reset, cut in the middle of a message, a message
+            over ``max_length``). The text says what and why.
+        disconnected(): a connection that was up is gone, whoever ended it.
+            After an abnormal end `error_occurred` comes first. A peer closing
+            cleanly between messages is no error. `close_reason` tells why.
+
+    Args:
+        reactor: The reactor (default: the global one, imported when needed).
+        parent: The QObject parent.
+        timeout: Seconds a connection attempt may take, or None.
+        max_length: The longest message accepted from the server.
+    """
+
+    connected = pyqtSignal()
+    message_received = pyqtSignal(bytes)
+    error_occurred = pyqtSignal(str)
+    disconnected = pyqtSignal()
+
+    def __init__(
+        self,
+        reactor: Any = None,
+        parent: QObject | None = None,
+        *,
+        timeout: float | None = 30.0,
+        max_length: int = DEFAULT_MAX_LENGTH,
+    ) -> None:
+        super().__init__(parent)
+        if reactor is None:
+            from twisted.internet import reactor as installed
+
+            reactor = installed
+        self.reactor = reactor
+        self.timeout = timeout
+        self.max_length = max_length
+        self._client: Client | None = None
+        self._attempt: Deferred[Client] | None = None
+        self._reported: object = None
+        self._close_reason: ClientError | None = None
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def client(self) -> Client | None:
+        """The `Client` while connected (and until the next connection), else None."""
+        return self._client
+
+    @property
+    def state(self) -> str:
+        """``"connecting"``, ``"connected"`` or ``"unconnected"``."""
+        if self._attempt is not None:
+            return "connecting"
+        if self._client is not None and self._client.is_open:
+            return "connected"
+        return "unconnected"
+
+    @property
+    def close_reason(self) -> ClientError | None:
+        """Why the last connection ended (`ClientClosed` after `close`), or None."""
+        return self._close_reason
+
+    def is_connected(self) -> bool:
+        """True while the connection is up and `close` was not called."""
+        return self.state == "connected"
+
+    # -- operations ------------------------------------------------------------
+
+    def connect_to_host(self, host: str, port: int) -> Deferred[Client]:
+        """
+        Connect over TCP to ``host``:``port`` (a name or an IP address).
+
+        Returns a Deferred that fires with the `Client` once `connected` was
+        emitted, or fails (`ConnectError`, `ConnectTimeout`, `UsageError`)
+        after `error_occurred` was emitted. Cancelling it abandons the
+        attempt, with no signal.
+        """
+        return self._connect(
+            lambda: connect(
+                self.reactor,
+                host,
+                port,
+                timeout=self.timeout,
+                max_length=self.max_length,
+            )
+        )
+
+    def connect_to_endpoint(
+        self, endpoint: IStreamClientEndpoint | str
+    ) -> Deferred[Client]:
+        """
+        Connect through a Twisted client endpoint or endpoint string.
+
+        Such as ``"tls:example.com:50007"`` or ``"unix:path=/run/app.sock"``;
+        otherwise the same as `connect_to_host`.
+        """
+        return self._connect(
+            lambda: connect_endpoint(
+                self.reactor,
+                endpoint,
+                timeout=self.timeout,
+                max_length=self.max_length,
+            )
+        )
+
+    def send(self, data: bytes) -> Deferred[None]:
+        """
+        Send ``data`` as one message.
+
+        Returns a Deferred that fires once the bytes are handed to the kernel,
+        or fails (after `error_occurred`): not connected, ``data`` not bytes,
+        too long for the prefix, or the connection ended.
+        """
+        client = self._client
+        if client is None or self._attempt is not None:
+            return self._failed(UsageError("not connected: connect first"))
+        try:
+            sending = client.send(data)
+        except (TypeError, ClientError) as error:
+            return self._failed(error)
+        return sending.addErrback(self._report)
+
+    def close(self) -> Deferred[None]:
+        """
+        Close the connection after writing what is still buffered.
+
+        A connection attempt in progress is abandoned. Returns a Deferred that
+        fires once the connection is gone (after `disconnected`); harmless when
+        not connected.
+        """
+        if self._attempt is not None:
+            self._attempt.cancel()
+        if self._client is None:
+            return succeed(None)
+        return self._client.close()
+
+    # -- internals ---------------------------------------------------------------
+
+    def _connect(self, start: Any) -> Deferred[Client]:
+        if self.state != "unconnected":
+            return self._failed(
+                UsageError(f"already {self.state}: close() before connecting again")
+            )
+        try:
+            attempt: Deferred[Client] = start()
+        except ClientError as error:
+            return self._failed(error)
+        self._attempt = attempt
+        result: Deferred[Client] = Deferred(lambda _: attempt.cancel())
+        attempt.addCallbacks(self._connected, self._not_connected)
+        attempt.chainDeferred(result)
+        return result
+
+    def _connected(self, client: Client) -> Client:
+        self._attempt = None
+        self._client = client
+        self._close_reason = None
+        self._reported = None
+        client.when_closed().addCallback(self._gone, client)
+        self._emit(self.connected)
+        self._receive_next(client)
+        return client
+
+    def _not_connected(self, failure: Failure) -> Failure:
+        self._attempt = None
+        if not failure.check(CancelledError):
+            self._report(failure)
+        return failure
+
+    def _receive_next(self, client: Client) -> None:
+        """Keep one receive pending; deliver what arrived already in a loop."""
+        while client is self._client:
+            waiting = client.receive()
+            if not waiting.called:
+                waiting.addCallbacks(
+                    self._message, self._receive_failed, callbackArgs=(client,)
+                )
+                return
+            result: list[Any] = []
+            waiting.addBoth(result.append)
+            if isinstance(result[0], Failure):
+                self._receive_failed(result[0])
+                return
+            self._emit(self.message_received, result[0])
+
+    def _message(self, message: bytes, client: Client) -> None:
+        self._emit(self.message_received, message)
+        self._receive_next(client)
+
+    def _receive_failed(self, failure: Failure) -> None:
+        error = failure.value
+        if isinstance(error, ClientClosed):
+            return
+        if isinstance(error, ConnectionClosed) and error.clean:
+            return
+        self._report(failure)
+
+    def _gone(self, reason: ClientError, client: Client) -> None:
+        if client is self._client:
+            self._close_reason = reason
+            self._emit(self.disconnected)
+
+    def _failed(self, error: BaseException) -> Deferred[Any]:
+        failure = Failure(error)
+        self._report(failure)
+        return fail(failure)
+
+    def _report(self, failure: Failure) -> Failure:
+        """Emit ``error_occurred`` once per error; give the failure back."""
+        if failure.value is not self._reported:
+            self._reported = failure.value
+            self._emit(self.error_occurred, str(failure.value))
+        return failure
+
+    def _emit(self, signal: Any, *args: object) -> None:
+        """Emit ``signal``; whatever a slot raises stays out of Twisted's chain."""
+        try:
+            signal.emit(*args)
+        except Exception:
+            from twisted.python import log
+
+            log.err(None, "in a slot connected to a QtClient signal")
