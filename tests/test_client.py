@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import struct
 
 import pytest
@@ -9,6 +10,7 @@ from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
+from twisted.logger import globalLogPublisher
 from twisted.python.failure import Failure
 
 from twisted_client import (
@@ -296,6 +298,26 @@ def test_cancelling_close_aborts(h: Harness) -> None:
     closing.cancel()
     assert h.transport.disconnected
     assert isinstance(failure_of(closing), CancelledError)
+
+
+def test_cancelled_close_logs_no_error_when_the_connection_ends(h: Harness) -> None:
+    """After a cancelled `close`, the end of the connection is no unhandled error."""
+    failures: list[dict[str, object]] = []
+
+    def observe(event: dict[str, object]) -> None:
+        if "log_failure" in event:
+            failures.append(event)
+
+    globalLogPublisher.addObserver(observe)
+    try:
+        closing = h.client.close()
+        closing.cancel()
+        assert isinstance(failure_of(closing), CancelledError)
+        h.lose()
+        gc.collect()
+    finally:
+        globalLogPublisher.removeObserver(observe)
+    assert failures == []
 
 
 def test_when_closed_gives_the_reason(h: Harness) -> None:

@@ -234,8 +234,13 @@ class Client:
         if not self._lost:
             self._close_transport()
         closing: Deferred[None] = Deferred(lambda _: self.abort())
-        self.when_closed().chainDeferred(closing)  # type: ignore[arg-type]
-        return closing.addCallback(lambda _: None)
+
+        def closed(_: object) -> None:
+            if not closing.called:  # a cancelled close has fired already
+                closing.callback(None)
+
+        self.when_closed().addCallback(closed)
+        return closing
 
     def abort(self) -> None:
         """Drop the connection at once, discarding anything not yet written."""
