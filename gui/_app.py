@@ -261,7 +261,13 @@ def _signals_close(window: DemoWindow) -> Iterator[None]:
     """
 
     def close(signum: int, frame: Any) -> None:
+        # The handler may run in the middle of any slot: close from the loop.
+        QTimer.singleShot(0, close_window)
+
+    def close_window() -> None:
         window.close()
+
+    from PyQt5.QtCore import QTimer
 
     wanted = [signal.SIGINT, signal.SIGTERM]
     previous = {number: signal.signal(number, close) for number in wanted}

@@ -1,4 +1,11 @@
-"""`TwistedBackend`: the demo's exchange on the native client, with no polling."""
+"""
+`TwistedBackend`: the demo's exchange on the native client, with no polling.
+
+Each command is one call that returns a Deferred; its reply is delivered by
+that Deferred's callback. Received messages come from `QtClient`'s
+``message_received`` signal (`gui._native_qt`), or from `Client.receive`
+where `QtClient` is not available.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,12 @@ from ._commands import CLOSE, CONNECT, RECEIVE, SEND, Command, Reply, ReplyCallb
 if TYPE_CHECKING:
     from twisted_client import Client
 
-__all__ = ["TwistedBackend"]
+__all__ = [
+    "Connection",
+    "DeferredConnection",
+    "TwistedBackend",
+    "qt_client_available",
+]
 
 
 class TwistedBackend:
@@ -22,14 +34,21 @@ class TwistedBackend:
     The native client: each command is one Deferred-returning call.
 
     Replies are delivered by the Deferred callbacks, when the operation
-    completes: nothing polls. Uses ``twisted_client.qt.QtClient`` when it
-    exists, else ``twisted_client.connect`` directly (the same calls).
+    completes: nothing polls. With ``signals`` (the default where
+    ``twisted_client.qt.QtClient`` exists) the connection is a `QtClient`
+    and messages arrive by its ``message_received`` signal; otherwise it is
+    a `twisted_client.Client` and RECEIVE is `Client.receive`.
     """
 
     name = "twisted"
 
     def __init__(
-        self, reactor: Any, on_reply: ReplyCallback, *, connect_timeout: float = 10.0
+        self,
+        reactor: Any,
+        on_reply: ReplyCallback,
+        *,
+        connect_timeout: float = 10.0,
+        signals: bool | None = None,
     ) -> None:
         self._reactor = reactor
         self._on_reply = on_reply
@@ -39,7 +58,25 @@ class TwistedBackend:
         self._waiting = False
         self._pumping = False
         self._stopped = False
-        self._connection = _NativeConnection(reactor, connect_timeout)
+        if signals is None:
+            signals = qt_client_available()
+        self._connection: Connection
+        if signals:
+            from ._native_qt import SignalConnection
+
+            self._connection = SignalConnection(reactor, connect_timeout)
+        else:
+            self._connection = DeferredConnection(reactor, connect_timeout)
+
+    @property
+    def client(self) -> Client | None:
+        """The `twisted_client.Client` of the current connection, if any."""
+        return self._connection.client
+
+    @property
+    def via(self) -> str:
+        """What carries replies: ``"QtClient signals"`` or ``"Client Deferreds"``."""
+        return self._connection.via
 
     def submit(self, commands: Iterable[Command]) -> None:
         """Queue ``commands`` and start the first if nothing runs."""
@@ -97,15 +134,28 @@ def _error_text(failure: Failure) -> str:
     return text or type(failure.value).__name__
 
 
-class _NativeConnection:
-    """The seed's four commands as calls on one `twisted_client.Client`."""
+def qt_client_available() -> bool:
+    """True when ``twisted_client.qt.QtClient`` exists."""
+    try:
+        from twisted_client.qt import QtClient  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
-    def __init__(self, reactor: Any, connect_timeout: float) -> None:
-        self._reactor = reactor
-        self._timeout = connect_timeout
-        self._client: Client | None = None
+
+class Connection:
+    """The seed's four commands as Deferred-returning calls; subclasses do them."""
+
+    via = ""
+    """What carries the replies, for the log."""
+
+    @property
+    def client(self) -> Client | None:
+        """The `twisted_client.Client` of the current connection, if any."""
+        raise NotImplementedError
 
     def execute(self, command: Command) -> Deferred[Any]:
+        """Run ``command``; the Deferred fires with its SUCCESS data or fails."""
         handlers: dict[int, Callable[[Any], Deferred[Any]]] = {
             CONNECT: self._connect,
             SEND: self._send,
@@ -121,6 +171,39 @@ class _NativeConnection:
             return fail()
 
     def abort(self) -> None:
+        """Drop the connection at once; pending operations get no reply."""
+        raise NotImplementedError
+
+    def _connect(self, address: tuple[str, int]) -> Deferred[None]:
+        raise NotImplementedError
+
+    def _send(self, data: bytes) -> Deferred[None]:
+        raise NotImplementedError
+
+    def _receive(self, _: object) -> Deferred[bytes]:
+        raise NotImplementedError
+
+    def _close(self, _: object) -> Deferred[None]:
+        raise NotImplementedError
+
+
+class DeferredConnection(Connection):
+    """The commands as calls on one `twisted_client.Client`."""
+
+    via = "Client Deferreds"
+
+    def __init__(self, reactor: Any, connect_timeout: float) -> None:
+        self._reactor = reactor
+        self._timeout = connect_timeout
+        self._client: Client | None = None
+
+    @property
+    def client(self) -> Client | None:
+        """The connected `Client`, if any."""
+        return self._client
+
+    def abort(self) -> None:
+        """Abort the connection, if any."""
         client, self._client = self._client, None
         if client is not None:
             client.abort()

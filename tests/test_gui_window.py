@@ -182,7 +182,7 @@ async def test_closing_mid_exchange_drops_the_native_connection(
     window = make_window(slow_server, "twisted")
     window.do_it_button.click()
     await replies_logged(reactor, window, 2)
-    client = window._backend._connection._client
+    client = window._backend.client
     assert client is not None
     assert client.is_open
     window.close()
