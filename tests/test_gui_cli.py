@@ -23,11 +23,22 @@ TIMEOUT = 60
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def run_demo(*arguments: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m gui`` with no display; fail the test if it does not end."""
+def run_demo(
+    *arguments: str, display: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """
+    Run ``python -m gui``; fail the test if it does not end by itself.
+
+    With no ``display``: no DISPLAY, and the offscreen platform. With one:
+    that DISPLAY, and Qt left to choose its platform.
+    """
     env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
     env.pop("WAYLAND_DISPLAY", None)
-    env["QT_QPA_PLATFORM"] = "offscreen"
+    if display is None:
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    else:
+        env.pop("QT_QPA_PLATFORM", None)
+        env["DISPLAY"] = display
     return subprocess.run(
         [sys.executable, "-m", "gui", *arguments],
         cwd=ROOT,
@@ -145,3 +156,11 @@ def test_ending_mid_stream_exits_at_once(backend: str) -> None:
     assert "Stress done" not in done.stdout
     assert done.stdout.splitlines()[-1].endswith("stress FAILED")
     assert "Traceback" not in done.stderr
+
+
+def test_an_unusable_display_means_a_headless_run() -> None:
+    """A DISPLAY nobody serves (or missing X libraries): a headless run, no abort."""
+    done = run_demo("--delay", "0.1", "--duration", "0.5", display=":987")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no usable display" in done.stderr
+    assert done.stdout.splitlines()[-1].startswith("OK: 4/4 replies")
