@@ -102,18 +102,28 @@ class StressRun:
             return
         answered = self._inflight.popleft()
         if not reply.ok:
-            if self._error is None:
-                self._error = f"{COMMAND_NAMES[answered]}: {describe_data(reply.data)}"
-                self._queued = self._messages + 1  # queue nothing more
-                self._submit([Command(CLOSE)])
+            self._fail(f"{COMMAND_NAMES[answered]}: {describe_data(reply.data)}")
         elif answered == SEND:
             self._sent += len(self._payload)
         elif answered == RECEIVE and isinstance(reply.data, bytes):
             self._received += len(reply.data)
+            if len(reply.data) != len(self._payload):
+                self._fail(
+                    f"the server answered {len(reply.data)} bytes to a 1 MiB "
+                    "message: the stress needs an echo server (the embedded "
+                    "one, or python -m twisted_client.server)"
+                )
         if not self._inflight:
             self._finish()
             return
         self._top_up()
+
+    def _fail(self, error: str) -> None:
+        """Keep the first error, queue nothing more, and CLOSE."""
+        if self._error is None:
+            self._error = error
+            self._queued = self._messages + 1
+            self._submit([Command(CLOSE)])
 
     def _top_up(self) -> None:
         while self._queued < self._messages and len(self._inflight) < 2 * WINDOW:

@@ -181,3 +181,20 @@ def test_stress_stops_at_the_first_error() -> None:
     assert result.error == "CONNECT: refused"
     assert backend.commands[-1].type == CLOSE
     assert result.sent == 0
+
+
+def test_stress_needs_an_echo_server() -> None:
+    """A server that answers something else than the message ends the run with why."""
+    backend = _RecordingBackend()
+    results: list[StressResult] = []
+    run = StressRun(backend, ServerAddress("127.0.0.1", 1), 3, results.append)
+    run.start()
+    answered = 0
+    while not results:
+        command = backend.commands[answered]
+        answered += 1
+        run.reply(Reply(True, b"tuxy" if command.type == RECEIVE else None))
+    (result,) = results
+    assert not result.ok
+    assert "echo server" in str(result.error)
+    assert backend.commands[-1].type == CLOSE
