@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ._plan import CLIENT_ORDER, FULL, QUICK, SCENARIOS, TINY
 from ._progress import Progress
@@ -62,6 +64,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="run the clients and the server on CPU 0 (cross-CPU wakeups on small "
         "VMs cost ~40 us and swamp the differences)",
+    )
+    parser.add_argument(
+        "--from-json",
+        metavar="PATH",
+        help="run nothing: report (table, --plot, --markdown) a saved --json file",
     )
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -113,6 +120,9 @@ def _run_soak(quick: bool) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks and print the report; 0 unless the run itself broke."""
     args = _parse_args(argv)
+    if args.from_json:
+        with open(args.from_json) as saved:
+            return _publish(json.load(saved), args)
     plan = TINY if args.tiny else QUICK if args.quick else FULL
     if args.repeats is not None:
         plan = dataclasses.replace(plan, repeats=args.repeats)
@@ -149,11 +159,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan.settings(),
         time.monotonic() - began,
     )
-    print(text_report(results, outcome, doc))
+    return _publish(doc, args)
+
+
+def _publish(doc: dict[str, Any], args: argparse.Namespace) -> int:
+    """Print the report; write the JSON, Markdown and plot asked for."""
+    results = doc["results"]
+    plan_name = doc["settings"]["preset"]
+    print(text_report(results, doc))
     print(
-        f"\n({doc['elapsed_s']:.0f} s, {plan.name} run, {plan.repeats} runs per point)"
+        f"\n({doc['elapsed_s']:.0f} s, {plan_name} run, "
+        f"{doc['settings']['repeats']} runs per point)"
     )
-    if args.json:
+    if args.json and args.json != args.from_json:
         dump(doc, args.json)
         print(f"JSON: {args.json}")
     if args.markdown:

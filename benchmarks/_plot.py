@@ -38,8 +38,10 @@ def _short(value: float) -> str:
     return f"{value:.2g}"
 
 
-def _bars(ax: Any, rows: list[dict[str, Any]], title: str, log: bool = False,
-          line: float | None = None) -> None:  # fmt: skip
+def _bars(  # noqa: PLR0917
+    ax: Any, rows: list[dict[str, Any]], title: str, log: bool = False,
+          line: float | None = None,
+          notes: dict[str, str] | None = None) -> None:  # fmt: skip
     order = {c: i for i, c in enumerate(CLIENT_ORDER)}
     rows = sorted(rows, key=lambda r: order.get(r["client"], 99))
     names = [r["client"] for r in rows]
@@ -48,7 +50,11 @@ def _bars(ax: Any, rows: list[dict[str, Any]], title: str, log: bool = False,
     high = [r["max"] - r["median"] for r in rows]
     bars = ax.bar(names, medians, yerr=[low, high], capsize=3,
                   color=[_COLOURS.get(n, "#333333") for n in names])  # fmt: skip
-    ax.bar_label(bars, labels=[_short(m) for m in medians], fontsize=7, padding=2)
+    labels = [
+        _short(m) + (notes or {}).get(n, "")
+        for n, m in zip(names, medians, strict=True)
+    ]
+    ax.bar_label(bars, labels=labels, fontsize=7, padding=2)
     if log and any(m > 0 for m in medians):
         ax.set_yscale("log")
     if line is not None:
@@ -116,8 +122,14 @@ def plot(results: list[dict[str, Any]], doc: dict[str, Any], path: str) -> None:
           line=17.0)  # fmt: skip
     _bars(axes[1][1], _pick(results, "idle", "wakeups_per_s"),
           "idle: wakeups/s of a connected idle client (lower is better)")  # fmt: skip
+    alive = {
+        r["client"]: " (bound: still alive)"
+        for r in _pick(results, "shutdown", "still_alive")
+        if r["median"] >= 1
+    }
     _bars(axes[1][2], _pick(results, "shutdown", "join_ms"),
-          "shutdown: join/close, receive pending (ms, log)", log=True)  # fmt: skip
+          "shutdown: join/close, receive pending (ms, log)", log=True,
+          notes=alive)  # fmt: skip
     _lines(axes[1][3], _pick(results, "parse", "seconds"), "size",
            "parsing one message fed in 64 KiB chunks",
            "message bytes", "seconds")  # fmt: skip

@@ -257,7 +257,7 @@ def _params_text(params: dict[str, int]) -> str:
 
 
 def text_report(  # noqa: PLR0912
-    results: list[dict[str, Any]], outcome: Outcome, doc: dict[str, Any]
+    results: list[dict[str, Any]], doc: dict[str, Any]
 ) -> str:
     """The terminal report: per scenario point a row per client, a column per metric."""
     lines = []
@@ -342,21 +342,21 @@ def text_report(  # noqa: PLR0912
         lines.append(
             f"  {status:<12} {target['target']:<28} {target['goal']:<40} {detail}"
         )
-    if outcome.unavailable:
+    if doc["unavailable"]:
         lines.append("")
         lines.append("not measured (client unavailable here):")
-        for client, reason in outcome.unavailable.items():
+        for client, reason in doc["unavailable"].items():
             lines.append(f"  {client}: {reason}")
-    if outcome.not_applicable:
+    if doc["not_applicable"]:
         lines.append("")
         lines.append(
             "not applicable: "
-            + ", ".join(sorted(f"{s}/{c}" for s, c in outcome.not_applicable))
+            + ", ".join(item.replace(" ", "/") for item in doc["not_applicable"])
         )
-    if outcome.errors:
+    if doc["errors"]:
         lines.append("")
         lines.append("errors:")
-        for error in outcome.errors:
+        for error in doc["errors"]:
             lines.append(f"  {error['scenario']} {error['client']}: {error['error']}")
     return "\n".join(lines)
 
