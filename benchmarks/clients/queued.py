@@ -222,7 +222,12 @@ class Bench:
         poller.timeout.connect(poll)
         watchdog = QTimer()
         watchdog.setSingleShot(True)
-        watchdog.timeout.connect(lambda: (failure.append("timed out"), app.exit(1)))
+
+        def give_up() -> None:
+            failure.append("timed out")
+            app.exit(1)
+
+        watchdog.timeout.connect(give_up)
         self._put(client, "CONNECT", (_ADDRESS[0], port))
         poller.start(5)
         watchdog.start(int((duration + 60) * 1000))
