@@ -383,10 +383,23 @@ SUMMARY_COLUMNS = [
 ]
 
 
+_RATIO_COLUMNS = {"round_trips_per_s", "mb_per_s", "wall_s"}
+
+
 def markdown_summary(results: list[dict[str, Any]], doc: dict[str, Any]) -> str:
     """A compact Markdown table for the README: medians, ratio to thread."""
+    info = doc["machine"]
+    pinned = "client and server pinned to one CPU" if doc["pinned"] else "not pinned"
+    lines = [
+        f"Medians of {doc['settings']['repeats']} runs; {info['cpu']}, "
+        f"{info['cpus']} CPUs, {info['system']}, Python "
+        f"{info['versions'].get('python')}, Twisted {info['versions'].get('twisted')}, "
+        f"Qt {info['versions'].get('qt')}; {pinned}; echo server: "
+        f"{info['echo_server'].split(' (')[0]}. (x: ratio to `thread`.)",
+        "",
+    ]
     header = ["client"] + [title for title, *_ in SUMMARY_COLUMNS]
-    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     present = {r["client"] for r in results if r["scenario"] != "parse"}
     for client in [c for c in CLIENT_ORDER if c in present]:
         row = [f"`{client}`"]
@@ -401,14 +414,17 @@ def markdown_summary(results: list[dict[str, Any]], doc: dict[str, Any]) -> str:
                 base is not None
                 and base["median"]
                 and client != BASELINE
-                and metric not in ("peak_threads",)
+                and metric in _RATIO_COLUMNS
             ):
                 text += f" ({_ratio(mine['median'] / base['median'])}x)"
+            alive = _find(results, "shutdown", client, {}, "still_alive")
+            if metric == "join_ms" and alive is not None and alive["median"] >= 1:
+                text += " (gave up: thread still alive)"
             row.append(text)
-        rows.append("| " + " | ".join(row) + " |")
+        lines.append("| " + " | ".join(row) + " |")
     for client, reason in doc["unavailable"].items():
-        rows.append(f"\n`{client}` not measured: {reason}")
-    return "\n".join(rows)
+        lines.append(f"\n`{client}` not measured: {reason}")
+    return "\n".join(lines)
 
 
 def dump(doc: dict[str, Any], path: str) -> None:

@@ -74,11 +74,24 @@ def test_markdown_summary_has_a_row_per_measured_client() -> None:
         Run("rr", "thread", size16, {"round_trips_per_s": 100.0}),
         Run("rr", "asyncio", size16, {"round_trips_per_s": 150.0}),
     )
-    text = markdown_summary(aggregate(outcome), {"unavailable": {"compat": "absent"}})
+    doc = {
+        "unavailable": {"compat": "absent"},
+        "pinned": True,
+        "settings": {"repeats": 1},
+        "machine": {
+            "cpu": "a CPU",
+            "cpus": 2,
+            "system": "Linux",
+            "versions": {},
+            "echo_server": "C (cc)",
+        },
+    }
+    text = markdown_summary(aggregate(outcome), doc)
     rows = [line for line in text.splitlines() if line.startswith("| `")]
     assert [row.split("|")[1].strip() for row in rows] == ["`thread`", "`asyncio`"]
     assert "150 (1.50x)" in rows[1]
     assert "`compat` not measured: absent" in text
+    assert "pinned to one CPU" in text
 
 
 def test_tiny_run_writes_the_json_contract(tmp_path: Path) -> None:
