@@ -48,7 +48,8 @@ class EchoServer:
                     f"C, epoll, one thread ({name} -O2, benchmarks/echo_server.c)"
                 )
                 return [binary, "0"]
-        self.kind = "Python, epoll, one thread (benchmarks/_pyecho.py; no C compiler)"
+        why = "asked for" if self._force_python else "no C compiler"
+        self.kind = f"Python, epoll, one thread (benchmarks/_pyecho.py; {why})"
         return [sys.executable, "-m", "benchmarks._pyecho", "0"]
 
     def start(self) -> EchoServer:
