@@ -178,7 +178,10 @@ class Bench:
             payload = b"x" * size
             while now_ns() < deadline:
                 client.send(payload)
-                received[0] += len(await client.receive())
+                reply = await client.receive()
+                # Not "received[0] += len(await ...)": that reads received[0]
+                # before the await and drops what the other streams added.
+                received[0] += len(reply)
 
         async def work() -> dict[str, Any]:
             client = await self._connect(port)
