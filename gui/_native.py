@@ -3,8 +3,7 @@
 
 Each command is one call that returns a Deferred; its reply is delivered by
 that Deferred's callback. Received messages come from `QtClient`'s
-``message_received`` signal (`gui._native_qt`), or from `Client.receive`
-where `QtClient` is not available.
+``message_received`` signal (`gui._native_qt`).
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.defer import Deferred, fail
 from twisted.python.failure import Failure
 
 from ._commands import CLOSE, CONNECT, RECEIVE, SEND, Command, Reply, ReplyCallback
@@ -23,9 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Connection",
-    "DeferredConnection",
     "TwistedBackend",
-    "qt_client_available",
 ]
 
 
@@ -34,10 +31,8 @@ class TwistedBackend:
     The native client: each command is one Deferred-returning call.
 
     Replies are delivered by the Deferred callbacks, when the operation
-    completes: nothing polls. With ``signals`` (the default where
-    ``twisted_client.qt.QtClient`` exists) the connection is a `QtClient`
-    and messages arrive by its ``message_received`` signal; otherwise it is
-    a `twisted_client.Client` and RECEIVE is `Client.receive`.
+    completes: nothing polls. The connection is a `twisted_client.qt.QtClient`
+    and messages arrive by its ``message_received`` signal.
     """
 
     name = "twisted"
@@ -48,7 +43,6 @@ class TwistedBackend:
         on_reply: ReplyCallback,
         *,
         connect_timeout: float = 10.0,
-        signals: bool | None = None,
     ) -> None:
         self._reactor = reactor
         self._on_reply = on_reply
@@ -58,15 +52,9 @@ class TwistedBackend:
         self._waiting = False
         self._pumping = False
         self._stopped = False
-        if signals is None:
-            signals = qt_client_available()
-        self._connection: Connection
-        if signals:
-            from ._native_qt import SignalConnection
+        from ._native_qt import SignalConnection
 
-            self._connection = SignalConnection(reactor, connect_timeout)
-        else:
-            self._connection = DeferredConnection(reactor, connect_timeout)
+        self._connection: Connection = SignalConnection(reactor, connect_timeout)
 
     @property
     def client(self) -> Client | None:
@@ -75,7 +63,7 @@ class TwistedBackend:
 
     @property
     def via(self) -> str:
-        """What carries replies: ``"QtClient signals"`` or ``"Client Deferreds"``."""
+        """What carries replies, for the log: ``"QtClient signals"``."""
         return self._connection.via
 
     def submit(self, commands: Iterable[Command]) -> None:
@@ -134,15 +122,6 @@ def _error_text(failure: Failure) -> str:
     return text or type(failure.value).__name__
 
 
-def qt_client_available() -> bool:
-    """True when ``twisted_client.qt.QtClient`` exists."""
-    try:
-        from twisted_client.qt import QtClient  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 class Connection:
     """The seed's four commands as Deferred-returning calls; subclasses do them."""
 
@@ -185,56 +164,3 @@ class Connection:
 
     def _close(self, _: object) -> Deferred[None]:
         raise NotImplementedError
-
-
-class DeferredConnection(Connection):
-    """The commands as calls on one `twisted_client.Client`."""
-
-    via = "Client Deferreds"
-
-    def __init__(self, reactor: Any, connect_timeout: float) -> None:
-        self._reactor = reactor
-        self._timeout = connect_timeout
-        self._client: Client | None = None
-
-    @property
-    def client(self) -> Client | None:
-        """The connected `Client`, if any."""
-        return self._client
-
-    def abort(self) -> None:
-        """Abort the connection, if any."""
-        client, self._client = self._client, None
-        if client is not None:
-            client.abort()
-
-    def _connect(self, address: tuple[str, int]) -> Deferred[None]:
-        from twisted_client import connect
-
-        if self._client is not None and self._client.is_open:
-            return fail(RuntimeError("already connected: CLOSE first"))
-        host, port = address
-
-        def connected(client: Client) -> None:
-            self._client = client
-
-        return connect(self._reactor, host, port, timeout=self._timeout).addCallback(
-            connected
-        )
-
-    def _send(self, data: bytes) -> Deferred[None]:
-        return self._connected().send(data)
-
-    def _receive(self, _: object) -> Deferred[bytes]:
-        return self._connected().receive()
-
-    def _close(self, _: object) -> Deferred[None]:
-        client, self._client = self._client, None
-        if client is None:
-            return succeed(None)
-        return client.close()
-
-    def _connected(self) -> Client:
-        if self._client is None:
-            raise RuntimeError("not connected: CONNECT first")
-        return self._client

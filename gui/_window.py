@@ -32,20 +32,14 @@ from ._backends import (
 )
 from ._circles import CirclesWidget
 from ._meter import FrameMeter
-from ._native import qt_client_available
 from ._options import BACKENDS, ServerAddress
 from ._stress import StressResult, StressRun
 
 __all__ = ["BACKEND_HELP", "DemoWindow"]
 
 BACKEND_HELP = {
-    "twisted": "the native client on the reactor; "
-    + (
-        "QtClient: messages by Qt signal, the other replies by Deferred callbacks"
-        if qt_client_available()
-        else "replies by Deferred callbacks"
-    )
-    + "; nothing polls",
+    "twisted": "the native client on the reactor; QtClient: messages by Qt "
+    "signal, the other replies by Deferred callbacks; nothing polls",
     "compat": "the drop-in compat.SocketClientThread, no thread; a QTimer polls "
     "reply_q every 100 ms, as the seed does",
     "thread": "the seed's own thread, blocking sockets; a QTimer polls reply_q "

@@ -1,8 +1,7 @@
 """
 The demo's ``twisted`` backend over loopback: one reply per command, in order.
 
-Both of its connections: on `twisted_client.Client` Deferreds (any reactor),
-and on `QtClient` signals (Qt reactors only).
+It runs on `QtClient` signals, so these tests need a Qt reactor.
 """
 
 from __future__ import annotations
@@ -14,20 +13,17 @@ import pytest_twisted
 from twisted.internet.defer import Deferred
 
 from gui._commands import CLOSE, CONNECT, RECEIVE, SEND, Command, Reply
-from gui._native import TwistedBackend, qt_client_available
+from gui._native import TwistedBackend
+
+pytestmark = pytest.mark.qt
 
 
-@pytest.fixture(
-    params=["deferreds", pytest.param("signals", marks=pytest.mark.qt)],
-)
-def make_backend(request: pytest.FixtureRequest, reactor: Any) -> Any:
-    """Build a `TwistedBackend` on either kind of connection."""
-    signals = request.param == "signals"
-    if signals and not qt_client_available():
-        pytest.skip("twisted_client.qt.QtClient is not available yet")
+@pytest.fixture
+def make_backend(reactor: Any) -> Any:
+    """Build a `TwistedBackend`."""
 
     def make(replies: Any) -> TwistedBackend:
-        return TwistedBackend(reactor, replies, signals=signals)
+        return TwistedBackend(reactor, replies)
 
     return make
 
