@@ -378,6 +378,7 @@ SUMMARY_COLUMNS = [
     ("1000 clients s", "scale", {"clients": 1000}, "wall_s"),
     ("1000 clients threads", "scale", {"clients": 1000}, "peak_threads"),
     ("GUI p99 gap ms", "gui", {"size": 65536}, "p99_gap_ms"),
+    ("GUI stream MB/s", "gui", {"size": 65536}, "mb_per_s"),
     ("idle wakeups/s", "idle", {}, "wakeups_per_s"),
     ("join/close ms", "shutdown", {}, "join_ms"),
 ]
