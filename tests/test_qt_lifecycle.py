@@ -57,6 +57,13 @@ EXPECTED: dict[str, list[str]] = {
         "end of main",
     ],
     "hostname-endpoint": ["echoed hi", "exec returned 0", "end of main"],
+    "run-app-helper": [
+        "resolved 127.0.0.1",
+        "thread pool used",
+        *SHUTDOWN,
+        "run_app returned 0",
+        "end of main",
+    ],
     "crash-and-rerun": [
         "first run returned",
         "timed call in the second run",
@@ -165,6 +172,15 @@ def test_no_hang_at_exit_after_a_hostname_connection(
     """Connecting to 'localhost' by name (a lookup in the thread pool), then
     quitting the application, lets the process exit."""
     assert result(started, kind, "hostname-endpoint") == EXPECTED["hostname-endpoint"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_run_app_runs_until_the_application_quits(
+    started: dict[tuple[str, str], subprocess.Popen[str]], kind: str
+) -> None:
+    """run_app() starts the reactor, runs the application, and returns exec_'s
+    status once the application quit and the reactor's shutdown is over."""
+    assert result(started, kind, "run-app-helper") == EXPECTED["run-app-helper"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

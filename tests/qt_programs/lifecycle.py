@@ -279,6 +279,17 @@ def nested_in_data_received(reactor: Any) -> None:
     say("run returned")
 
 
+def run_app_helper(reactor: Any) -> None:
+    """twisted_client.qt.run_app(); thread pool used; the application quits."""
+    from twisted_client.qt import run_app
+
+    print_shutdown_phases(reactor)
+    reactor.callWhenRunning(
+        lambda: use_thread_pool(reactor).addCallback(lambda _: in_qt(app().quit))
+    )
+    say("run_app returned", run_app(reactor))
+
+
 def crash_and_rerun(reactor: Any) -> None:
     """crash() ends run() without shutdown triggers; run() works again after."""
     print_shutdown_phases(reactor)

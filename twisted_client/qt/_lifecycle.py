@@ -126,11 +126,10 @@ class QtLifecycleMixin(_Base):
         """
         from PyQt5.QtCore import QEventLoop
 
+        self._start(installSignalHandlers, "run")  # raises if running already
         loop = QEventLoop()
         self._blocking_loop = loop
-        self._mode = "run"
         try:
-            self._start(installSignalHandlers)
             if self._started:
                 loop.exec_()
             if self._started:
@@ -149,8 +148,7 @@ class QtLifecycleMixin(_Base):
         When the application quits, the reactor is stopped and its shutdown
         triggers fire before ``app.exec_()`` returns.
         """
-        self._mode = "runReturn"
-        self._start(installSignalHandlers)
+        self._start(installSignalHandlers, "runReturn")
 
     def stop(self) -> None:
         """Stop the reactor; the shutdown starts on the next turn of Qt's loop."""
@@ -244,8 +242,9 @@ class QtLifecycleMixin(_Base):
 
     # -- starting and ending ------------------------------------------------------
 
-    def _start(self, install_signal_handlers: bool) -> None:
+    def _start(self, install_signal_handlers: bool, mode: str) -> None:
         self.startRunning(installSignalHandlers=install_signal_handlers)
+        self._mode = mode
         _live.add(self)
         _register_exit_hook()
         self._hook_quit()

@@ -1,0 +1,53 @@
+"""
+install_reactor in a fresh process, run by tests/test_qt_install.py.
+
+    python tests/qt_programs/install.py CASE
+
+Prints one fact per line: what was installed and what the application is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def fresh() -> None:
+    """install_reactor() with nothing installed: the app and the reactor."""
+    from PyQt5.QtWidgets import QApplication, QWidget
+
+    from twisted_client.qt import install_reactor
+
+    reactor = install_reactor()
+    print("reactor", type(reactor).__name__)
+    app = QApplication.instance()
+    print("application", type(app).__name__)
+    QWidget().show()
+    print("widget shown")
+    print("same again", install_reactor() is reactor)
+    from twisted.internet import reactor as installed
+
+    print("installed globally", installed is reactor)
+    from qt5reactor import QtReactor
+    from twisted.internet.epollreactor import EPollReactor
+
+    print("is EPollReactor", isinstance(reactor, EPollReactor))
+    print("is qt5reactor.QtReactor", isinstance(reactor, QtReactor))
+
+
+def after_default() -> None:
+    """install_reactor() after Twisted's default reactor was installed."""
+    from twisted.internet import reactor  # noqa: F401
+
+    from twisted_client.qt import WrongReactorError, install_reactor
+
+    try:
+        install_reactor()
+    except WrongReactorError as error:
+        print("WrongReactorError", error)
+
+
+if __name__ == "__main__":
+    {"fresh": fresh, "after-default": after_default}[sys.argv[1]]()

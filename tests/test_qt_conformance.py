@@ -1,0 +1,69 @@
+"""
+Twisted's own reactor conformance tests pass on both of our Qt reactors.
+
+tests/qt_programs/conformance.py points the `ReactorBuilder` test builders of
+``twisted.internet.test`` (run/stop/crash and system events, time, threads,
+TCP over IPv4 and IPv6, UNIX sockets, UDP, descriptor sets, processes) at
+`QtEPollReactor` and at `Qt5Reactor`. Each test there builds and runs its own
+reactor, so they run under trial in a subprocess per reactor, both at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.qt
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = Path("tests") / "qt_programs" / "conformance.py"
+KINDS = ("qt", "qt5reactor")
+TIMEOUT = 300.0
+"""Seconds before the whole run counts as hung (it takes a few seconds)."""
+
+
+@pytest.fixture(scope="module")
+def runs() -> Iterator[dict[str, subprocess.Popen[str]]]:
+    """The trial run of every kind, started at once."""
+    started = {
+        kind: subprocess.Popen(
+            [sys.executable, "-m", "twisted.trial", str(PROGRAM)],
+            cwd=ROOT,
+            env=dict(os.environ, QT_CONFORMANCE_KIND=kind, QT_QPA_PLATFORM="offscreen"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for kind in KINDS
+    }
+    yield started
+    for process in started.values():
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_twisted_reactor_tests_pass(
+    runs: dict[str, subprocess.Popen[str]], kind: str
+) -> None:
+    """Every selected Twisted reactor test passes (a few skips, each with its
+    reason in conformance.py), and more than 200 of them ran."""
+    process = runs[kind]
+    try:
+        output, _ = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        pytest.fail(f"trial hung:\n{output[-3000:]}")
+    assert process.returncode == 0, output[-5000:]
+    ran = re.search(r"^Ran (\d+) tests", output, re.MULTILINE)
+    assert ran is not None, output[-3000:]
+    assert int(ran.group(1)) > 200
+    assert re.search(r"^PASSED \(skips=\d, successes=\d+\)$", output, re.MULTILINE)
