@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PASSES: list[tuple[str, list[str]]] = [
     ("qt5reactor", ["--reactor=qt5reactor"]),
+    ("qt reactor", ["--reactor=default", "--qt-reactor=qt"]),
     (
         "plain reactor, no Qt",
         ["--reactor=default", "--qt-reactor=none", "-m", "not qt"],

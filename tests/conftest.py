@@ -6,6 +6,8 @@ One reactor per process. ``--reactor`` (pytest-twisted's option) and
 
 * ``--reactor=qt5reactor`` (the default, through ``addopts``): a QApplication
   and our qt5reactor-based reactor, installed before pytest-twisted looks.
+* ``--reactor=default --qt-reactor=qt``: a QApplication and our
+  `QtEPollReactor` (an EPollReactor driven by Qt), installed first too.
 * ``--reactor=default --qt-reactor=none``: Twisted's default reactor and no
   Qt at all; tests marked ``qt`` are skipped. This proves the core does not
   depend on Qt.
