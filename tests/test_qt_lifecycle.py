@@ -64,6 +64,12 @@ EXPECTED: dict[str, list[str]] = {
         "run_app returned 0",
         "end of main",
     ],
+    "exit-without-quit": [
+        "resolved 127.0.0.1",
+        "thread pool used",
+        "end of main",
+        *SHUTDOWN,
+    ],
     "crash-and-rerun": [
         "first run returned",
         "timed call in the second run",
@@ -181,6 +187,16 @@ def test_run_app_runs_until_the_application_quits(
     """run_app() starts the reactor, runs the application, and returns exec_'s
     status once the application quit and the reactor's shutdown is over."""
     assert result(started, kind, "run-app-helper") == EXPECTED["run-app-helper"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_hang_when_python_exits_with_the_reactor_running(
+    started: dict[tuple[str, str], subprocess.Popen[str]], kind: str
+) -> None:
+    """Python exiting while the reactor runs (never stopped, the application
+    never run): the reactor is stopped at exit, shutdown triggers fire, the
+    pool's threads end, and the process exits."""
+    assert result(started, kind, "exit-without-quit") == EXPECTED["exit-without-quit"]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -279,6 +279,18 @@ def nested_in_data_received(reactor: Any) -> None:
     say("run returned")
 
 
+def exit_without_quit(reactor: Any) -> None:
+    """runReturn(); thread pool used; main returns without exec_() or stop()."""
+    from PyQt5.QtCore import QEventLoop
+
+    print_shutdown_phases(reactor)
+    reactor.runReturn()
+    loop = QEventLoop()
+    use_thread_pool(reactor).addCallback(lambda _: loop.quit())
+    loop.exec_()
+    # Python exits now, with the reactor running and its pool's threads alive.
+
+
 def run_app_helper(reactor: Any) -> None:
     """twisted_client.qt.run_app(); thread pool used; the application quits."""
     from twisted_client.qt import run_app

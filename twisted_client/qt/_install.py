@@ -63,6 +63,9 @@ def install_reactor(kind: str | None = None) -> Any:
             any Qt reactor already installed is accepted, unless the
             environment variable asks for a particular kind.
 
+    A stock ``qt5reactor.QtReactor`` installed by someone else counts as
+    kind ``"qt5reactor"`` and is returned as it is, without our fixes.
+
     Raises:
         WrongReactorError: a reactor of another kind is installed already
             (install the Qt reactor before anything imports

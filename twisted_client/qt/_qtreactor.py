@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import math
+import signal
 from collections.abc import Callable
 from select import EPOLLONESHOT
 from typing import Any
@@ -98,6 +99,8 @@ class QtEPollReactor(QtLifecycleMixin, EPollReactor):
         try:
             self.doPoll(0)
             self.runUntilCurrent()
+        except KeyboardInterrupt:  # SIGINT without Twisted's handler
+            self.sigInt(signal.SIGINT)
         except BaseException:  # nothing may escape into Qt
             log.err(None, "while running the reactor")
         finally:
