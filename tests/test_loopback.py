@@ -116,6 +116,15 @@ async def test_refused(reactor: Any) -> None:
     assert isinstance(caught.value.reason, ConnectionRefusedError)
 
 
+async def turns_until(reactor: Any, condition: Callable[[], bool]) -> None:
+    """Let the reactor turn until ``condition()`` holds (fail after many turns)."""
+    for _ in range(100_000):
+        if condition():
+            return
+        await task.deferLater(reactor, 0, lambda: None)
+    raise AssertionError("the condition never held")
+
+
 class Silent(Protocol):
     """Does not read until told to, so that the client's bytes pile up."""
 
@@ -146,10 +155,73 @@ async def test_send_fires_once_the_bytes_left_for_the_kernel(reactor: Any) -> No
         size = 32 * 1024 * 1024
         sent = client.send(b"s" * size)
         assert not sent.called
+        await turns_until(reactor, lambda: bool(Silent.instances))
         (peer,) = Silent.instances
         peer.transport.resumeProducing()
         await sent
         assert peer.received <= size + 4
+        await client.close()
+    finally:
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_small_send_reaches_the_kernel_at_once(
+    reactor: Any, echo_port: int
+) -> None:
+    """
+    With nothing buffered, a small message goes straight to the socket.
+
+    Its Deferred has fired when `send` returns: the bytes are in the kernel,
+    with no trip through the event loop.
+    """
+    client = await connect(reactor, "127.0.0.1", echo_port)
+    sent = client.send(b"straight through")
+    assert sent.called
+    assert await client.receive(timeout=10) == b"straight through"
+    await client.close()
+
+
+class Recorder(Protocol):
+    """Does not read until told to; then keeps every byte."""
+
+    instances: ClassVar[list[Recorder]] = []
+
+    def connectionMade(self) -> None:
+        assert self.transport is not None
+        self.transport.pauseProducing()  # type: ignore[attr-defined]
+        self.data = bytearray()
+        Recorder.instances.append(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.data += data
+
+
+@pytest_twisted.ensureDeferred
+async def test_small_send_never_overtakes_buffered_bytes(reactor: Any) -> None:
+    """
+    Behind bytes still waiting in the transport, a small message waits too.
+
+    It is not written straight to the socket, and the peer gets every
+    message whole and in order.
+    """
+    Recorder.instances.clear()
+    port = reactor.listenTCP(0, Factory.forProtocol(Recorder), interface="127.0.0.1")
+    try:
+        client = await connect(reactor, "127.0.0.1", port.getHost().port)
+        big = b"b" * (16 * 1024 * 1024)
+        first = client.send(big)
+        second = client.send(b"small")
+        assert not first.called
+        assert not second.called
+        await turns_until(reactor, lambda: bool(Recorder.instances))
+        (peer,) = Recorder.instances
+        peer.transport.resumeProducing()
+        await second
+        assert first.called
+        expected = struct.pack("<L", len(big)) + big + b"\x05\x00\x00\x00small"
+        await turns_until(reactor, lambda: len(peer.data) >= len(expected))
+        assert bytes(peer.data) == expected
         await client.close()
     finally:
         await port.stopListening()
@@ -184,15 +256,6 @@ async def test_transport_close_from_outside_completes(
     reason = await client.when_closed().addTimeout(10, reactor)
     assert isinstance(reason, ConnectionClosed)
     assert reason.clean
-
-
-async def turns_until(reactor: Any, condition: Callable[[], bool]) -> None:
-    """Let the reactor turn until ``condition()`` holds (fail after many turns)."""
-    for _ in range(100_000):
-        if condition():
-            return
-        await task.deferLater(reactor, 0, lambda: None)
-    raise AssertionError("the condition never held")
 
 
 @pytest_twisted.ensureDeferred

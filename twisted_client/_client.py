@@ -182,14 +182,8 @@ class Client:
         buffers = frame(data)
         if self._end is not None:
             return fail(self._end)
-        transport = self._protocol.transport
-        assert transport is not None
         assert self._writes is not None
-        if len(buffers) == 1:
-            transport.write(buffers[0])
-        else:
-            transport.writeSequence(buffers)
-        return self._writes.flushed()
+        return self._writes.write(buffers)
 
     def receive(self, timeout: float | None = None) -> Deferred[bytes]:
         """

@@ -1,9 +1,10 @@
-"""Knowing when written bytes have left the transport's buffer for the kernel."""
+"""Writing to a transport, and knowing when the bytes were handed to the kernel."""
 
 from __future__ import annotations
 
 import sys
 from collections import deque
+from typing import Any
 
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.defer import Deferred, succeed
@@ -17,15 +18,20 @@ __all__ = ["WriteMonitor"]
 @implementer(IPullProducer, IPushProducer)
 class WriteMonitor:
     """
-    Tells when everything written so far has been handed to the kernel.
+    Writes to a transport; tells when everything written was handed to the kernel.
 
     On a socket transport (TCP, UNIX) it registers itself as the transport's
     pull producer: the transport then calls `resumeProducing` each time its
     user-space buffer becomes empty, which is the moment `socket.sendall`
-    would have returned. On TLS it registers as a streaming producer: the
-    socket under TLS pauses it while more than its buffer size (64 KiB) of
-    encrypted bytes waits, and `flushed` waits until it resumes; so a sender
-    that waits for `flushed` is throttled by a peer that does not read.
+    would have returned. While that buffer is empty, a message is first
+    offered to the socket at once (`writeSomeData`), as asyncio does: most
+    messages then reach the kernel without a trip through the event loop,
+    and only what the socket did not take is buffered.
+
+    On TLS it registers as a streaming producer: the socket under TLS pauses
+    it while more than its buffer size (64 KiB) of encrypted bytes waits, and
+    `flushed` waits until it resumes; so a sender that waits for `flushed` is
+    throttled by a peer that does not read.
     Other transports (in-memory test transports) are taken at their word:
     `flushed` fires as soon as they accepted the bytes.
     """
@@ -33,12 +39,43 @@ class WriteMonitor:
     def __init__(self, transport: ITransport) -> None:
         self._transport = transport
         self._waiting: deque[Deferred[None]] = deque()
-        self._registered = isinstance(transport, FileDescriptor)
+        self._direct = isinstance(transport, FileDescriptor)
+        self._registered = self._direct
         self._streaming = not self._registered and _is_tls(transport)
         self._paused = False
+        self._unflushed = False
         if self._registered or self._streaming:
             self._registered = True
             transport.registerProducer(self, self._streaming)  # type: ignore[attr-defined]
+
+    def write(self, buffers: list[bytes]) -> Deferred[None]:
+        """
+        Write ``buffers`` (one message); return `flushed` for them.
+
+        A single buffer, offered to a socket whose transport buffer is empty,
+        is sent at once as far as the socket takes it; the Deferred has then
+        fired already if it took everything.
+        """
+        transport: Any = self._transport
+        if (
+            self._direct
+            and not self._unflushed
+            and len(buffers) == 1
+            and transport.connected
+            and not transport.disconnecting
+        ):
+            data = buffers[0]
+            sent = transport.writeSomeData(data)
+            if not isinstance(sent, Exception):  # else the reactor will see it too
+                if sent == len(data):
+                    return succeed(None)
+                buffers = [data[sent:]]
+        if len(buffers) == 1:
+            transport.write(buffers[0])
+        else:
+            transport.writeSequence(buffers)
+        self._unflushed = True
+        return self.flushed()
 
     def flushed(self) -> Deferred[None]:
         """A Deferred that fires once the bytes written so far left the buffer."""
@@ -77,6 +114,7 @@ class WriteMonitor:
         transport closes only once it has no producer.
         """
         self._paused = False
+        self._unflushed = False
         if self._waiting:
             self.finish(None)
         if getattr(self._transport, "disconnecting", False):
