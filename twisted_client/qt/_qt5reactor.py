@@ -6,7 +6,8 @@ it) that keeps qt5reactor's way of watching sockets (one QSocketNotifier per
 reader and per writer) and gains what `QtLifecycleMixin` fixes: ``stop()``
 from a Qt slot takes effect at once, quitting the application stops the
 reactor, no hang at exit, SIGINT/SIGTERM end the program, calls from threads
-run once even inside nested event loops.
+run once even inside nested event loops. A timed call moved sooner
+(``DelayedCall.reset``) from a Qt slot fires on time too.
 
 Inside a nested event loop (a modal dialog opened by a callback) qt5reactor
 goes on working, except for the socket whose callback opened the loop: its
@@ -18,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 import qt5reactor
+from twisted.internet.base import DelayedCall
 
 from ._lifecycle import QtLifecycleMixin
 
@@ -38,6 +40,11 @@ class Qt5Reactor(QtLifecycleMixin, qt5reactor.QtReactor):  # type: ignore[misc]
         self._timer.stop()
 
     def _wake(self) -> None:
+        self.reactorInvocation()
+
+    def _moveCallLaterSooner(self, delayedCall: DelayedCall) -> None:  # noqa: N803
+        """A call moved sooner (``reset``) re-arms the timer, as callLater does."""
+        super()._moveCallLaterSooner(delayedCall)
         self.reactorInvocation()
 
     def _iterate(self, delay: float | None = None, fromqt: bool = False) -> None:

@@ -1,0 +1,142 @@
+"""
+The reactor of this pass, driven by Qt, wakes up for whatever Qt code asks.
+
+Run in each Qt pass, so against `Qt5Reactor` and against `QtEPollReactor`.
+The calls are made from pure Qt slots (zero-delay QTimers), where nothing
+Twisted is on the stack: the reactor has to notice them by itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
+
+pytestmark = pytest.mark.qt
+
+WAIT = 10.0
+"""Seconds before a wait fails the test instead of hanging it."""
+
+
+def from_qt_slot(function: Callable[[], object], milliseconds: int = 0) -> None:
+    """Call ``function`` from a Qt timer's slot, outside any Twisted callback."""
+    from PyQt5.QtCore import QTimer
+
+    QTimer.singleShot(milliseconds, function)
+
+
+def qt_deadline(waiting: Deferred[Any], seconds: float = 5.0) -> Deferred[Any]:
+    """
+    Fail ``waiting`` with TimeoutError after ``seconds``, timed by Qt alone.
+
+    A Twisted timeout would wake the reactor, which would then run the
+    overdue call and hide the bug under test; a Qt timer does not.
+    """
+
+    def expire() -> None:
+        if not waiting.called:
+            waiting.errback(TimeoutError("the reactor did not wake up"))
+
+    from_qt_slot(expire, int(seconds * 1000))
+    return waiting
+
+
+@pytest_twisted.ensureDeferred
+async def test_call_later_from_a_qt_slot_fires_on_time(reactor: Any, qapp: Any) -> None:
+    """callLater from a Qt slot, with nothing else pending, fires, and not
+    before its time."""
+    fired: Deferred[float] = Deferred()
+    scheduled: list[float] = []
+
+    def schedule() -> None:
+        scheduled.append(reactor.seconds() + 0.05)
+        reactor.callLater(0.05, lambda: fired.callback(reactor.seconds()))
+
+    from_qt_slot(schedule)
+    when = await qt_deadline(fired)
+    assert when >= scheduled[0]
+
+
+@pytest_twisted.ensureDeferred
+async def test_reset_sooner_from_a_qt_slot_is_honoured(reactor: Any, qapp: Any) -> None:
+    """A call an hour away, reset from a Qt slot to fire in 10 ms, fires
+    without waiting for another Twisted event (stock qt5reactor waits)."""
+    fired: Deferred[None] = Deferred()
+    call = reactor.callLater(3600, fired.callback, None)
+    from_qt_slot(lambda: call.reset(0.01))
+    try:
+        await qt_deadline(fired)
+    finally:
+        if call.active():
+            call.cancel()
+
+
+@pytest_twisted.ensureDeferred
+async def test_call_from_thread_wakes_the_reactor(reactor: Any, qapp: Any) -> None:
+    """callFromThread from another thread runs the call on the reactor thread."""
+    ran_on: Deferred[int] = Deferred()
+    worker = threading.Thread(
+        target=lambda: reactor.callFromThread(
+            lambda: ran_on.callback(threading.get_ident())
+        )
+    )
+    worker.start()
+    assert await ran_on.addTimeout(WAIT, reactor) == threading.get_ident()
+    worker.join()
+
+
+@pytest_twisted.ensureDeferred
+async def test_thread_pool_returns_results(reactor: Any, qapp: Any) -> None:
+    """deferToThread runs in a pool thread and gives the result back."""
+    results = [deferToThread(lambda n=n: (n, threading.get_ident())) for n in range(5)]
+    for n, waiting in enumerate(results):
+        value, ident = await waiting.addTimeout(WAIT, reactor)
+        assert value == n
+        assert ident != threading.get_ident()
+
+
+@pytest_twisted.ensureDeferred
+async def test_nested_event_loop_keeps_twisted_running(reactor: Any, qapp: Any) -> None:
+    """A QEventLoop run from a timed call: inside it timed calls and calls
+    from threads run (each once), and a loopback echo completes."""
+    from PyQt5.QtCore import QEventLoop
+
+    from twisted_client import connect
+    from twisted_client.server import listen
+
+    port = listen(reactor, 0)
+    seen: list[str] = []
+    done: Deferred[None] = Deferred()
+
+    async def echo() -> None:
+        client = await connect(reactor, "127.0.0.1", port.getHost().port)
+        await client.send(b"nested")
+        seen.append((await client.receive(timeout=WAIT)).decode())
+        await client.close()
+
+    def nested() -> None:
+        loop = QEventLoop()
+        reactor.callLater(0.01, seen.append, "timed")
+        worker = threading.Thread(
+            target=lambda: [
+                reactor.callFromThread(seen.append, f"t{n}") for n in range(20)
+            ]
+        )
+        worker.start()
+        work = Deferred.fromCoroutine(echo())
+        work.addBoth(lambda result: (reactor.callLater(0.02, loop.quit), result)[1])
+        loop.exec_()
+        worker.join()
+        reactor.callLater(0, done.callback, None)
+
+    reactor.callLater(0, nested)
+    try:
+        await done.addTimeout(WAIT, reactor)
+    finally:
+        await port.stopListening()
+    assert sorted(seen) == sorted(["timed", "nested", *(f"t{n}" for n in range(20))])
