@@ -166,6 +166,8 @@ class QtLifecycleMixin(_Base):
         self._stop_driving()
         self._unhook_quit()
         _live.discard(self)
+        if self._mode == "runReturn":
+            self._signals.uninstall()  # what run() does when its loop ends
         if self._blocking_loop is not None:
             self._blocking_loop.quit()
         if self._app_exit_code is not None:
