@@ -317,3 +317,53 @@ async def test_connect_to_endpoint_string_and_reconnect(
         "message_received",
     ]
     await client.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_state_changed_follows_the_connection(
+    reactor: Any, make_client: Any, echo_port: int
+) -> None:
+    """state_changed emits each new state once: connecting, connected, unconnected;
+    a refused attempt goes back from connecting to unconnected."""
+    client, recorder = make_client()
+    states: list[str] = []
+    client.state_changed.connect(states.append)
+    await client.connect_to_host("127.0.0.1", echo_port)
+    assert states == ["connecting", "connected"]
+    await client.close()
+    assert states == ["connecting", "connected", "unconnected"]
+    assert client.state == "unconnected"
+
+    listening = serve(reactor, lambda transport: None)
+    refused_port = listening.getHost().port
+    await listening.stopListening()
+    states.clear()
+    with pytest.raises(ConnectError):
+        await client.connect_to_host("127.0.0.1", refused_port)
+    assert states == ["connecting", "unconnected"]
+    assert recorder.names()[-1] == "error_occurred"
+
+
+@pytest_twisted.ensureDeferred
+async def test_state_changed_when_the_peer_closes(
+    reactor: Any, make_client: Any
+) -> None:
+    """A peer closing the connection makes the state unconnected, after disconnected."""
+    listening = serve(reactor, lambda transport: transport.loseConnection())
+    try:
+        client, _ = make_client()
+        order: list[str] = []
+        gone: Deferred[None] = Deferred()
+
+        def state_changed(state: str) -> None:
+            order.append(state)
+            if state == "unconnected":
+                gone.callback(None)
+
+        client.disconnected.connect(lambda: order.append("disconnected"))
+        client.state_changed.connect(state_changed)
+        await client.connect_to_host("127.0.0.1", listening.getHost().port)
+        await gone.addTimeout(WAIT, reactor)
+        assert order == ["connecting", "connected", "disconnected", "unconnected"]
+    finally:
+        await listening.stopListening()

@@ -41,6 +41,9 @@ class QtClient(QObject):
         disconnected(): a connection that was up is gone, whoever ended it.
             After an abnormal end `error_occurred` comes first. A peer closing
             cleanly between messages is no error. `close_reason` tells why.
+        state_changed(str): `state` became ``"connecting"``, ``"connected"``
+            or ``"unconnected"``; emitted once per change, after the signal
+            of the event that caused it.
 
     Args:
         reactor: The reactor (default: the global one, imported when needed).
@@ -53,6 +56,7 @@ class QtClient(QObject):
     message_received = pyqtSignal(bytes)
     error_occurred = pyqtSignal(str)
     disconnected = pyqtSignal()
+    state_changed = pyqtSignal(str)
 
     def __init__(
         self,
@@ -74,6 +78,7 @@ class QtClient(QObject):
         self._attempt: Deferred[Client] | None = None
         self._reported: object = None
         self._close_reason: ClientError | None = None
+        self._shown_state = "unconnected"
 
     # -- state ---------------------------------------------------------------
 
@@ -168,7 +173,9 @@ class QtClient(QObject):
             self._attempt.cancel()
         if self._client is None:
             return succeed(None)
-        return self._client.close()
+        closing = self._client.close()
+        self._state_may_have_changed()
+        return closing
 
     # -- internals ---------------------------------------------------------------
 
@@ -185,6 +192,7 @@ class QtClient(QObject):
         result: Deferred[Client] = Deferred(lambda _: attempt.cancel())
         attempt.addCallbacks(self._connected, self._not_connected)
         attempt.chainDeferred(result)
+        self._state_may_have_changed()
         return result
 
     def _connected(self, client: Client) -> Client:
@@ -194,6 +202,7 @@ class QtClient(QObject):
         self._reported = None
         client.when_closed().addCallback(self._gone, client)
         self._emit(self.connected)
+        self._state_may_have_changed()
         self._receive_next(client)
         return client
 
@@ -201,6 +210,7 @@ class QtClient(QObject):
         self._attempt = None
         if not failure.check(CancelledError):
             self._report(failure)
+        self._state_may_have_changed()
         return failure
 
     def _receive_next(self, client: Client) -> None:
@@ -235,6 +245,14 @@ class QtClient(QObject):
         if client is self._client:
             self._close_reason = reason
             self._emit(self.disconnected)
+            self._state_may_have_changed()
+
+    def _state_may_have_changed(self) -> None:
+        """Emit ``state_changed`` if `state` differs from the last one emitted."""
+        state = self.state
+        if state != self._shown_state:
+            self._shown_state = state
+            self._emit(self.state_changed, state)
 
     def _failed(self, error: BaseException) -> Deferred[Any]:
         failure = Failure(error)
