@@ -8,7 +8,8 @@ reactor is always passed in. `twisted_client.qt` runs it inside a Qt
 application; `twisted_client.server` is a server that speaks the same format.
 """
 
-from ._client import Client, ClientProtocol, default_max_buffered
+from ._checks import default_max_buffered
+from ._client import Client, ClientProtocol
 from ._connect import connect, connect_endpoint
 from ._errors import (
     ClientClosed,

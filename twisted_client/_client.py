@@ -11,38 +11,21 @@ from twisted.internet.error import ConnectionDone
 from twisted.internet.protocol import Factory, connectionDone
 from twisted.python.failure import Failure
 
+from ._checks import check_max_buffered, check_seconds
 from ._errors import (
     ClientClosed,
     ClientError,
     ConnectionClosed,
     MessageTooLong,
     ReceiveTimeout,
-    UsageError,
 )
-from ._framing import LengthPrefixedProtocol, frame
+from ._framing import LengthPrefixedProtocol, check_max_length, frame
 from ._writes import WriteMonitor
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IAddress, IReactorTime
 
-__all__ = ["Client", "ClientProtocol", "client_factory", "default_max_buffered"]
-
-
-def default_max_buffered(max_length: int) -> int:
-    """The default bound on unread bytes: four maximal messages, at least 1 MiB."""
-    return max(4 * max_length, 1024 * 1024)
-
-
-def _check_timeout(timeout: float | None) -> float | None:
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise UsageError(
-            f"timeout must be a number of seconds or None, not {timeout!r}"
-        )
-    if not timeout >= 0:
-        raise UsageError(f"timeout must be >= 0, not {timeout!r}")
-    return float(timeout)
+__all__ = ["Client", "ClientProtocol", "client_factory"]
 
 
 class ClientProtocol(LengthPrefixedProtocol):
@@ -82,7 +65,7 @@ def client_factory(
     Bad arguments raise `UsageError` here rather than in the reactor, and the
     factory does not log a line for every connection it starts and stops.
     """
-    ClientProtocol(reactor, max_length, max_buffered)
+    check_max_buffered(max_buffered, check_max_length(max_length))
     factory = Factory.forProtocol(
         lambda: ClientProtocol(reactor, max_length, max_buffered)
     )
@@ -113,13 +96,7 @@ class Client:
     ) -> None:
         self.reactor = reactor
         self._protocol = protocol
-        if max_buffered is None:
-            max_buffered = default_max_buffered(protocol.max_length)
-        elif isinstance(max_buffered, bool) or not isinstance(max_buffered, int):
-            raise UsageError(f"max_buffered must be an int, not {max_buffered!r}")
-        elif max_buffered < 0:
-            raise UsageError(f"max_buffered must be >= 0, not {max_buffered}")
-        self.max_buffered = max_buffered
+        self.max_buffered = check_max_buffered(max_buffered, protocol.max_length)
         self._messages: deque[bytes] = deque()
         self._buffered_bytes = 0
         self._reading_paused = False
@@ -201,7 +178,7 @@ class Client:
                 `CancelledError`. Either way the connection stays usable and
                 the next message goes to the next `receive`.
         """
-        seconds = _check_timeout(timeout)
+        seconds = check_seconds("timeout", timeout, allow_none=True)
         if self._messages:
             return succeed(self._take())
         if self._end is not None:

@@ -16,9 +16,10 @@ from twisted.internet.error import ConnectingCancelledError
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.python.failure import Failure
 
+from ._checks import check_seconds
 from ._client import Client, ClientProtocol, client_factory
 from ._errors import ConnectError, ConnectTimeout, UsageError
-from ._framing import DEFAULT_MAX_LENGTH, check_max_length
+from ._framing import DEFAULT_MAX_LENGTH
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
@@ -136,15 +137,7 @@ def _connect(
     max_length: int,
     max_buffered: int | None,
 ) -> Deferred[Client]:
-    check_max_length(max_length)
-    if timeout is not None and (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not timeout > 0
-    ):
-        raise UsageError(
-            f"timeout must be a positive number of seconds or None, not {timeout!r}"
-        )
+    check_seconds("timeout", timeout, allow_none=True, positive=True)
     factory = client_factory(reactor, max_length, max_buffered)
     attempt = cast("Deferred[ClientProtocol]", endpoint.connect(factory))
 

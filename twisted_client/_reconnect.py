@@ -23,9 +23,10 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from ._checks import check_seconds
 from ._client import Client, client_factory
 from ._errors import ClientClosed, ClientError, ConnectError, ConnectTimeout, UsageError
-from ._framing import DEFAULT_MAX_LENGTH, check_max_length
+from ._framing import DEFAULT_MAX_LENGTH
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IProtocol
@@ -88,14 +89,13 @@ class ReconnectingClient:
         factor: float = 1.5,
         jitter: float = 1.0,
     ) -> None:
-        check_max_length(max_length)
-        _check_seconds("timeout", timeout, allow_none=True, positive=True)
+        check_seconds("timeout", timeout, allow_none=True, positive=True)
         for name, value in (
             ("initial_delay", initial_delay),
             ("max_delay", max_delay),
             ("jitter", jitter),
         ):
-            _check_seconds(name, value)
+            check_seconds(name, value)
         if isinstance(factor, bool) or not isinstance(factor, int | float):
             raise UsageError(f"factor must be a number, not {factor!r}")
         if not factor >= 1:
@@ -338,19 +338,6 @@ def _endpoint(
     raise UsageError(
         f"endpoint must be an IStreamClientEndpoint or str, not {endpoint!r}"
     )
-
-
-def _check_seconds(
-    name: str, value: Any, *, allow_none: bool = False, positive: bool = False
-) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UsageError(f"{name} must be a number of seconds, not {value!r}")
-    if not (value > 0 if positive else value >= 0):
-        raise UsageError(
-            f"{name} must be {'> 0' if positive else '>= 0'}, not {value!r}"
-        )
 
 
 def _client_of(protocol: IProtocol) -> Client:

@@ -1,0 +1,46 @@
+"""Checks of the caller's arguments: a clear `UsageError` naming the argument."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._errors import UsageError
+
+__all__ = ["check_max_buffered", "check_seconds", "default_max_buffered"]
+
+
+def check_seconds(
+    name: str, value: Any, *, allow_none: bool = False, positive: bool = False
+) -> float | None:
+    """
+    ``value`` as a float number of seconds, or None when that is allowed.
+
+    It must be a number (not a bool), > 0 when ``positive``, else >= 0 (NaN
+    is neither).
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        what = "a number of seconds or None" if allow_none else "a number of seconds"
+        raise UsageError(f"{name} must be {what}, not {value!r}")
+    if not (value > 0 if positive else value >= 0):
+        raise UsageError(
+            f"{name} must be {'> 0' if positive else '>= 0'}, not {value!r}"
+        )
+    return float(value)
+
+
+def default_max_buffered(max_length: int) -> int:
+    """The default bound on unread bytes: four maximal messages, at least 1 MiB."""
+    return max(4 * max_length, 1024 * 1024)
+
+
+def check_max_buffered(max_buffered: int | None, max_length: int) -> int:
+    """``max_buffered`` if valid, its default for ``max_length`` if None."""
+    if max_buffered is None:
+        return default_max_buffered(max_length)
+    if isinstance(max_buffered, bool) or not isinstance(max_buffered, int):
+        raise UsageError(f"max_buffered must be an int, not {max_buffered!r}")
+    if max_buffered < 0:
+        raise UsageError(f"max_buffered must be >= 0, not {max_buffered}")
+    return max_buffered
