@@ -255,27 +255,25 @@ class Runner:
 
         return job
 
-    def _gui(self, client: str) -> None:
+    def _gui_params(self) -> dict[str, Any]:
+        """What a ``gui`` measurement is run with (the clients and the control)."""
         plan = self.plan
-        params = {
+        return {
             "size": plan.gui_size,
             "duration": plan.gui_seconds,
             "interval_ms": plan.gui_interval_ms,
             "window": plan.gui_window,
         }
-        result, _ = self._one(client, "gui", params)
+
+    def _gui(self, client: str) -> None:
+        plan = self.plan
+        result, _ = self._one(client, "gui", self._gui_params())
         if result is not None:
             self._record("gui", client, {"size": plan.gui_size}, result)
 
     def _gui_control(self, client: str) -> None:
         plan = self.plan
-        params = {
-            "size": plan.gui_size,
-            "duration": plan.gui_seconds,
-            "interval_ms": plan.gui_interval_ms,
-            "window": plan.gui_window,
-        }
-        result, _ = self._one(client, "gui", params)
+        result, _ = self._one(client, "gui", self._gui_params())
         if result is not None:
             del result["mb_per_s"]
             self.outcome.controls.append(
