@@ -224,13 +224,13 @@ def report_soak(result: SoakResult, max_growth: float) -> tuple[str, bool]:
         and blocks <= block_limit
     )
     clean = result.lost == 0 and result.reordered == 0 and not result.errors
-    rate = result.received / result.seconds if result.seconds else 0.0
+    overall = result.received / result.seconds if result.seconds else 0.0
     lines += [
         "",
         f"sent {result.sent:,}, received {result.received:,}, lost {result.lost}, "
         f"reordered {result.reordered}, errors {sum(result.errors.values())}"
         + (f" {dict(result.errors)}" if result.errors else ""),
-        f"{result.seconds:.1f} s, {rate:,.0f} messages/s, "
+        f"{result.seconds:.1f} s, {overall:,.0f} messages/s, "
         f"{result.received * (result.size + 4) * 2 / MiB:,.0f} MiB on the wire",
         f"memory after warm-up: grew {growth / MiB:+.2f} MiB, spread "
         f"{spread / MiB:.2f} MiB (limit {max_growth:g} MiB); Python heap blocks "
