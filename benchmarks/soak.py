@@ -97,13 +97,10 @@ class Sample:
     blocks: int  # Python heap blocks in use: a per-message leak shows here first
 
 
-@dataclasses.dataclass
-class SoakResult:
-    """What a soak run saw."""
+@dataclasses.dataclass(kw_only=True)
+class Tally:
+    """What every echo run counts: sent, received, out of order, errors."""
 
-    messages: int
-    size: int
-    window: int
     sent: int = 0
     received: int = 0
     reordered: int = 0
@@ -111,12 +108,39 @@ class SoakResult:
         default_factory=collections.Counter
     )
     seconds: float = 0.0
-    samples: list[Sample] = dataclasses.field(default_factory=list)
 
     @property
     def lost(self) -> int:
         """Messages sent whose echo never came back."""
         return self.sent - self.received
+
+    @property
+    def clean(self) -> bool:
+        """Nothing lost, nothing reordered, no error."""
+        return self.lost == 0 and self.reordered == 0 and not self.errors
+
+    @property
+    def rate(self) -> float:
+        """Echoes received per second."""
+        return self.received / self.seconds if self.seconds else 0.0
+
+    def counts(self) -> str:
+        """``lost N, reordered N, errors N`` and the errors by kind, if any."""
+        return (
+            f"lost {self.lost}, reordered {self.reordered}, "
+            f"errors {sum(self.errors.values())}"
+            + (f" {dict(self.errors)}" if self.errors else "")
+        )
+
+
+@dataclasses.dataclass(kw_only=True)
+class SoakResult(Tally):
+    """What a soak run saw."""
+
+    messages: int
+    size: int
+    window: int
+    samples: list[Sample] = dataclasses.field(default_factory=list)
 
 
 async def soak(
@@ -223,14 +247,11 @@ def report_soak(result: SoakResult, max_growth: float) -> tuple[str, bool]:
         and spread <= max_growth * MiB
         and blocks <= block_limit
     )
-    clean = result.lost == 0 and result.reordered == 0 and not result.errors
-    overall = result.received / result.seconds if result.seconds else 0.0
+    clean = result.clean
     lines += [
         "",
-        f"sent {result.sent:,}, received {result.received:,}, lost {result.lost}, "
-        f"reordered {result.reordered}, errors {sum(result.errors.values())}"
-        + (f" {dict(result.errors)}" if result.errors else ""),
-        f"{result.seconds:.1f} s, {overall:,.0f} messages/s, "
+        f"sent {result.sent:,}, received {result.received:,}, {result.counts()}",
+        f"{result.seconds:.1f} s, {result.rate:,.0f} messages/s, "
         f"{result.received * (result.size + 4) * 2 / MiB:,.0f} MiB on the wire",
         f"memory after warm-up: grew {growth / MiB:+.2f} MiB, spread "
         f"{spread / MiB:.2f} MiB (limit {max_growth:g} MiB); Python heap blocks "
@@ -267,29 +288,17 @@ def plot_soak(result: SoakResult, path: str) -> str:
 # -- load: many clients at once -----------------------------------------------
 
 
-@dataclasses.dataclass
-class LoadResult:
+@dataclasses.dataclass(kw_only=True)
+class LoadResult(Tally):
     """What a load run saw."""
 
     clients: int
     per_client: int
     size: int
     connected: int = 0
-    sent: int = 0
-    received: int = 0
-    reordered: int = 0
-    errors: collections.Counter[str] = dataclasses.field(
-        default_factory=collections.Counter
-    )
-    seconds: float = 0.0
     rss_before: int = 0
     rss_peak: int = 0
     rss_after: int = 0
-
-    @property
-    def lost(self) -> int:
-        """Messages sent whose echo never came back."""
-        return self.sent - self.received
 
 
 async def load(
@@ -375,19 +384,14 @@ def report_load(result: LoadResult) -> tuple[str, bool]:
     clean = (
         result.connected == result.clients
         and result.received == expected
-        and result.lost == 0
-        and result.reordered == 0
-        and not result.errors
+        and result.clean
     )
-    rate = result.received / result.seconds if result.seconds else 0.0
     lines = [
         f"load: {result.clients:,} concurrent clients x {result.per_client:,} "
         f"messages of {result.size} bytes, demo server in its own process",
         f"connected {result.connected:,}/{result.clients:,}; sent {result.sent:,}, "
-        f"received {result.received:,} of {expected:,}; lost {result.lost}, "
-        f"reordered {result.reordered}, errors {sum(result.errors.values())}"
-        + (f" {dict(result.errors)}" if result.errors else ""),
-        f"{result.seconds:.1f} s, {rate:,.0f} messages/s; client RSS "
+        f"received {result.received:,} of {expected:,}; {result.counts()}",
+        f"{result.seconds:.1f} s, {result.rate:,.0f} messages/s; client RSS "
         f"{result.rss_before / MiB:.1f} MiB before, peak {result.rss_peak / MiB:.1f},"
         f" {result.rss_after / MiB:.1f} after",
         "PASS" if clean else "FAIL",
