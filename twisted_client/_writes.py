@@ -40,12 +40,11 @@ class WriteMonitor:
         self._transport = transport
         self._waiting: deque[Deferred[None]] = deque()
         self._direct = isinstance(transport, FileDescriptor)
-        self._registered = self._direct
-        self._streaming = not self._registered and _is_tls(transport)
+        self._streaming = not self._direct and _is_tls(transport)
+        self._registered = self._direct or self._streaming
         self._paused = False
         self._unflushed = False
-        if self._registered or self._streaming:
-            self._registered = True
+        if self._registered:
             transport.registerProducer(self, self._streaming)  # type: ignore[attr-defined]
 
     def write(self, buffers: list[bytes]) -> Deferred[None]:
