@@ -24,7 +24,7 @@ from ._framing import DEFAULT_MAX_LENGTH
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
 
-__all__ = ["connect", "connect_endpoint", "tcp_endpoint"]
+__all__ = ["connect", "connect_endpoint", "endpoint_from", "tcp_endpoint"]
 
 
 def connect(
@@ -102,22 +102,7 @@ def connect_endpoint(
     ``"unix:path=/run/app.sock"``: TLS, IPv6 and UNIX sockets come from
     Twisted. The other arguments are those of `connect`.
     """
-    chosen: IStreamClientEndpoint
-    if isinstance(endpoint, str):
-        description = endpoint
-        try:
-            chosen = clientFromString(reactor, description)
-        except (ValueError, TypeError, KeyError) as error:
-            raise UsageError(
-                f"bad endpoint description {description!r}: {error}"
-            ) from error
-    elif IStreamClientEndpoint.providedBy(endpoint):
-        description = repr(endpoint)
-        chosen = endpoint
-    else:
-        raise UsageError(
-            f"endpoint must be an IStreamClientEndpoint or str, not {endpoint!r}"
-        )
+    chosen, description = endpoint_from(reactor, endpoint)
     return _connect(
         reactor,
         chosen,
@@ -125,6 +110,29 @@ def connect_endpoint(
         timeout=timeout,
         max_length=max_length,
         max_buffered=max_buffered,
+    )
+
+
+def endpoint_from(
+    reactor: Any, endpoint: IStreamClientEndpoint | str
+) -> tuple[IStreamClientEndpoint, str]:
+    """
+    The endpoint to connect through, and how errors name it.
+
+    A string is parsed by `clientFromString`; anything else must provide
+    `IStreamClientEndpoint`. Either mistake is a `UsageError`.
+    """
+    if isinstance(endpoint, str):
+        try:
+            return clientFromString(reactor, endpoint), endpoint
+        except (ValueError, TypeError, KeyError) as error:
+            raise UsageError(
+                f"bad endpoint description {endpoint!r}: {error}"
+            ) from error
+    if IStreamClientEndpoint.providedBy(endpoint):
+        return endpoint, repr(endpoint)
+    raise UsageError(
+        f"endpoint must be an IStreamClientEndpoint or str, not {endpoint!r}"
     )
 
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from twisted.application.internet import ClientService, backoffPolicy
 from twisted.internet.defer import CancelledError, Deferred, succeed
-from twisted.internet.endpoints import clientFromString
 from twisted.internet.interfaces import IProtocolFactory, IStreamClientEndpoint
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
@@ -25,6 +24,7 @@ from zope.interface import implementer
 
 from ._checks import check_seconds
 from ._client import Client, client_factory
+from ._connect import endpoint_from
 from ._errors import ClientClosed, ClientError, ConnectError, ConnectTimeout, UsageError
 from ._framing import DEFAULT_MAX_LENGTH
 
@@ -102,7 +102,7 @@ class ReconnectingClient:
             raise UsageError(f"factor must be >= 1, not {factor!r}")
         factory = client_factory(reactor, max_length, max_buffered)
         self._reactor = reactor
-        self._endpoint = _Watched(self, _endpoint(reactor, endpoint), timeout)
+        self._endpoint = _Watched(self, endpoint_from(reactor, endpoint), timeout)
         self._backoff = backoffPolicy(
             initial_delay, max_delay, factor, lambda: random.random() * jitter
         )
@@ -320,24 +320,6 @@ class _Watched:
             self._owner._attempt_failed(error)
             return Failure(error)
         return failure
-
-
-def _endpoint(
-    reactor: Any, endpoint: IStreamClientEndpoint | str
-) -> tuple[IStreamClientEndpoint, str]:
-    """The endpoint to use, and how errors name it."""
-    if isinstance(endpoint, str):
-        try:
-            return clientFromString(reactor, endpoint), endpoint
-        except (ValueError, TypeError, KeyError) as error:
-            raise UsageError(
-                f"bad endpoint description {endpoint!r}: {error}"
-            ) from error
-    if IStreamClientEndpoint.providedBy(endpoint):
-        return endpoint, repr(endpoint)
-    raise UsageError(
-        f"endpoint must be an IStreamClientEndpoint or str, not {endpoint!r}"
-    )
 
 
 def _client_of(protocol: IProtocol) -> Client:
