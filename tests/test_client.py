@@ -24,10 +24,7 @@ from twisted_client import (
     UsageError,
 )
 
-
-def wire(*messages: bytes) -> bytes:
-    """The bytes that carry ``messages``."""
-    return b"".join(struct.pack("<L", len(m)) + m for m in messages)
+from .wire import wire
 
 
 class Harness:

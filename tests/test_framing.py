@@ -18,21 +18,7 @@ from twisted_client import (
     frame,
 )
 
-
-class Recorder(LengthPrefixedProtocol):
-    """Keeps every message and every refused length it is told about."""
-
-    def __init__(self, max_length: int = DEFAULT_MAX_LENGTH) -> None:
-        super().__init__(max_length)
-        self.messages: list[bytes] = []
-        self.refused: list[int] = []
-
-    def message_received(self, message: bytes) -> None:
-        self.messages.append(message)
-
-    def length_limit_exceeded(self, length: int) -> None:
-        self.refused.append(length)
-        super().length_limit_exceeded(length)
+from .wire import Recorder, wire
 
 
 def connected(max_length: int = DEFAULT_MAX_LENGTH) -> tuple[Recorder, StringTransport]:
@@ -41,11 +27,6 @@ def connected(max_length: int = DEFAULT_MAX_LENGTH) -> tuple[Recorder, StringTra
     transport = StringTransport()
     protocol.makeConnection(transport)
     return protocol, transport
-
-
-def wire(*messages: bytes) -> bytes:
-    """The bytes that carry ``messages``, built independently of `frame`."""
-    return b"".join(struct.pack("<L", len(m)) + m for m in messages)
 
 
 def test_frame_is_little_endian_length_then_bytes() -> None:

@@ -26,33 +26,14 @@ from twisted_client import (
     MessageTooLong,
 )
 
+from .wire import Recorder, wire
+
 PROPERTIES = settings(
     max_examples=150,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-
-
-class Recorder(LengthPrefixedProtocol):
-    """A framing protocol that records what it delivers and what it refuses."""
-
-    def __init__(self, max_length: int) -> None:
-        super().__init__(max_length)
-        self.messages: list[bytes] = []
-        self.refused: list[int] = []
-
-    def message_received(self, message: bytes) -> None:
-        self.messages.append(message)
-
-    def length_limit_exceeded(self, length: int) -> None:
-        self.refused.append(length)
-        super().length_limit_exceeded(length)
-
-
-def wire(messages: list[bytes]) -> bytes:
-    """The bytes a sender puts on the wire for ``messages``."""
-    return b"".join(struct.pack("<L", len(m)) + m for m in messages)
 
 
 def cut(data: bytes, points: list[int]) -> list[bytes]:
@@ -122,7 +103,7 @@ def test_any_cuts_deliver_every_message_whole_and_in_order(
 ) -> None:
     """Messages cut at any points arrive whole, in order, none lost or merged."""
     protocol = Recorder(max_length=300)
-    transport = feed(protocol, cut(wire(messages), points))
+    transport = feed(protocol, cut(wire(*messages), points))
     assert protocol.messages == messages
     assert protocol.partial_bytes == 0
     assert protocol.refused == []
@@ -133,7 +114,7 @@ def test_any_cuts_deliver_every_message_whole_and_in_order(
 @given(messages=st.lists(st.binary(max_size=40), max_size=20))
 def test_one_byte_at_a_time_delivers_every_message(messages: list[bytes]) -> None:
     """A peer that trickles one byte per read still gets every message through."""
-    data = wire(messages)
+    data = wire(*messages)
     protocol = Recorder(max_length=40)
     feed(protocol, [data[i : i + 1] for i in range(len(data))])
     assert protocol.messages == messages
@@ -243,7 +224,7 @@ def test_reading_pauses_over_max_buffered_and_nothing_is_dropped(
         # A paused transport delivers nothing: the application reads first.
         while transport.producerState == "paused":
             client.receive().addCallback(got.append)
-        protocol.dataReceived(wire([message]))
+        protocol.dataReceived(wire(message))
         unread = sum(len(m) for m in client._messages)
         assert client.reading_paused == (transport.producerState == "paused")
         if unread > max_buffered:
@@ -271,7 +252,7 @@ def test_what_one_client_sends_another_receives_whatever_the_cuts(
     sender.makeConnection(written)
     for message in messages:
         sender.client.send(message)
-    assert written.value() == wire(messages)
+    assert written.value() == wire(*messages)
     receiver = ClientProtocol(Clock(), 300, None)
     feed(receiver, cut(written.value(), points))
     got: list[bytes] = []

@@ -16,10 +16,7 @@ from twisted.internet.testing import StringTransport
 from twisted_client import UsageError
 from twisted_client.server import ServerProtocol, listen
 
-
-def wire(*messages: bytes) -> bytes:
-    """The bytes that carry ``messages``."""
-    return b"".join(struct.pack("<L", len(m)) + m for m in messages)
+from .wire import wire
 
 
 def served(**options: object) -> tuple[ServerProtocol, StringTransport, Clock]:
