@@ -109,8 +109,26 @@ def test_connect_without_timeout_waits() -> None:
     """``timeout=None`` leaves no timer: the attempt waits as long as it takes."""
     reactor = MemoryReactorClock()
     d = connect(reactor, "127.0.0.1", 50007, timeout=None)
+    assert reactor.getDelayedCalls() == []
     reactor.advance(3600)
     assert not d.called
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_one_timer_per_attempt(host: str) -> None:
+    """
+    The attempt's timeout is its only timer, gone once connected.
+
+    Twisted's connector is given no timeout of its own (it would add a second
+    timer per attempt, and with ``timeout=None`` a 30 s limit nobody asked for).
+    """
+    reactor = MemoryReactorClock()
+    d = connect(reactor, host, 50007, timeout=5)
+    assert reactor.tcpClients[0][3] is None
+    assert [call.getTime() for call in reactor.getDelayedCalls()] == [5]
+    accept(reactor)
+    assert isinstance(outcome(d), Client)
+    assert reactor.getDelayedCalls() == []
 
 
 def test_cancel_connect() -> None:
