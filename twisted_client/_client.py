@@ -66,11 +66,26 @@ def client_factory(
     factory does not log a line for every connection it starts and stops.
     """
     check_max_buffered(max_buffered, check_max_length(max_length))
-    factory = Factory.forProtocol(
-        lambda: ClientProtocol(reactor, max_length, max_buffered)
-    )
-    factory.noisy = False
-    return factory
+    return _ClientFactory(reactor, max_length, max_buffered)
+
+
+class _ClientFactory(Factory[ClientProtocol]):
+    """Builds `ClientProtocol`s with the limits it was given; quiet in the log."""
+
+    noisy = False
+
+    def __init__(
+        self, reactor: IReactorTime, max_length: int, max_buffered: int | None
+    ) -> None:
+        self._reactor = reactor
+        self._max_length = max_length
+        self._max_buffered = max_buffered
+
+    def buildProtocol(self, addr: IAddress | None) -> ClientProtocol:
+        """A new `ClientProtocol`, with this factory as its ``factory``."""
+        protocol = ClientProtocol(self._reactor, self._max_length, self._max_buffered)
+        protocol.factory = self
+        return protocol
 
 
 class Client:
@@ -178,7 +193,7 @@ class Client:
                 `CancelledError`. Either way the connection stays usable and
                 the next message goes to the next `receive`.
         """
-        seconds = check_seconds("timeout", timeout, allow_none=True)
+        seconds = None if timeout is None else check_seconds("timeout", timeout)
         if self._messages:
             return succeed(self._take())
         if self._end is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections import deque
 from typing import Any
 
 from twisted.internet.abstract import FileDescriptor
@@ -38,7 +37,7 @@ class WriteMonitor:
 
     def __init__(self, transport: ITransport) -> None:
         self._transport = transport
-        self._waiting: deque[Deferred[None]] = deque()
+        self._waiting: list[Deferred[None]] = []
         self._direct = isinstance(transport, FileDescriptor)
         self._streaming = not self._direct and _is_tls(transport)
         self._registered = self._direct or self._streaming
@@ -92,7 +91,7 @@ class WriteMonitor:
 
     def finish(self, failure: Failure | None) -> None:
         """Fire every waiter: with None, or with ``failure`` if given."""
-        waiting, self._waiting = self._waiting, deque()
+        waiting, self._waiting = self._waiting, []
         for waiter in waiting:
             if waiter.called:
                 continue
