@@ -140,3 +140,47 @@ async def test_nested_event_loop_keeps_twisted_running(reactor: Any, qapp: Any) 
     finally:
         await port.stopListening()
     assert sorted(seen) == sorted(["timed", "nested", *(f"t{n}" for n in range(20))])
+
+
+@pytest_twisted.ensureDeferred
+async def test_socket_callbacks_log_with_the_transport_prefix(
+    reactor: Any, qapp: Any
+) -> None:
+    """A line logged from ``dataReceived`` carries the transport's logPrefix
+    as its system, and an exception raised there is logged with it too and
+    drops only that connection: what Twisted's own reactors promise."""
+    from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+    from twisted.internet.protocol import Factory, Protocol
+    from twisted.python import log
+
+    class Greeter(Protocol):
+        def connectionMade(self) -> None:
+            assert self.transport is not None
+            self.transport.write(b"hello")
+
+    class Loud(Protocol):
+        def dataReceived(self, data: bytes) -> None:
+            log.msg(f"got {data!r}")
+            raise ValueError("loud on purpose")
+
+        def connectionLost(self, reason: Any = None) -> None:
+            lost.callback(None)
+
+    events: list[dict[str, Any]] = []
+    lost: Deferred[None] = Deferred()
+    log.addObserver(events.append)
+    port = reactor.listenTCP(0, Factory.forProtocol(Greeter), interface="127.0.0.1")
+    loud = Loud()
+    try:
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port)
+        await connectProtocol(endpoint, loud)
+        await lost.addTimeout(WAIT, reactor)
+    finally:
+        log.removeObserver(events.append)
+        await port.stopListening()
+    prefix = loud.transport.logPrefix()  # type: ignore[union-attr]
+    said = [e for e in events if e.get("message") == ("got b'hello'",)]
+    assert [e["system"] for e in said] == [prefix]
+    errors = [e for e in events if e.get("isError") and e.get("failure")]
+    assert [e["failure"].check(ValueError) for e in errors] == [ValueError]
+    assert errors[0]["system"] == prefix
