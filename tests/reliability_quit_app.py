@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import socket
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
 from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.protocol import Factory, Protocol
@@ -26,7 +26,15 @@ from twisted.internet.protocol import Factory, Protocol
 class Silent(Protocol):
     """A peer that stops reading at once and never answers."""
 
+    held: ClassVar[list[Silent]] = []
+    """
+    Every connection made. A transport that neither reads nor writes is in
+    none of the reactor's sets: without this, the garbage collector may
+    collect it with its protocol and close the socket under the client.
+    """
+
     def connectionMade(self) -> None:
+        Silent.held.append(self)
         self.transport.pauseProducing()  # type: ignore[union-attr]
 
 
