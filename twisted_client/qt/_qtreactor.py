@@ -190,7 +190,7 @@ class QtEPollReactor(QtLifecycleMixin, EPollReactor):
 
         This is `log.callWithLogger` with the same effect (log lines written
         while handling the event carry the selectable's `logPrefix` as their
-        ``system``; an error escaping the handler is logged with it) for a
+        ``system``; an error escaping the handler is logged with it) for
         half the cost: the reactor's own log context, ``base``, is looked
         up once per poll rather than once per event.
         """
