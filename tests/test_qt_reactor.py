@@ -184,3 +184,65 @@ async def test_socket_callbacks_log_with_the_transport_prefix(
     errors = [e for e in events if e.get("isError") and e.get("failure")]
     assert [e["failure"].check(ValueError) for e in errors] == [ValueError]
     assert errors[0]["system"] == prefix
+
+
+@pytest_twisted.ensureDeferred
+async def test_readers_ready_together_each_log_with_their_own_prefix(
+    reactor: Any, qapp: Any
+) -> None:
+    """Descriptors that become readable in the same instant, so are handled in
+    one poll, each log with their own logPrefix; outside them (a timed call)
+    the system is the reactor's again."""
+    import os
+
+    from twisted.python import log
+
+    from twisted_client.qt import QtEPollReactor
+
+    class Pipe:
+        def __init__(self, name: str) -> None:
+            self.name = name
+            self.read_end, self.write_end = os.pipe()
+
+        def fileno(self) -> int:
+            return self.read_end
+
+        def logPrefix(self) -> str:
+            return self.name
+
+        def doRead(self) -> None:
+            os.read(self.read_end, 1)
+            log.msg(f"read by {self.name}")
+            reactor.removeReader(self)
+            read.append(self.name)
+            if len(read) == len(pipes):
+                reactor.callLater(0, lambda: log.msg("after the reads"))
+                reactor.callLater(0, done.callback, None)
+
+        def connectionLost(self, reason: Any) -> None:
+            pass
+
+    pipes = [Pipe(f"pipe-{n}") for n in range(3)]
+    read: list[str] = []
+    done: Deferred[None] = Deferred()
+    events: list[dict[str, Any]] = []
+    log.addObserver(events.append)
+    try:
+        for pipe in pipes:
+            reactor.addReader(pipe)
+        for pipe in pipes:  # all in this callback: ready before the next poll
+            os.write(pipe.write_end, b"x")
+        await done.addTimeout(WAIT, reactor)
+    finally:
+        log.removeObserver(events.append)
+        for pipe in pipes:
+            reactor.removeReader(pipe)
+            os.close(pipe.read_end)
+            os.close(pipe.write_end)
+    said = {e["message"][0]: e["system"] for e in events if e.get("message")}
+    assert sorted(read) == [pipe.name for pipe in pipes]
+    for pipe in pipes:
+        assert said[f"read by {pipe.name}"] == pipe.name
+    if isinstance(reactor, QtEPollReactor):
+        # Stock qt5reactor runs timed calls inside the last reader's context.
+        assert said["after the reads"] == "-"
