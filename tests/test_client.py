@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import struct
+import tracemalloc
 
 import pytest
 from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
@@ -14,6 +15,7 @@ from twisted.logger import globalLogPublisher
 from twisted.python.failure import Failure
 
 from twisted_client import (
+    MESSAGE_OVERHEAD,
     Client,
     ClientClosed,
     ClientError,
@@ -338,12 +340,13 @@ def test_when_closed_after_our_close(h: Harness) -> None:
 
 def test_reading_pauses_above_max_buffered_and_resumes_at_half() -> None:
     """
-    Unread messages above ``max_buffered`` bytes pause reading from the socket.
+    Unread messages counting for more than ``max_buffered`` (each its length
+    plus `MESSAGE_OVERHEAD`) pause reading from the socket.
 
     Reading resumes once the application has read them down to half; no
     message is dropped.
     """
-    h = Harness(max_length=100, max_buffered=250)
+    h = Harness(max_length=100, max_buffered=2 * (100 + MESSAGE_OVERHEAD) + 10)
     h.feed(b"a" * 100, b"b" * 100)
     assert h.transport.producerState == "producing"
     h.feed(b"c" * 100)
@@ -355,6 +358,69 @@ def test_reading_pauses_above_max_buffered_and_resumes_at_half() -> None:
     assert h.transport.producerState == "producing"
     assert not h.client.reading_paused
     assert result_of(h.client.receive()) == b"c" * 100
+
+
+def accounted(client: Client) -> int:
+    """What the unread messages count for against ``max_buffered``."""
+    return client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered
+
+
+READ = 64 * 1024
+"""What one socket read delivers at most (Twisted's TCP reads 64 KiB)."""
+
+
+@pytest.mark.parametrize("size", [0, 1])
+def test_a_flood_of_tiny_messages_pauses_reading(size: int) -> None:
+    """
+    A peer floods empty or 1-byte messages in 64 KiB reads to an application
+    that reads nothing: with ``max_buffered`` 1 MiB, reading pauses after
+    about 1 MiB of what the messages cost, and the memory they hold
+    (tracemalloc) stays within ``max_length + max_buffered`` plus what one
+    read holds. (Counting payload bytes only, empty messages never paused
+    and 1-byte ones only after a million, 42 MB.)
+    """
+    max_buffered = 1024 * 1024
+    h = Harness(max_length=64 * 1024, max_buffered=max_buffered)
+    per_read = READ // (4 + size)
+    chunk = wire(*[b"x" * size] * per_read)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(2_000_000 // per_read):  # a cap, so a failure ends
+            if h.transport.producerState == "paused":
+                break
+            h.protocol.dataReceived(chunk)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    one_read = per_read * (size + MESSAGE_OVERHEAD)
+    assert h.client.reading_paused
+    assert h.transport.producerState == "paused"
+    assert max_buffered < accounted(h.client) <= max_buffered + one_read
+    assert grown <= h.client.max_length + max_buffered + one_read
+    count = h.client.buffered
+    got = [result_of(h.client.receive()) for _ in range(count)]
+    assert got == [b"x" * size] * count
+    assert h.transport.producerState == "producing"
+
+
+def test_each_message_counts_its_overhead() -> None:
+    """
+    ``buffered_bytes`` stays the payload; what pauses reading is the payload
+    plus `MESSAGE_OVERHEAD` per message, so the same bytes in more messages
+    pause sooner.
+    """
+    h = Harness(max_length=100, max_buffered=10 * MESSAGE_OVERHEAD)
+    h.feed(*[b""] * 10)
+    assert (h.client.buffered, h.client.buffered_bytes) == (10, 0)
+    assert not h.client.reading_paused
+    h.feed(b"")
+    assert h.client.reading_paused
+    for _ in range(5):
+        result_of(h.client.receive())
+    assert h.client.reading_paused  # 6 left: 6 * 64 > 320
+    result_of(h.client.receive())
+    assert not h.client.reading_paused  # 5 left: 5 * 64 <= 320
 
 
 def test_messages_for_waiters_are_not_buffered() -> None:

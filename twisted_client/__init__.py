@@ -9,7 +9,7 @@ application; `twisted_client.server` is a server that speaks the same format.
 """
 
 from ._checks import default_max_buffered
-from ._client import Client, ClientProtocol
+from ._client import MESSAGE_OVERHEAD, Client, ClientProtocol
 from ._connect import connect, connect_endpoint
 from ._errors import (
     ClientClosed,
@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_MAX_LENGTH",
     "HEADER_SIZE",
     "MAX_PREFIX_LENGTH",
+    "MESSAGE_OVERHEAD",
     "Client",
     "ClientClosed",
     "ClientError",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from twisted.internet.defer import CancelledError, Deferred, fail, succeed
 from twisted.internet.error import ConnectionDone
@@ -25,7 +25,20 @@ from ._writes import WriteMonitor
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IAddress, IReactorTime
 
-__all__ = ["Client", "ClientProtocol", "client_factory"]
+__all__ = ["MESSAGE_OVERHEAD", "Client", "ClientProtocol", "client_factory"]
+
+MESSAGE_OVERHEAD: Final = 64
+"""
+Bytes each unread message is counted for beyond its payload, against
+``max_buffered``.
+
+Measured on CPython 3.11 (64-bit): a bytes object is 33 bytes plus its
+payload (``sys.getsizeof(b"x") == 34``), the allocator rounds that up to a
+multiple of 16 (up to 15 bytes more), and its slot in the deque is 8 bytes
+plus 1/64 of a 64-slot block. Two million unread 1-byte messages grew RSS
+by 56.7 bytes each (tracemalloc: 42.3); empty ones, which share one ``b""``,
+by 8.5. 64 covers the worst case with a margin for the allocator's pages.
+"""
 
 
 class ClientProtocol(LengthPrefixedProtocol):
@@ -96,11 +109,15 @@ class Client:
     called on the reactor thread and returns at once; results come as
     Deferreds, which can be awaited from coroutines and cancelled.
 
-    Messages that arrive before anyone calls `receive` wait in order. Once
-    they hold more than ``max_buffered`` bytes the client stops reading from
-    the socket (TCP then slows the peer down) and starts again when the
-    application has read half of them: memory stays bounded and nothing is
-    dropped.
+    Messages that arrive before anyone calls `receive` wait in order. Each
+    counts for its length plus `MESSAGE_OVERHEAD` (64) bytes, what it costs in
+    memory, so that empty and tiny messages count too. Once they count for
+    more than ``max_buffered`` the client stops reading from the socket (TCP
+    then slows the peer down) and starts again when the application has read
+    them down to half: memory stays bounded and nothing is dropped. The
+    socket read in progress when reading stops is still parsed to its end,
+    so the bound can be passed by what one read holds (Twisted reads 64 KiB
+    at a time: at most 16,384 messages).
     """
 
     def __init__(
@@ -150,7 +167,12 @@ class Client:
 
     @property
     def buffered_bytes(self) -> int:
-        """How many bytes of received messages wait for `receive`."""
+        """
+        How many payload bytes of received messages wait for `receive`.
+
+        What counts against ``max_buffered`` is this plus `MESSAGE_OVERHEAD`
+        for each of the `buffered` messages.
+        """
         return self._buffered_bytes
 
     @property
@@ -287,9 +309,14 @@ class Client:
         if self._waiters:
             self._waiters.popleft().callback(message)
             return
-        self._messages.append(message)
+        messages = self._messages
+        messages.append(message)
         self._buffered_bytes += len(message)
-        if not self._reading_paused and self._buffered_bytes > self.max_buffered:
+        if (
+            not self._reading_paused
+            and self._buffered_bytes + MESSAGE_OVERHEAD * len(messages)
+            > self.max_buffered
+        ):
             self._reading_paused = True
             transport = self._protocol.transport
             assert transport is not None
@@ -319,9 +346,14 @@ class Client:
     # -- internals -------------------------------------------------------------
 
     def _take(self) -> bytes:
-        message = self._messages.popleft()
+        messages = self._messages
+        message = messages.popleft()
         self._buffered_bytes -= len(message)
-        if self._reading_paused and self._buffered_bytes <= self.max_buffered // 2:
+        if (
+            self._reading_paused
+            and self._buffered_bytes + MESSAGE_OVERHEAD * len(messages)
+            <= self.max_buffered // 2
+        ):
             self._reading_paused = False
             transport = self._protocol.transport
             if transport is not None and not self._lost:
