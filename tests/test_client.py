@@ -150,9 +150,11 @@ def test_cancelled_receive_leaves_the_next_message(h: Harness) -> None:
     assert result_of(h.client.receive()) == b"kept"
 
 
-@pytest.mark.parametrize("bad", [-1, "1", float("nan"), True])
+@pytest.mark.parametrize(
+    "bad", [-1, "1", float("nan"), float("inf"), -float("inf"), True]
+)
 def test_bad_timeout_is_a_usage_error(h: Harness, bad: object) -> None:
-    """A timeout must be None or a number of seconds >= 0."""
+    """A timeout must be None or a finite number of seconds >= 0."""
     with pytest.raises(UsageError, match="timeout"):
         h.client.receive(timeout=bad)  # type: ignore[arg-type]
 

@@ -209,7 +209,8 @@ class Client:
         peer broke the limit) or `ClientClosed` (`close` was called).
 
         Args:
-            timeout: Seconds to wait, or None to wait as long as it takes.
+            timeout: Seconds to wait (a finite number >= 0), or None to
+                wait as long as it takes; anything else is a `UsageError`.
                 When it runs out the Deferred fails with `ReceiveTimeout`
                 (a `TimeoutError`); cancelling it fails it with
                 `CancelledError`. Either way the connection stays usable and
