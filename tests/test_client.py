@@ -10,7 +10,7 @@ import pytest
 from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
+from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import globalLogPublisher
 from twisted.python.failure import Failure
 
@@ -22,6 +22,7 @@ from twisted_client import (
     ClientProtocol,
     ConnectionClosed,
     MessageTooLong,
+    ReactorShutdown,
     ReceiveTimeout,
     UsageError,
 )
@@ -32,8 +33,13 @@ from .wire import wire
 class Harness:
     """A `Client` on a `StringTransport`, with a `Clock` for its timeouts."""
 
-    def __init__(self, max_length: int = 1024, max_buffered: int | None = None) -> None:
-        self.clock = Clock()
+    def __init__(
+        self,
+        max_length: int = 1024,
+        max_buffered: int | None = None,
+        reactor: Clock | None = None,
+    ) -> None:
+        self.clock = reactor if reactor is not None else Clock()
         self.protocol = ClientProtocol(self.clock, max_length, max_buffered)
         self.transport = StringTransport()
         self.protocol.makeConnection(self.transport)
@@ -489,6 +495,88 @@ def test_callbacks_that_receive_again_keep_order(h: Harness) -> None:
     h.feed(b"1", b"2", b"3", b"4")
     assert seen == [b"1", b"2", b"3"]
     assert result_of(h.client.receive()) == b"4"
+
+
+def shut_down(reactor: MemoryReactorClock) -> None:
+    """Run what ``reactor.stop()`` runs first: the "before shutdown" triggers."""
+    for trigger, args, kwargs in reactor.triggers["before"]["shutdown"]:
+        trigger(*args, **kwargs)
+
+
+def test_reactor_shutdown_ends_open_clients_locally() -> None:
+    """
+    When the reactor shuts down, every open client of that reactor ends with
+    `ReactorShutdown` (a `ClientClosed` whose text says it was closed
+    locally) before the reactor drops its connections with a
+    `ConnectionLost` that would blame the peer: pending and later
+    operations, and `when_closed`, report the local reason. One trigger per
+    reactor, not per client.
+    """
+    reactor = MemoryReactorClock()
+    a, b = Harness(reactor=reactor), Harness(reactor=reactor)
+    assert len(reactor.triggers["before"]["shutdown"]) == 1
+    waiting = a.client.receive()
+    b.feed(b"unread")
+    shut_down(reactor)
+    error = failure_of(waiting)
+    assert isinstance(error, ReactorShutdown)
+    assert isinstance(error, ClientClosed)
+    assert "closed locally" in str(error)
+    assert "reactor is shutting down" in str(error)
+    assert not a.client.is_open
+    for h in (a, b):  # then the reactor drops every connection (disconnectAll)
+        h.lose(ConnectionLost())
+        assert isinstance(result_of(h.client.when_closed()), ReactorShutdown)
+        assert isinstance(failure_of(h.client.receive()), ReactorShutdown)
+        assert isinstance(failure_of(h.client.send(b"x")), ReactorShutdown)
+
+
+def test_reactor_shutdown_leaves_ended_clients_alone() -> None:
+    """A client that ended before the shutdown keeps its reason (the peer's
+    close, or our own close); only open clients are ended by it."""
+    reactor = MemoryReactorClock()
+    by_peer, by_us = Harness(reactor=reactor), Harness(reactor=reactor)
+    by_peer.lose()
+    by_us.client.close()
+    shut_down(reactor)
+    reason = result_of(by_peer.client.when_closed())
+    assert isinstance(reason, ConnectionClosed)
+    assert reason.clean
+    by_us.lose(ConnectionLost())
+    reason = result_of(by_us.client.when_closed())
+    assert type(reason) is ClientClosed
+
+
+def test_reactor_shutdown_resumes_a_paused_transport() -> None:
+    """A transport paused by flow control (and with nothing to write) is in
+    none of the reactor's sets, so the reactor would never drop it: the
+    shutdown resumes it, and ends the client."""
+    reactor = MemoryReactorClock()
+    h = Harness(max_length=100, max_buffered=0, reactor=reactor)
+    h.feed(b"x")
+    assert h.transport.producerState == "paused"
+    shut_down(reactor)
+    assert h.transport.producerState == "producing"
+    assert not h.client.reading_paused
+    assert isinstance(failure_of(h.client.receive()), ReactorShutdown)
+
+
+def test_async_iteration_ends_on_reactor_shutdown() -> None:
+    """``async for`` over a client ends, without an error, when the reactor
+    shuts down (this side ended it)."""
+    reactor = MemoryReactorClock()
+    h = Harness(reactor=reactor)
+    got: list[bytes] = []
+
+    async def read_all() -> None:
+        async for message in h.client:
+            got.append(message)
+
+    done = ensureDeferred(read_all())
+    h.feed(b"one")
+    shut_down(reactor)
+    assert result_of(done) is None
+    assert got == [b"one"]
 
 
 def test_errors_share_one_base() -> None:

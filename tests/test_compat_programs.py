@@ -20,11 +20,12 @@ import pytest
 import pytest_twisted
 from twisted.internet.threads import deferToThread
 
+from compat._texts import CLOSED_LOCALLY
 from twisted_client import MESSAGE_OVERHEAD
 from twisted_client.server import listen
 
 ROOT = Path(__file__).resolve().parent.parent
-SUCCESS = 1
+SUCCESS, ERROR = 1, 0
 
 
 def run_program(name: str, *args: object, env: dict[str, str] | None = None) -> Any:
@@ -81,7 +82,8 @@ async def test_gui_program(reactor: Any, kind: str, mode: str) -> None:
     uses the program's. Either way it runs in the GUI thread, the animation
     ticks while the reply is awaited, a blocking reply_q.get() in the GUI thread
     raises BlockingCallError, and quitting ends the process although another
-    client still waits in a RECEIVE."""
+    client still waits in a RECEIVE; that RECEIVE gets an ERROR saying the
+    client was closed locally, not a reset by the peer."""
     port = listen(reactor, 0, delay=0.2, reply=b"tuxy")
     try:
         done = await run_program(
@@ -106,6 +108,7 @@ async def test_gui_program(reactor: Any, kind: str, mode: str) -> None:
         report["reactor"] == {"qt": "QtEPollReactor", "qt5reactor": "Qt5Reactor"}[kind]
     )
     assert "compat-reactor" not in report["threads"]
+    assert report["idle_replies"] == [[SUCCESS, None], [ERROR, CLOSED_LOCALLY]]
 
 
 @pytest_twisted.ensureDeferred

@@ -17,9 +17,11 @@ from ._errors import (
     ClientError,
     ConnectionClosed,
     MessageTooLong,
+    ReactorShutdown,
     ReceiveTimeout,
 )
 from ._framing import LengthPrefixedProtocol, check_max_length, frame
+from ._shutdown import forget, watch
 from ._writes import WriteMonitor
 
 if TYPE_CHECKING:
@@ -118,6 +120,19 @@ class Client:
     socket read in progress when reading stops is still parsed to its end,
     so the bound can be passed by what one read holds (Twisted reads 64 KiB
     at a time: at most 16,384 messages).
+
+    How the connection ended is the error operations fail with afterwards
+    (and what `when_closed` gives), each saying whose side ended it:
+
+    * `ClientClosed`: this side called `close` or `abort`.
+    * `ReactorShutdown` (a `ClientClosed`): this side's reactor is shutting
+      down (``reactor.stop()``, a Qt application quitting, Ctrl-C). At the
+      start of the shutdown ("before" triggers) the client ends with it:
+      pending receives and sends fail with it, unread messages are dropped,
+      then the reactor drops the connection. Its text says the client was
+      closed locally, not by the peer.
+    * `ConnectionClosed`: the peer closed or the network broke it.
+    * `MessageTooLong`: the peer broke the limit.
     """
 
     def __init__(
@@ -206,7 +221,8 @@ class Client:
         Messages that arrived whole are delivered even after the connection
         ended; after the last of them this fails with the reason it ended:
         `ConnectionClosed` (the peer or the network), `MessageTooLong` (the
-        peer broke the limit) or `ClientClosed` (`close` was called).
+        peer broke the limit), `ClientClosed` (`close` was called) or
+        `ReactorShutdown` (the reactor stopped).
 
         Args:
             timeout: Seconds to wait (a finite number >= 0), or None to
@@ -266,8 +282,8 @@ class Client:
         A Deferred that fires, with the reason, once the connection is gone.
 
         The reason is the error later operations fail with: `ClientClosed`,
-        `ConnectionClosed` or `MessageTooLong`. Each call returns a new
-        Deferred, so cancelling one does not affect the others.
+        `ReactorShutdown`, `ConnectionClosed` or `MessageTooLong`. Each call
+        returns a new Deferred, so cancelling one does not affect the others.
         """
         if self._lost:
             assert self._end is not None
@@ -303,6 +319,7 @@ class Client:
         transport = self._protocol.transport
         assert transport is not None
         self._writes = WriteMonitor(transport)
+        watch(self.reactor, self)
 
     def _message_received(self, message: bytes) -> None:
         if isinstance(self._end, ClientClosed):
@@ -330,6 +347,7 @@ class Client:
 
     def _connection_lost(self, reason: Failure, partial: int) -> None:
         self._lost = True
+        forget(self.reactor, self)
         if self._end is None:
             self._end = ConnectionClosed(
                 reason, clean=reason.check(ConnectionDone) is not None, partial=partial
@@ -343,6 +361,25 @@ class Client:
         watchers, self._lost_waiters = self._lost_waiters, []
         for watcher in watchers:
             watcher.callback(self._end)
+
+    def _reactor_shutting_down(self) -> None:
+        """
+        The reactor is stopping ("before shutdown"): end with `ReactorShutdown`.
+
+        The reactor then drops the connection itself ("during shutdown"),
+        with a `ConnectionLost` that would blame the peer; the reason set
+        here is the one every operation reports.
+        """
+        if self._end is None:
+            self._end = ReactorShutdown()
+            self._drop_messages()
+            self._fail_waiters(self._end)
+        transport = self._protocol.transport
+        if self._reading_paused and not self._lost and transport is not None:
+            # A paused transport with nothing to write is in none of the
+            # reactor's sets, so the reactor would not drop it: put it back.
+            self._reading_paused = False
+            transport.resumeProducing()  # type: ignore[attr-defined]
 
     # -- internals -------------------------------------------------------------
 
