@@ -23,6 +23,7 @@ from ._errors import (
     ReceiveTimeout,
     RemoteProtocolError,
     UsageError,
+    WrongThreadError,
 )
 from ._framing import (
     DEFAULT_MAX_LENGTH,
@@ -54,6 +55,7 @@ __all__ = [
     "ReconnectingClient",
     "RemoteProtocolError",
     "UsageError",
+    "WrongThreadError",
     "connect",
     "connect_endpoint",
     "connect_tls",

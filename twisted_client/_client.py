@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import AsyncIterator
+from threading import get_ident
 from typing import TYPE_CHECKING, Any, Final
 
 from twisted.internet.defer import CancelledError, Deferred, fail, succeed
@@ -19,6 +21,7 @@ from ._errors import (
     MessageTooLong,
     ReactorShutdown,
     ReceiveTimeout,
+    WrongThreadError,
 )
 from ._framing import LengthPrefixedProtocol, check_max_length, frame
 from ._shutdown import forget, watch
@@ -109,7 +112,10 @@ class Client:
 
     Made by `connect` or `connect_endpoint`, never directly. Every method is
     called on the reactor thread and returns at once; results come as
-    Deferreds, which can be awaited from coroutines and cancelled.
+    Deferreds, which can be awaited from coroutines and cancelled. While the
+    reactor runs, `send`, `receive`, `close`, `abort` and `when_closed`
+    called from another thread raise `WrongThreadError` (use
+    ``reactor.callFromThread``, or the drop-in ``compat.SocketClientThread``).
 
     Messages that arrive before anyone calls `receive` wait in order. Each
     counts for its length plus `MESSAGE_OVERHEAD` (64) bytes, what it costs in
@@ -143,6 +149,8 @@ class Client:
     ) -> None:
         self.reactor = reactor
         self._protocol = protocol
+        # Protocols are built on the reactor's thread: this is that thread.
+        self._thread = get_ident()
         self.max_buffered = check_max_buffered(max_buffered, protocol.max_length)
         self._messages: deque[bytes] = deque()
         self._buffered_bytes = 0
@@ -207,7 +215,10 @@ class Client:
         Raises:
             TypeError: ``data`` is not bytes-like.
             UsageError: ``data`` is longer than the 4-byte prefix can announce.
+            WrongThreadError: called from a thread other than the reactor's.
         """
+        if get_ident() != self._thread:
+            self._wrong_thread("send")
         buffers = frame(data)
         if self._end is not None:
             return fail(self._end)
@@ -231,7 +242,13 @@ class Client:
                 (a `TimeoutError`); cancelling it fails it with
                 `CancelledError`. Either way the connection stays usable and
                 the next message goes to the next `receive`.
+
+        Raises:
+            UsageError: ``timeout`` is not None or a finite number >= 0.
+            WrongThreadError: called from a thread other than the reactor's.
         """
+        if get_ident() != self._thread:
+            self._wrong_thread("receive")
         seconds = None if timeout is None else check_seconds("timeout", timeout)
         if self._messages:
             return succeed(self._take())
@@ -251,7 +268,12 @@ class Client:
         yet are dropped. Returns a Deferred that fires once the connection is
         gone; cancelling it drops the connection at once instead of waiting
         for the buffer to drain. Calling it again is harmless.
+
+        Raises:
+            WrongThreadError: called from a thread other than the reactor's.
         """
+        if get_ident() != self._thread:
+            self._wrong_thread("close")
         if self._end is None:
             self._end = ClientClosed()
             self._drop_messages()
@@ -268,7 +290,14 @@ class Client:
         return closing
 
     def abort(self) -> None:
-        """Drop the connection at once, discarding anything not yet written."""
+        """
+        Drop the connection at once, discarding anything not yet written.
+
+        Raises:
+            WrongThreadError: called from a thread other than the reactor's.
+        """
+        if get_ident() != self._thread:
+            self._wrong_thread("abort")
         if self._end is None:
             self._end = ClientClosed()
             self._drop_messages()
@@ -284,7 +313,12 @@ class Client:
         The reason is the error later operations fail with: `ClientClosed`,
         `ReactorShutdown`, `ConnectionClosed` or `MessageTooLong`. Each call
         returns a new Deferred, so cancelling one does not affect the others.
+
+        Raises:
+            WrongThreadError: called from a thread other than the reactor's.
         """
+        if get_ident() != self._thread:
+            self._wrong_thread("when_closed")
         if self._lost:
             assert self._end is not None
             return succeed(self._end)
@@ -382,6 +416,26 @@ class Client:
             transport.resumeProducing()  # type: ignore[attr-defined]
 
     # -- internals -------------------------------------------------------------
+
+    def _wrong_thread(self, method: str) -> None:
+        """
+        Raise `WrongThreadError` for a call to ``method`` from another thread.
+
+        Only while the reactor runs: once it has stopped nothing else touches
+        the client, so the thread that stopped it may still close it (the
+        drop-in's ``join`` does). A reactor that cannot tell (a `Clock`) is
+        taken as not running.
+        """
+        if not getattr(self.reactor, "running", False):
+            return
+        caller = threading.current_thread().name
+        raise WrongThreadError(
+            f"Client.{method}() was called from thread {caller!r}, not from the "
+            "thread that runs the reactor; Twisted objects are not thread-safe. "
+            f"From another thread, use reactor.callFromThread(client.{method}, "
+            "...) (blockingCallFromThread to wait for the result), or the "
+            "drop-in compat.SocketClientThread, whose queues work from any thread."
+        )
 
     def _take(self) -> bytes:
         messages = self._messages

@@ -1,7 +1,8 @@
 """
 The exceptions of `twisted_client`: one tree, with whose fault it is in the name.
 
-* `UsageError`: the caller misused the API.
+* `UsageError`: the caller misused the API; `WrongThreadError` when it called
+  from a thread other than the reactor's.
 * `ClientClosed`: this side closed the client (`Client.close` or `abort`), and
   `ReactorShutdown`: this side's reactor stopped (the program is quitting).
 * `RemoteProtocolError` and `MessageTooLong`: the peer broke the framing.
@@ -29,6 +30,7 @@ __all__ = [
     "ReceiveTimeout",
     "RemoteProtocolError",
     "UsageError",
+    "WrongThreadError",
 ]
 
 
@@ -38,6 +40,18 @@ class ClientError(Exception):
 
 class UsageError(ClientError):
     """The caller asked for something the API does not allow (your fault)."""
+
+
+class WrongThreadError(UsageError):
+    """
+    A `Client` method was called from a thread other than its reactor's.
+
+    Twisted's objects are not thread-safe: from another thread, hand the
+    call to the reactor with ``reactor.callFromThread`` (or
+    ``twisted.internet.threads.blockingCallFromThread`` to wait for the
+    result), or use the drop-in ``compat.SocketClientThread``, whose queues
+    work from any thread.
+    """
 
 
 class ClientClosed(UsageError):
