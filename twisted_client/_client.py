@@ -40,9 +40,10 @@ Bytes each unread message is counted for beyond its payload, against
 Measured on CPython 3.11 (64-bit): a bytes object is 33 bytes plus its
 payload (``sys.getsizeof(b"x") == 34``), the allocator rounds that up to a
 multiple of 16 (up to 15 bytes more), and its slot in the deque is 8 bytes
-plus 1/64 of a 64-slot block. Two million unread 1-byte messages grew RSS
-by 56.7 bytes each (tracemalloc: 42.3); empty ones, which share one ``b""``,
-by 8.5. 64 covers the worst case with a margin for the allocator's pages.
+plus 1/64 of a 64-slot block. Two million 1-byte messages sliced from a
+buffer into a deque grew RSS by 56.7 bytes each (tracemalloc: 42.3); empty
+ones, which share one ``b""``, by 8.5. 64 covers the worst case with a
+margin for the allocator's pages.
 """
 
 
