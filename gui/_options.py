@@ -8,6 +8,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from twisted_client._checks import seconds_argument
+
 __all__ = [
     "BACKENDS",
     "DEFAULT_PORT",
@@ -124,7 +126,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--delay",
-        type=float,
+        type=seconds_argument(),
+        metavar="SECONDS",
         default=1.5,
         help="seconds the embedded server waits before answering (default 1.5, "
         "as the seed's test server)",
@@ -137,7 +140,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--duration",
-        type=float,
+        type=seconds_argument(positive=True),
+        metavar="SECONDS",
         default=None,
         help="headless: seconds to run (default: --delay + 1.5); with --stress, "
         "the run ends when the stress ends, or after this many seconds "
@@ -177,10 +181,6 @@ def parse_args(
     """Parse the command line; headless is forced when no display is available."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    if args.delay < 0:
-        parser.error("--delay must be >= 0")
-    if args.duration is not None and not args.duration > 0:
-        parser.error("--duration must be > 0")
     if args.stress_mb < 1:
         parser.error("--stress-mb must be >= 1")
     duration = args.duration

@@ -111,8 +111,17 @@ def test_defaults() -> None:
 
 
 def test_bad_options_exit_with_usage() -> None:
-    """Unknown backends and negative delays are usage errors (exit status 2)."""
-    for argv in (["--backend", "carrier-pigeon"], ["--delay", "-1"]):
+    """Unknown backends, and seconds that are negative, NaN or infinite, are
+    usage errors (exit status 2), not a traceback from the reactor."""
+    for argv in (
+        ["--backend", "carrier-pigeon"],
+        ["--delay", "-1"],
+        ["--delay", "nan"],
+        ["--delay", "inf"],
+        ["--duration", "0"],
+        ["--duration", "nan"],
+        ["--duration", "inf"],
+    ):
         with pytest.raises(SystemExit) as exited:
             parse_args(argv, environ={})
         assert exited.value.code == 2
