@@ -141,7 +141,7 @@ def _make_app(headless: bool) -> Any:
     The QApplication: offscreen when headless.
 
     Otherwise on Linux, unless the user chose a platform, offscreen is the
-    fallback (Qt 5.15 tries a ``;``-separated list in order): a display whose
+    fallback (Qt 5.15 and Qt 6 try a ``;``-separated list in order): a display whose
     platform plugin cannot load (X11 libraries missing) gives a headless run
     instead of Qt aborting the process.
     """
