@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             totals[key] += counts.get(key, 0)
         took = time.monotonic() - started
         print(f"##### {name}: exit {status} in {took:.0f} s", flush=True)
-        summaries.append(f"{name}: {_counts_text(counts)} in {took:.0f} s")
+        outcome = _counts_text(counts) if counts else f"no counts (exit {status})"
+        summaries.append(f"{name}: {outcome} in {took:.0f} s")
         if status != 0:
             failures.append(f"pytest pass '{name}' (exit {status})")
     if not args.fast:
