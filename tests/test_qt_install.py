@@ -159,3 +159,20 @@ def test_plain_reactor_installed_first_is_refused() -> None:
     (line,) = run_program("after-default")
     assert line.startswith("WrongReactorError a Qt reactor was asked for")
     assert "EPollReactor is installed already" in line
+
+
+def test_without_epoll_the_default_is_the_notifier_reactor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where select has no epoll (macOS, Windows), the default kind is
+    "notifier", whatever the binding, and asking for "qt" is a UsageError
+    pointing to it."""
+    import select
+
+    from twisted_client.qt import REACTOR_ENV_VAR, default_reactor_kind, install_reactor
+
+    monkeypatch.delenv(REACTOR_ENV_VAR, raising=False)
+    monkeypatch.delattr(select, "epoll", raising=False)
+    assert default_reactor_kind() == "notifier"
+    with pytest.raises(UsageError, match=r"needs epoll.*kind='notifier'"):
+        install_reactor("qt")
