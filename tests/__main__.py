@@ -1,13 +1,18 @@
 """
-Run the whole test suite: every reactor pass, then the linters.
+Run the whole test suite: every reactor pass on every Qt binding, then the linters.
 
     python -m tests            # everything, as CI does
     python -m tests --fast     # the pytest passes only, no linters
     python -m tests -- -k send # extra arguments go to every pytest pass
 
-One reactor per process, so each pass is its own pytest process. The last
-line sums them up as ``N passed, N failed, N skipped``; the exit status is
-non-zero when any pass or linter failed.
+One reactor and one Qt binding per process, so each pass is its own pytest
+process, with ``QT_API`` set in its environment (the binding seam reads it,
+and every subprocess a test starts inherits it). On PyQt5: qt5reactor,
+QtEPollReactor, QtNotifierReactor, and the plain reactor with no Qt; on
+PySide6 and on PyQt6: QtEPollReactor and QtNotifierReactor. The summary
+gives each pass's counts and time, then the total as
+``N passed, N failed, N skipped``; the exit status is non-zero when any pass
+or linter failed.
 """
 
 from __future__ import annotations
@@ -22,11 +27,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PASSES: list[tuple[str, list[str]]] = [
-    ("qt5reactor", ["--reactor=qt5reactor"]),
-    ("qt reactor", ["--reactor=default", "--qt-reactor=qt"]),
+_QT = ["--reactor=default", "--qt-reactor=qt"]
+_NOTIFIER = ["--reactor=default", "--qt-reactor=notifier"]
+
+#: (name, QT_API, pytest options) of every pass.
+PASSES: list[tuple[str, str, list[str]]] = [
+    ("qt5reactor on PyQt5", "pyqt5", ["--reactor=qt5reactor"]),
+    ("qt reactor on PyQt5", "pyqt5", _QT),
+    ("notifier reactor on PyQt5", "pyqt5", _NOTIFIER),
+    ("qt reactor on PySide6", "pyside6", _QT),
+    ("notifier reactor on PySide6", "pyside6", _NOTIFIER),
+    ("qt reactor on PyQt6", "pyqt6", _QT),
+    ("notifier reactor on PyQt6", "pyqt6", _NOTIFIER),
     (
         "plain reactor, no Qt",
+        "pyqt5",  # for the Qt programs its subprocess tests start
         # pytest-qt imports a binding when it starts: not in this pass.
         [
             "--reactor=default",
@@ -58,11 +73,21 @@ def _tally(output: str) -> dict[str, int]:
     return counts
 
 
-def _run(command: list[str]) -> tuple[int, str]:
+def _counts_text(counts: dict[str, int]) -> str:
+    """``N passed, N failed, N skipped`` for one pass."""
+    failed = counts.get("failed", 0) + counts.get("error", 0)
+    passed, skipped = counts.get("passed", 0), counts.get("skipped", 0)
+    return f"{passed} passed, {failed} failed, {skipped} skipped"
+
+
+def _run(command: list[str], qt_api: str | None = None) -> tuple[int, str]:
     """Run ``command`` from the repository root, echoing its output as it comes."""
     env = dict(
         os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen")
     )
+    if qt_api is not None:
+        env["QT_API"] = qt_api
+        env["PYTEST_QT_API"] = qt_api  # pytest-qt: the same binding
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -90,19 +115,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     totals = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
     failures: list[str] = []
-    for name, options in PASSES:
-        print(f"\n##### pytest pass: {name}", flush=True)
+    summaries: list[str] = []
+    began = time.monotonic()
+    for name, qt_api, options in PASSES:
+        print(f"\n##### pytest pass: {name} (QT_API={qt_api})", flush=True)
         started = time.monotonic()
         status, output = _run(
-            [sys.executable, "-m", "pytest", *options, *args.pytest_args]
+            [sys.executable, "-m", "pytest", *options, *args.pytest_args], qt_api
         )
         counts = _tally(output)
         for key in totals:
             totals[key] += counts.get(key, 0)
-        print(
-            f"##### {name}: exit {status} in {time.monotonic() - started:.0f} s",
-            flush=True,
-        )
+        took = time.monotonic() - started
+        print(f"##### {name}: exit {status} in {took:.0f} s", flush=True)
+        outcome = _counts_text(counts) if counts else f"no counts (exit {status})"
+        summaries.append(f"{name}: {outcome} in {took:.0f} s")
         if status != 0:
             failures.append(f"pytest pass '{name}' (exit {status})")
     if not args.fast:
@@ -112,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
             if status != 0:
                 failures.append(f"{name} (exit {status})")
     print()
+    for summary in summaries:
+        print(summary)
+    print(f"all passes and linters: {time.monotonic() - began:.0f} s")
     for failure in failures:
         print(f"FAILED: {failure}")
     failed = totals["failed"] + totals["error"]

@@ -5,12 +5,19 @@ One reactor per process. ``--reactor`` (pytest-twisted's option) and
 ``--qt-reactor`` (ours) choose it; `tests/__main__.py` runs every pass:
 
 * ``--reactor=qt5reactor`` (the default, through ``addopts``): a QApplication
-  and our qt5reactor-based reactor, installed before pytest-twisted looks.
+  and our qt5reactor-based reactor, installed before pytest-twisted looks
+  (PyQt5 only).
 * ``--reactor=default --qt-reactor=qt``: a QApplication and our
   `QtEPollReactor` (an EPollReactor driven by Qt), installed first too.
+* ``--reactor=default --qt-reactor=notifier``: a QApplication and our
+  `QtNotifierReactor` (a QSocketNotifier per socket), installed first too.
 * ``--reactor=default --qt-reactor=none``: Twisted's default reactor and no
   Qt at all; tests marked ``qt`` are skipped. This proves the core does not
   depend on Qt.
+
+The Qt binding of a pass is the one the seam chooses
+(`twisted_client.qt.binding`): ``QT_API`` in the environment, else the first
+installed. Subprocesses inherit ``QT_API``, so they test the same binding.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from typing import Any
 
 import pytest
 
-QT_REACTOR_KINDS = ("auto", "qt", "qt5reactor", "none")
+QT_REACTOR_KINDS = ("auto", "qt", "notifier", "qt5reactor", "none")
 _QT_KIND = pytest.StashKey[str | None]()
 _APP = pytest.StashKey[Any]()
 
@@ -42,7 +49,7 @@ def _qt_kind(config: pytest.Config) -> str | None:
     chosen = config.getoption("qt_reactor")
     if base == "qt5reactor":
         return "qt5reactor"
-    if base == "default" and chosen in ("qt", "qt5reactor"):
+    if base == "default" and chosen in ("qt", "notifier", "qt5reactor"):
         return str(chosen)
     return None
 
@@ -57,15 +64,55 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if "XDG_RUNTIME_DIR" not in os.environ:  # Qt warns without one
         os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="runtime-")
-    from PyQt5.QtWidgets import QApplication
+    from twisted_client.qt import binding, install_reactor
 
-    from twisted_client.qt import install_reactor
-
+    qt = binding()
+    # Every subprocess a test starts uses this pass's binding too.
+    os.environ["QT_API"] = qt.api
+    QApplication = qt.module("QtWidgets").QApplication  # noqa: N806
     # Hold the QApplication for the whole run: one that nobody references is
     # deleted at once, and widgets (the demo's tests) need a QApplication,
     # not the QCoreApplication a reactor would make in its place.
-    config.stash[_APP] = QApplication.instance() or QApplication(sys.argv[:1])
-    install_reactor(kind)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # reactor.run() runs app.exec(): closing a test's last window must not
+    # quit the application (and stop the reactor) for the rest of the run.
+    app.setQuitOnLastWindowClosed(False)
+    config.stash[_APP] = app
+    installed = install_reactor(kind)
+    _accept_in_pytest_twisted(config.getoption("reactor"), type(installed))
+
+
+def _accept_in_pytest_twisted(name: str, reactor_type: type) -> None:
+    """
+    Make pytest-twisted's ``--reactor=NAME`` take the reactor installed here.
+
+    It checks the installed reactor's class against the one it would install
+    (EPollReactor for ``default``), which `QtNotifierReactor` is not.
+    """
+    import pytest_twisted
+
+    def accept() -> None:
+        pytest_twisted._install_reactor(
+            reactor_installer=_already_installed, reactor_type=reactor_type
+        )
+
+    pytest_twisted.reactor_installers[name] = accept
+
+
+def _already_installed() -> None:
+    from twisted.internet.error import ReactorAlreadyInstalledError
+
+    raise ReactorAlreadyInstalledError("installed by tests/conftest.py")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Name the reactor and the Qt binding of this pass at the top of the run."""
+    kind = config.stash.get(_QT_KIND, None)
+    if kind is None:
+        return "reactor: Twisted's default, no Qt"
+    from twisted_client.qt import binding
+
+    return f"reactor: {kind}; Qt binding: {binding().describe()}"
 
 
 def pytest_collection_modifyitems(
@@ -91,9 +138,21 @@ def reactor() -> Any:
 @pytest.fixture
 def qapp() -> Any:
     """The process's QApplication; the test is skipped in a pass without Qt."""
-    from PyQt5.QtWidgets import QApplication
+    from twisted_client.qt._binding import binding, imported_api
 
-    app = QApplication.instance()
+    if imported_api() is None:
+        pytest.skip("no QApplication in this pass (no Qt binding imported)")
+    app = binding().QtCore.QCoreApplication.instance()
     if app is None:
         pytest.skip("no QApplication in this pass")
     return app
+
+
+@pytest.fixture
+def qt() -> Any:
+    """The Qt binding of this pass (`twisted_client.qt.binding`); skipped without Qt."""
+    from twisted_client.qt._binding import binding, imported_api
+
+    if imported_api() is None:
+        pytest.skip("no Qt binding in this pass")
+    return binding()

@@ -2,12 +2,12 @@
 An application that quits while operations are pending (run as a subprocess
 by `tests/test_reliability_quit.py`).
 
-    python -m tests.reliability_quit_app plain|qt5reactor|qt [stop|app-quit]
+    python -m tests.reliability_quit_app plain|qt5reactor|qt|notifier [stop|app-quit]
 
 It connects to an in-process peer that neither reads nor answers, leaves a
 receive, an 8 MiB send, a close and a connect attempt pending, prints
 ``pending``, then quits: ``stop`` calls ``reactor.stop()``; ``app-quit`` runs
-the reactor with ``runReturn()`` + ``app.exec_()`` and calls ``app.quit()``.
+the reactor with ``runReturn()`` + ``app.exec()`` and calls ``app.quit()``.
 Each pending operation reports how it ended with one ``answered:`` line; the
 last line is ``exited``. The test checks the exit status, those lines, and
 that nothing was written to stderr.
@@ -81,12 +81,10 @@ def main(argv: list[str]) -> int:
     how = argv[1] if len(argv) > 1 else "stop"
     app = None
     if kind != "plain":
-        from twisted_client.qt import install_reactor
+        from twisted_client.qt import binding, install_reactor
 
         install_reactor(kind)
-        from PyQt5.QtWidgets import QApplication
-
-        app = QApplication.instance()
+        app = binding().QtCore.QCoreApplication.instance()
     from twisted.internet import reactor
 
     def failed(failure: Any) -> None:
@@ -97,7 +95,7 @@ def main(argv: list[str]) -> int:
         started: Deferred[None] = ensureDeferred(application(reactor, app.quit))
         started.addErrback(failed)
         reactor.runReturn()
-        app.exec_()
+        app.exec()
     else:
         started = ensureDeferred(application(reactor, reactor.stop))
         started.addErrback(failed)

@@ -40,8 +40,9 @@ async def test_seed_demo_polling_with_a_qtimer(reactor: Any, qapp: Any) -> None:
     the seed's four replies from a server that answers late, while a 25 ms
     animation timer keeps firing in the same (GUI) thread; the client made no
     thread of its own."""
-    from PyQt5.QtCore import QTimer
+    from twisted_client.qt import binding
 
+    QTimer = binding().QtCore.QTimer  # noqa: N806
     port = listen(reactor, 0, delay=0.3, reply=b"tuxy")
     client = SocketClientThread()  # the installed reactor: the Qt one, running
     client.start()

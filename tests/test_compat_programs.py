@@ -1,7 +1,7 @@
 """
 Whole programs on the drop-in, each in its own process (a reactor is per
 process, and exiting by itself is part of what is tested): the seed's
-``__main__`` as a script, the seed's demo under Qt with only ``app.exec_()``
+``__main__`` as a script, the seed's demo under Qt with only ``app.exec()``
 or with ``reactor.run()``, and a thousand clients at once. The server runs
 in the test process; every subprocess has a timeout, so a hang fails the
 test instead of hanging the suite.
@@ -21,6 +21,7 @@ import pytest_twisted
 from twisted.internet.threads import deferToThread
 
 from compat._texts import CLOSED_LOCALLY
+from tests.qt_kinds import KINDS, REACTOR_CLASS, skip_unless_runs_here
 from twisted_client import MESSAGE_OVERHEAD
 from twisted_client.server import listen
 
@@ -72,18 +73,20 @@ async def test_script_mode(reactor: Any) -> None:
 
 
 @pytest.mark.qt
-@pytest.mark.parametrize("kind", ["qt", "qt5reactor"])
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("mode", ["exec", "run"])
 @pytest_twisted.ensureDeferred
 async def test_gui_program(reactor: Any, kind: str, mode: str) -> None:
     """The seed's demo (a QTimer polling reply_q.get(block=False), a 25 ms
-    animation) against a server that answers late: with only app.exec_() the
+    animation) against a server that answers late: with only app.exec() the
     drop-in installs and starts the Qt reactor itself; with reactor.run() it
     uses the program's. Either way it runs in the GUI thread, the animation
     ticks while the reply is awaited, a blocking reply_q.get() in the GUI thread
     raises BlockingCallError, and quitting ends the process although another
     client still waits in a RECEIVE; that RECEIVE gets an ERROR saying the
-    client was closed locally, not a reset by the peer."""
+    client was closed locally, not a reset by the peer. On this pass's
+    binding (QT_API)."""
+    skip_unless_runs_here(kind)
     port = listen(reactor, 0, delay=0.2, reply=b"tuxy")
     try:
         done = await run_program(
@@ -104,9 +107,7 @@ async def test_gui_program(reactor: Any, kind: str, mode: str) -> None:
     assert report["ticks_while_waiting"] > 0
     assert report["blocking_get"] == "BlockingCallError"
     assert report["reactor_in_main_thread"] is True
-    assert (
-        report["reactor"] == {"qt": "QtEPollReactor", "qt5reactor": "Qt5Reactor"}[kind]
-    )
+    assert report["reactor"] == REACTOR_CLASS[kind]
     assert "compat-reactor" not in report["threads"]
     assert report["idle_replies"] == [[SUCCESS, None], [ERROR, CLOSED_LOCALLY]]
 

@@ -32,7 +32,9 @@ def test_reactor_is_ours_and_widgets_work():
     assert isinstance(reactor, QtLifecycleMixin), type(reactor)
     widgets = binding().module("QtWidgets")
     assert isinstance(widgets.QApplication.instance(), widgets.QApplication)
-    widgets.QWidget().show()
+    window = widgets.QWidget()
+    window.show()
+    window.close()  # the last window closed: the run goes on
     print("RAN ON", binding().api, type(reactor).__name__)
 
 

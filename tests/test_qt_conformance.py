@@ -1,11 +1,13 @@
 """
-Twisted's own reactor conformance tests pass on both of our Qt reactors.
+Twisted's own reactor conformance tests pass on each of our Qt reactors.
 
 tests/qt_programs/conformance.py points the `ReactorBuilder` test builders of
 ``twisted.internet.test`` (run/stop/crash and system events, time, threads,
 TCP over IPv4 and IPv6, UNIX sockets, UDP, descriptor sets, processes) at
-`QtEPollReactor` and at `Qt5Reactor`. Each test there builds and runs its own
-reactor, so they run under trial in a subprocess per reactor, both at once.
+`QtEPollReactor`, `QtNotifierReactor` and `Qt5Reactor` (PyQt5 only), on this
+pass's binding (the subprocesses inherit ``QT_API``). Each test there builds
+and runs its own reactor, so they run under trial in a subprocess per
+reactor, all at once.
 """
 
 from __future__ import annotations
@@ -19,18 +21,19 @@ from pathlib import Path
 
 import pytest
 
+from tests.qt_kinds import KINDS, kinds_here, skip_unless_runs_here
+
 pytestmark = pytest.mark.qt
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = Path("tests") / "qt_programs" / "conformance.py"
-KINDS = ("qt", "qt5reactor")
 TIMEOUT = 300.0
 """Seconds before the whole run counts as hung (it takes a few seconds)."""
 
 
 @pytest.fixture(scope="module")
 def runs() -> Iterator[dict[str, subprocess.Popen[str]]]:
-    """The trial run of every kind, started at once."""
+    """The trial run of every kind this binding runs, started at once."""
     started = {
         kind: subprocess.Popen(
             [sys.executable, "-m", "twisted.trial", str(PROGRAM)],
@@ -40,7 +43,7 @@ def runs() -> Iterator[dict[str, subprocess.Popen[str]]]:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        for kind in KINDS
+        for kind in kinds_here()
     }
     yield started
     for process in started.values():
@@ -55,6 +58,7 @@ def test_twisted_reactor_tests_pass(
 ) -> None:
     """Every selected Twisted reactor test passes (a few skips, each with its
     reason in conformance.py), and more than 200 of them ran."""
+    skip_unless_runs_here(kind)
     process = runs[kind]
     try:
         output, _ = process.communicate(timeout=TIMEOUT)

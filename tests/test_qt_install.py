@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.qt_kinds import binding_name, skip_unless_runs_here
 from twisted_client import UsageError
 
 pytestmark = pytest.mark.qt
@@ -35,18 +36,28 @@ def run_program(case: str, **env: str) -> list[str]:
     return done.stdout.splitlines()
 
 
-def other_kind(reactor: Any) -> str:
-    """The kind of Qt reactor that is not the one installed in this process."""
-    from twisted_client.qt import Qt5Reactor
+def kind_of(reactor: Any) -> str:
+    """The kind of the Qt reactor installed in this process."""
+    from twisted_client.qt import Qt5Reactor, QtEPollReactor, QtNotifierReactor
 
-    return "qt" if isinstance(reactor, Qt5Reactor) else "qt5reactor"
+    kinds = {
+        Qt5Reactor: "qt5reactor",
+        QtEPollReactor: "qt",
+        QtNotifierReactor: "notifier",
+    }
+    return kinds[type(reactor)]
+
+
+def other_kind(reactor: Any) -> str:
+    """A kind of Qt reactor, valid on this binding, other than the one installed."""
+    return "notifier" if kind_of(reactor) == "qt" else "qt"
 
 
 def test_again_returns_the_installed_reactor(reactor: Any) -> None:
     """Asking for the installed kind, or for no kind, returns the reactor."""
-    from twisted_client.qt import Qt5Reactor, install_reactor
+    from twisted_client.qt import install_reactor
 
-    kind = "qt5reactor" if isinstance(reactor, Qt5Reactor) else "qt"
+    kind = kind_of(reactor)
     assert install_reactor(kind) is reactor
     assert install_reactor() is reactor
 
@@ -96,30 +107,50 @@ def test_unknown_kind_is_a_usage_error(
     else:
         kind = None
         monkeypatch.setenv(REACTOR_ENV_VAR, "gtk")
-    with pytest.raises(UsageError, match=r"'qt', 'qt5reactor'.*'gtk'"):
+    with pytest.raises(UsageError, match=r"'qt', 'notifier', 'qt5reactor'.*'gtk'"):
         install_reactor(kind)
 
 
 def test_fresh_process_gets_the_epoll_qt_reactor_and_a_qapplication() -> None:
-    """In a fresh process on Linux, install_reactor() makes a QApplication (so
-    widgets work) and installs QtEPollReactor, an EPollReactor, globally."""
+    """In a fresh process on Linux, install_reactor() makes a QApplication of
+    this pass's binding (so widgets work), installs QtEPollReactor, an
+    EPollReactor, globally, and imports no other binding."""
+    name = binding_name()
     assert run_program("fresh") == [
         "reactor QtEPollReactor",
-        "application QApplication",
+        f"application {name}.QtWidgets QApplication",
         "widget shown",
         "same again True",
         "installed globally True",
         "is EPollReactor True",
         "is qt5reactor.QtReactor False",
+        f"bindings imported {name}",
+    ]
+
+
+def test_environment_variable_selects_the_notifier_reactor_in_a_fresh_process() -> None:
+    """TWISTED_CLIENT_QT_REACTOR=notifier installs QtNotifierReactor, which is
+    neither an EPollReactor nor a qt5reactor, on this pass's binding."""
+    lines = run_program("fresh", TWISTED_CLIENT_QT_REACTOR="notifier")
+    assert lines[0] == "reactor QtNotifierReactor"
+    assert lines[-3:] == [
+        "is EPollReactor False",
+        "is qt5reactor.QtReactor False",
+        f"bindings imported {binding_name()}",
     ]
 
 
 def test_environment_variable_selects_qt5reactor_in_a_fresh_process() -> None:
     """TWISTED_CLIENT_QT_REACTOR=qt5reactor installs Qt5Reactor, a
     qt5reactor.QtReactor (what pytest-twisted's --reactor=qt5reactor wants)."""
+    skip_unless_runs_here("qt5reactor")
     lines = run_program("fresh", TWISTED_CLIENT_QT_REACTOR="qt5reactor")
     assert lines[0] == "reactor Qt5Reactor"
-    assert lines[-2:] == ["is EPollReactor False", "is qt5reactor.QtReactor True"]
+    assert lines[-3:] == [
+        "is EPollReactor False",
+        "is qt5reactor.QtReactor True",
+        "bindings imported PyQt5",
+    ]
 
 
 def test_plain_reactor_installed_first_is_refused() -> None:
@@ -128,3 +159,20 @@ def test_plain_reactor_installed_first_is_refused() -> None:
     (line,) = run_program("after-default")
     assert line.startswith("WrongReactorError a Qt reactor was asked for")
     assert "EPollReactor is installed already" in line
+
+
+def test_without_epoll_the_default_is_the_notifier_reactor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where select has no epoll (macOS, Windows), the default kind is
+    "notifier", whatever the binding, and asking for "qt" is a UsageError
+    pointing to it."""
+    import select
+
+    from twisted_client.qt import REACTOR_ENV_VAR, default_reactor_kind, install_reactor
+
+    monkeypatch.delenv(REACTOR_ENV_VAR, raising=False)
+    monkeypatch.delattr(select, "epoll", raising=False)
+    assert default_reactor_kind() == "notifier"
+    with pytest.raises(UsageError, match=r"needs epoll.*kind='notifier'"):
+        install_reactor("qt")

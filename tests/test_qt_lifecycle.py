@@ -1,12 +1,14 @@
 """
-The lifecycle traps of qt5reactor, each proven fixed on both of our Qt reactors.
+The lifecycle traps of qt5reactor, each proven fixed on each of our Qt reactors.
 
 Each case runs a small program (tests/qt_programs/lifecycle.py) in its own
 process, because what is tested is how a process starts, stops and exits.
 Every program runs under a timeout: a regression (a hang at exit, a stop that
 never happens) fails the test instead of blocking the suite. The programs of
 this module are started all at once and collected one by one, to keep the
-module fast.
+module fast. They run on this pass's binding (they inherit ``QT_API``), for
+every reactor kind it supports: ``qt`` and ``notifier`` everywhere,
+``qt5reactor`` on PyQt5 only.
 
 Run against stock qt5reactor (``lifecycle.py stock SCENARIO``), the same
 programs hang in stop-from-slot-*, quit-app, hostname-endpoint and
@@ -24,15 +26,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.qt_kinds import KINDS, REACTOR_CLASS, kinds_here, skip_unless_runs_here
+
 pytestmark = pytest.mark.qt
 
 PROGRAM = Path(__file__).parent / "qt_programs" / "lifecycle.py"
-KINDS = ("qt", "qt5reactor")
 TIMEOUT = 60.0
 """Seconds a program gets before it counts as hung (it needs well under one)."""
 
 SHUTDOWN = ["shutdown before", "shutdown during", "shutdown after"]
-REACTOR_CLASS = {"qt": "QtEPollReactor", "qt5reactor": "Qt5Reactor"}
 
 EXPECTED: dict[str, list[str]] = {
     "stop-from-slot-run": [*SHUTDOWN, "run returned", "end of main"],
@@ -114,7 +116,7 @@ def started() -> Iterator[dict[tuple[str, str], subprocess.Popen[str]]]:
     programs = {
         (kind, scenario): _start(kind, scenario)
         for scenario in [*EXPECTED, "nested-loop", "nested-in-data-received"]
-        for kind in KINDS
+        for kind in kinds_here()
     }
     yield programs
     for process in programs.values():
@@ -127,6 +129,7 @@ def result(
     started: dict[tuple[str, str], subprocess.Popen[str]], kind: str, scenario: str
 ) -> list[str]:
     """The lines a program printed after its reactor line; it must exit with 0."""
+    skip_unless_runs_here(kind)
     status, lines, err = _finish(started[kind, scenario])
     assert status == 0, f"exit status {status}; stdout {lines}; stderr:\n{err}"
     assert lines[0] == f"reactor {REACTOR_CLASS[kind]}"
@@ -146,7 +149,7 @@ def test_stop_from_a_qt_slot_takes_effect_at_once_in_run(
 def test_stop_from_a_qt_slot_takes_effect_at_once_under_exec(
     started: dict[tuple[str, str], subprocess.Popen[str]], kind: str
 ) -> None:
-    """With runReturn() + app.exec_(), stop() from a Qt slot fires the shutdown
+    """With runReturn() + app.exec(), stop() from a Qt slot fires the shutdown
     triggers at once, while the application keeps running."""
     lines = result(started, kind, "stop-from-slot-exec")
     assert lines == EXPECTED["stop-from-slot-exec"]
@@ -156,7 +159,7 @@ def test_stop_from_a_qt_slot_takes_effect_at_once_under_exec(
 def test_quitting_the_application_stops_the_reactor(
     started: dict[tuple[str, str], subprocess.Popen[str]], kind: str
 ) -> None:
-    """runReturn() + app.exec_(), thread pool used: app.quit() stops the reactor,
+    """runReturn() + app.exec(), thread pool used: app.quit() stops the reactor,
     fires before/during/after (waiting for a trigger's Deferred), and the
     process exits instead of hanging on the pool's threads."""
     assert result(started, kind, "quit-app") == EXPECTED["quit-app"]
@@ -184,7 +187,7 @@ def test_no_hang_at_exit_after_a_hostname_connection(
 def test_run_app_runs_until_the_application_quits(
     started: dict[tuple[str, str], subprocess.Popen[str]], kind: str
 ) -> None:
-    """run_app() starts the reactor, runs the application, and returns exec_'s
+    """run_app() starts the reactor, runs the application, and returns exec's
     status once the application quit and the reactor's shutdown is over."""
     assert result(started, kind, "run-app-helper") == EXPECTED["run-app-helper"]
 
@@ -251,7 +254,8 @@ def test_nested_loop_in_data_received_does_not_reenter_the_protocol(
 def test_signals_end_the_program(kind: str, mode: str, signum: int) -> None:
     """SIGINT and SIGTERM, once the thread pool was used, stop the reactor with
     its shutdown triggers and end the program: run() returns; under
-    runReturn() + exec_() the application quits with 128 + the signal."""
+    runReturn() + exec() the application quits with 128 + the signal."""
+    skip_unless_runs_here(kind)
     process = _start(kind, f"signal-{mode}")
     assert process.stdout is not None
     seen: list[str] = []

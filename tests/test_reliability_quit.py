@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.qt_kinds import skip_unless_runs_here
+
 ROOT = Path(__file__).resolve().parent.parent
 ANSWERED = {  # the reactor's shutdown ended them: this side, not the peer
     "answered: send: ReactorShutdown",
@@ -33,12 +35,15 @@ CONNECT = {"answered: connect: ConnectError", "answered: connect: ok"}  # a race
         ["qt5reactor", "app-quit"],
         ["qt", "stop"],
         ["qt", "app-quit"],
+        ["notifier", "stop"],
+        ["notifier", "app-quit"],
     ],
     ids="-".join,
 )
 def test_quitting_with_operations_pending(args: list[str], tmp_path: Path) -> None:
     """The app quits at once, answers every pending operation (those on the open
     connection with `ReactorShutdown`: closed locally), stderr stays empty."""
+    skip_unless_runs_here(args[0])
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(tmp_path))
     done = subprocess.run(
         [sys.executable, "-m", "tests.reliability_quit_app", *args],

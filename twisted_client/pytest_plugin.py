@@ -41,7 +41,11 @@ def _make_application() -> None:
 
     qt = binding()
     if qt.QtCore.QCoreApplication.instance() is None:
-        _apps.append(qt.module("QtWidgets").QApplication(sys.argv[:1]))
+        app = qt.module("QtWidgets").QApplication(sys.argv[:1])
+        # The reactor runs in app.exec(): a test closing its last window must
+        # not quit the application, and with it the reactor, for the rest.
+        app.setQuitOnLastWindowClosed(False)
+        _apps.append(app)
 
 
 def _install_qt_reactor() -> None:

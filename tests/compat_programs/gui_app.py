@@ -2,7 +2,7 @@
 The seed's demo, headless: a QApplication, the drop-in client, a QTimer that
 polls ``reply_q.get(block=False)`` every 100 ms, and a 25 ms animation timer.
 
-    python -m tests.compat_programs.gui_app PORT exec   # only app.exec_()
+    python -m tests.compat_programs.gui_app PORT exec   # only app.exec()
     python -m tests.compat_programs.gui_app PORT run    # reactor.run()
 
 "Do it!" is pressed from the event loop: CONNECT to localhost, SEND hello,
@@ -25,10 +25,12 @@ import sys
 import threading
 from typing import Any
 
-from PyQt5.QtCore import QTimer
-from PyQt5.QtWidgets import QApplication
-
 from compat import BlockingCallError, ClientCommand, ClientReply, SocketClientThread
+from twisted_client.qt import binding
+
+_qt = binding()  # the seam's choice: QT_API, inherited from the test
+QTimer: Any = _qt.QtCore.QTimer
+QApplication: Any = _qt.module("QtWidgets").QApplication
 
 
 def main() -> None:
@@ -98,7 +100,7 @@ def main() -> None:
     if mode == "run":
         reactor.run()
     else:
-        app.exec_()
+        app.exec()
     state["idle_replies"] = []
     while not idle.reply_q.empty():
         reply = idle.reply_q.get(block=False)

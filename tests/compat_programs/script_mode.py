@@ -47,7 +47,9 @@ def main() -> None:
         "replies": replies,
         "threads": sorted(thread.name for thread in threading.enumerate()),
         "reactor": type(reactor).__name__,
-        "qt_imported": "PyQt5.QtCore" in sys.modules,
+        "qt_imported": any(
+            f"{name}.QtCore" in sys.modules for name in ("PyQt5", "PyQt6", "PySide6")
+        ),
     }
     for client in clients:
         client.join()

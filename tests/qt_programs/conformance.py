@@ -6,9 +6,10 @@ Twisted's own reactor tests, pointed at our Qt reactors (run by trial).
 Builds, from the `ReactorBuilder` test builders of ``twisted.internet.test``
 (core: run/stop/crash/system events; time; threads; TCP; file descriptor
 sets; processes and SIGCHLD; UNIX sockets; UDP), test cases for the reactor
-of the kind named by ``QT_CONFORMANCE_KIND``: ``qt`` (`QtEPollReactor`) or
-``qt5reactor`` (`Qt5Reactor`). A QApplication is made first, as each test
-builds its own reactor. tests/test_qt_conformance.py runs this in a
+of the kind named by ``QT_CONFORMANCE_KIND``: ``qt`` (`QtEPollReactor`),
+``notifier`` (`QtNotifierReactor`) or ``qt5reactor`` (`Qt5Reactor`), on the
+binding the seam chooses (``QT_API``). A QApplication is made first, as each
+test builds its own reactor. tests/test_qt_conformance.py runs this in a
 subprocess.
 """
 
@@ -19,7 +20,6 @@ import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PyQt5.QtWidgets import QApplication
 from twisted.internet.test import (
     test_core,
     test_fdset,
@@ -31,11 +31,14 @@ from twisted.internet.test import (
     test_unix,
 )
 
-_app = QApplication(sys.argv[:1])
+from twisted_client.qt import binding
+
+_app = binding().module("QtWidgets").QApplication(sys.argv[:1])
 
 KIND = os.environ.get("QT_CONFORMANCE_KIND", "qt")
 REACTORS = {
     "qt": "twisted_client.qt._qtreactor.QtEPollReactor",
+    "notifier": "twisted_client.qt._notifierreactor.QtNotifierReactor",
     "qt5reactor": "twisted_client.qt._qt5reactor.Qt5Reactor",
 }
 MODULES = [
@@ -56,6 +59,7 @@ SKIPS: dict[str, dict[str, str]] = {
         # closed descriptor silently, so no reactor built on it can notice.
         "test_lostFileDescriptor": "epoll cannot detect lost file descriptors",
     },
+    "notifier": {},
     "qt5reactor": {
         "test_lostFileDescriptor": "qt5reactor cannot detect lost descriptors",
         "test_negativeOneFileDescriptor": (

@@ -16,25 +16,27 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 def fresh() -> None:
     """install_reactor() with nothing installed: the app and the reactor."""
-    from PyQt5.QtWidgets import QApplication, QWidget
-
-    from twisted_client.qt import install_reactor
+    from twisted_client.qt import binding, install_reactor
 
     reactor = install_reactor()
     print("reactor", type(reactor).__name__)
-    app = QApplication.instance()
-    print("application", type(app).__name__)
-    QWidget().show()
+    widgets = binding().module("QtWidgets")
+    app = widgets.QApplication.instance()
+    print("application", type(app).__module__, type(app).__name__)
+    widgets.QWidget().show()
     print("widget shown")
     print("same again", install_reactor() is reactor)
     from twisted.internet import reactor as installed
 
     print("installed globally", installed is reactor)
-    from qt5reactor import QtReactor
     from twisted.internet.epollreactor import EPollReactor
 
     print("is EPollReactor", isinstance(reactor, EPollReactor))
-    print("is qt5reactor.QtReactor", isinstance(reactor, QtReactor))
+    qt5reactor = sys.modules.get("qt5reactor")  # imported only with PyQt5
+    is_qt5reactor = qt5reactor is not None and isinstance(reactor, qt5reactor.QtReactor)
+    print("is qt5reactor.QtReactor", is_qt5reactor)
+    bindings = [name for name in ("PyQt5", "PyQt6", "PySide6") if name in sys.modules]
+    print("bindings imported", *bindings)
 
 
 def after_default() -> None:

@@ -3,10 +3,11 @@ Small Qt programs that must end by themselves, run by tests/test_qt_lifecycle.py
 
     python tests/qt_programs/lifecycle.py KIND SCENARIO
 
-KIND is an `install_reactor` kind (``qt``, ``qt5reactor``) or ``stock`` (plain
-qt5reactor, to see the traps this project removes). Each scenario prints what
-happened, one fact per line, and the process exits on its own; the test runs
-it with a timeout, so a hang fails instead of blocking the suite.
+KIND is an `install_reactor` kind (``qt``, ``notifier``, ``qt5reactor``) or
+``stock`` (plain qt5reactor, to see the traps this project removes; PyQt5
+only). The Qt binding is the seam's choice (``QT_API``). Each scenario prints
+what happened, one fact per line, and the process exits on its own; the test
+runs it with a timeout, so a hang fails instead of blocking the suite.
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ from typing import Any, ClassVar
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PyQt5.QtCore import QTimer
-from PyQt5.QtWidgets import QApplication, QDialog
+from twisted_client.qt import binding
+
+_qt = binding()
+QTimer: Any = _qt.QtCore.QTimer
+QApplication: Any = _qt.module("QtWidgets").QApplication
+QDialog: Any = _qt.module("QtWidgets").QDialog
+QWidget: Any = _qt.module("QtWidgets").QWidget
 
 
 def say(*words: object) -> None:
@@ -31,6 +37,8 @@ def say(*words: object) -> None:
 def install(kind: str) -> Any:
     """Install the reactor of ``kind`` (``stock``: unpatched qt5reactor)."""
     if kind == "stock":
+        if _qt.api != "pyqt5":
+            sys.exit(f"stock qt5reactor runs on PyQt5 only, not {_qt.name}")
         app = QApplication(sys.argv[:1])
         install.app = app  # type: ignore[attr-defined]
         import qt5reactor
@@ -47,6 +55,18 @@ def install(kind: str) -> Any:
 def app() -> Any:
     """The QApplication."""
     return QApplication.instance()
+
+
+def main_window() -> Any:
+    """A window that stays open, as an application's main window does: closing
+    a dialog, the last window otherwise, would quit the application."""
+    if not _windows:
+        _windows.append(QWidget())
+        _windows[0].show()
+    return _windows[0]
+
+
+_windows: list[Any] = []
 
 
 def print_shutdown_phases(reactor: Any) -> None:
@@ -88,17 +108,17 @@ def stop_from_slot_run(reactor: Any) -> None:
 
 
 def stop_from_slot_exec(reactor: Any) -> None:
-    """runReturn() + exec_(); a Qt slot calls stop(); the app quits after."""
+    """runReturn() + exec(); a Qt slot calls stop(); the app quits after."""
     print_shutdown_phases(reactor)
     reactor.addSystemEventTrigger("after", "shutdown", lambda: in_qt(app().quit))
     reactor.callLater(3600, say, "the hour passed")
     in_qt_when_idle(reactor, reactor.stop)
     reactor.runReturn()
-    say("exec returned", app().exec_())
+    say("exec returned", app().exec())
 
 
 def quit_app(reactor: Any) -> None:
-    """runReturn() + exec_(); thread pool used; the app quits; Deferred trigger."""
+    """runReturn() + exec(); thread pool used; the app quits; Deferred trigger."""
     from twisted.internet.defer import Deferred
 
     def slow_trigger() -> Deferred[None]:
@@ -112,7 +132,7 @@ def quit_app(reactor: Any) -> None:
     reactor.runReturn()
     used = use_thread_pool(reactor)
     used.addCallback(lambda _: in_qt(app().quit))
-    say("exec returned", app().exec_())
+    say("exec returned", app().exec())
     say("reactor running", reactor.running)
 
 
@@ -127,7 +147,7 @@ def quit_app_in_run(reactor: Any) -> None:
 
 
 def hostname_endpoint(reactor: Any) -> None:
-    """runReturn() + exec_(); connect to 'localhost' by name; quit; no hang."""
+    """runReturn() + exec(); connect to 'localhost' by name; quit; no hang."""
     from twisted_client import connect
     from twisted_client.server import listen
 
@@ -145,7 +165,7 @@ def hostname_endpoint(reactor: Any) -> None:
     done = ensureDeferred(talk())
     done.addErrback(lambda failure: say("error", failure.getErrorMessage()))
     done.addBoth(lambda _: in_qt(app().quit))
-    say("exec returned", app().exec_())
+    say("exec returned", app().exec())
 
 
 def signal_run(reactor: Any) -> None:
@@ -159,11 +179,11 @@ def signal_run(reactor: Any) -> None:
 
 
 def signal_exec(reactor: Any) -> None:
-    """runReturn() + exec_(); thread pool used; waits for a signal from the test."""
+    """runReturn() + exec(); thread pool used; waits for a signal from the test."""
     print_shutdown_phases(reactor)
     reactor.runReturn()
     use_thread_pool(reactor).addCallback(lambda _: say("ready"))
-    code = app().exec_()
+    code = app().exec()
     say("exec returned", code)
     sys.exit(code)
 
@@ -177,7 +197,7 @@ def nested_loop(reactor: Any) -> None:
 
     calls = 50
     ran: list[int] = []
-    dialogs: list[QDialog] = []
+    dialogs: list[Any] = []
     port = listen(reactor, 0)
 
     async def echo_inside() -> None:
@@ -190,13 +210,13 @@ def nested_loop(reactor: Any) -> None:
         if dialogs:
             say("the dialog call ran again")
             return
-        dialog = QDialog()
+        dialog = QDialog(main_window())
         dialogs.append(dialog)
         reactor.callLater(0.01, say, "timed call inside the dialog")
         work = ensureDeferred(echo_inside())
         work.addErrback(lambda failure: say("error", failure.getErrorMessage()))
         work.addBoth(lambda _: reactor.callLater(0.01, dialog.accept))
-        say("dialog result", dialog.exec_())
+        say("dialog result", dialog.exec())
         reactor.callLater(0, report)
 
     def flood() -> None:
@@ -253,7 +273,7 @@ def nested_in_data_received(reactor: Any) -> None:
                 reactor.stop()
             Opener.depth -= 1
 
-    async def inside(dialog: QDialog) -> None:
+    async def inside(dialog: Any) -> None:
         assert pushers[0].transport is not None
         pushers[0].transport.write(b"second")  # pending for the busy protocol
         client = await connect(reactor, "127.0.0.1", echo.getHost().port)
@@ -265,10 +285,10 @@ def nested_in_data_received(reactor: Any) -> None:
         dialog.accept()
 
     def open_dialog() -> None:
-        dialog = QDialog()
+        dialog = QDialog(main_window())
         work = ensureDeferred(inside(dialog))
         work.addErrback(lambda failure: say("error", failure.getErrorMessage()))
-        say("dialog result", dialog.exec_())
+        say("dialog result", dialog.exec())
 
     listening = reactor.listenTCP(0, Factory.forProtocol(Pusher), interface="127.0.0.1")
     from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
@@ -280,14 +300,12 @@ def nested_in_data_received(reactor: Any) -> None:
 
 
 def exit_without_quit(reactor: Any) -> None:
-    """runReturn(); thread pool used; main returns without exec_() or stop()."""
-    from PyQt5.QtCore import QEventLoop
-
+    """runReturn(); thread pool used; main returns without exec() or stop()."""
     print_shutdown_phases(reactor)
     reactor.runReturn()
-    loop = QEventLoop()
+    loop = _qt.QtCore.QEventLoop()
     use_thread_pool(reactor).addCallback(lambda _: loop.quit())
-    loop.exec_()
+    loop.exec()
     # Python exits now, with the reactor running and its pool's threads alive.
 
 
@@ -322,6 +340,7 @@ SCENARIOS: dict[str, Callable[[Any], None]] = {
     and function.__doc__
     and name
     not in {"say", "install", "app", "print_shutdown_phases", "use_thread_pool"}
+    and name != "main_window"
     and name not in {"in_qt", "in_qt_when_idle"}
 }
 

@@ -3,9 +3,12 @@ Run Twisted inside a Qt application, on PyQt5, PyQt6 or PySide6.
 
 `install_reactor` creates the QApplication and installs a Twisted reactor
 that Qt's event loop drives: `QtEPollReactor` (kind ``"qt"``, the default on
-Linux) or `Qt5Reactor` (kind ``"qt5reactor"``, stock qt5reactor with its
-lifecycle traps removed; PyQt5 only). `QtClient` is a connection with Qt
-signals. `binding` says which Qt binding the process uses and why.
+Linux), `QtNotifierReactor` (kind ``"notifier"``, one QSocketNotifier per
+socket, the default elsewhere) or `Qt5Reactor` (kind ``"qt5reactor"``, stock
+qt5reactor with its lifecycle traps removed; PyQt5 only). All three have the
+same lifecycle guarantees (`QtLifecycleMixin`); the first two run on every
+binding. `QtClient` is a connection with Qt signals. `binding` says which Qt
+binding the process uses and why.
 
 Importing this package imports no Qt binding: the binding is chosen (see
 `binding`) the first time something needs Qt, such as `install_reactor` or
@@ -26,9 +29,10 @@ from ._install import (
     install_reactor,
 )
 from ._lifecycle import QtLifecycleMixin
+from ._notifierreactor import QtNotifierReactor
 from ._run import run_app
 
-with contextlib.suppress(ImportError):  # no epoll: only "qt5reactor" here
+with contextlib.suppress(ImportError):  # no epoll: "notifier" (or "qt5reactor")
     from ._qtreactor import QtEPollReactor
 
 if TYPE_CHECKING:
@@ -46,6 +50,7 @@ __all__ = [
     "QtClient",
     "QtEPollReactor",
     "QtLifecycleMixin",
+    "QtNotifierReactor",
     "WrongReactorError",
     "binding",
     "default_reactor_kind",

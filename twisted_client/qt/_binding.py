@@ -126,7 +126,8 @@ def imported_api() -> str | None:
     When a program imported more than one, the one whose application exists
     wins, else the first in `APIS` order.
     """
-    imported = [api for api in APIS if _PACKAGES[api] in sys.modules]
+    # A None entry in sys.modules blocks an import: that binding is not there.
+    imported = [api for api in APIS if sys.modules.get(_PACKAGES[api]) is not None]
     for api in imported:
         core = sys.modules.get(f"{_PACKAGES[api]}.QtCore")
         if core is not None and core.QCoreApplication.instance() is not None:

@@ -22,8 +22,10 @@ __all__ = [
 REACTOR_ENV_VAR = "TWISTED_CLIENT_QT_REACTOR"
 
 #: The kinds `install_reactor` knows: ``"qt"`` (one epoll descriptor watched
-#: by Qt; Linux) and ``"qt5reactor"`` (stock qt5reactor, fixed).
-REACTOR_KINDS = ("qt", "qt5reactor")
+#: by Qt; Linux; every binding), ``"notifier"`` (one QSocketNotifier per
+#: socket; every platform and binding) and ``"qt5reactor"`` (stock
+#: qt5reactor, fixed; PyQt5 only).
+REACTOR_KINDS = ("qt", "notifier", "qt5reactor")
 
 # Keeps the QApplication we create alive (PyQt destroys it with its wrapper).
 _made_apps: list[Any] = []
@@ -38,14 +40,14 @@ def default_reactor_kind() -> str:
     The kind used when none is asked for.
 
     The ``TWISTED_CLIENT_QT_REACTOR`` environment variable when it is set;
-    otherwise ``"qt"`` where epoll exists (Linux) and ``"qt5reactor"``
-    elsewhere.
+    otherwise ``"qt"`` where epoll exists (Linux) and ``"notifier"``
+    elsewhere, whatever the binding.
     """
     chosen = os.environ.get(REACTOR_ENV_VAR, "").strip()
     if chosen:
         _check_kind(chosen, f"${REACTOR_ENV_VAR}")
         return chosen
-    return "qt" if hasattr(select, "epoll") else "qt5reactor"
+    return "qt" if hasattr(select, "epoll") else "notifier"
 
 
 def install_reactor(kind: str | None = None) -> Any:
@@ -59,8 +61,10 @@ def install_reactor(kind: str | None = None) -> Any:
     Args:
         kind: ``"qt"`` for `QtEPollReactor` (Twisted's epoll reactor driven
             by one QSocketNotifier and one QTimer; needs Linux),
-            ``"qt5reactor"`` for `Qt5Reactor` (stock qt5reactor with the
-            lifecycle fixes), or None for `default_reactor_kind`. With None,
+            ``"notifier"`` for `QtNotifierReactor` (one QSocketNotifier per
+            socket and direction; any platform), ``"qt5reactor"`` for
+            `Qt5Reactor` (stock qt5reactor with the lifecycle fixes; PyQt5
+            only), or None for `default_reactor_kind`. With None,
             any Qt reactor already installed is accepted, unless the
             environment variable asks for a particular kind.
 
@@ -71,7 +75,8 @@ def install_reactor(kind: str | None = None) -> Any:
         WrongReactorError: a reactor of another kind is installed already
             (install the Qt reactor before anything imports
             ``twisted.internet.reactor``).
-        UsageError: unknown kind, or ``"qt"`` on a platform without epoll.
+        UsageError: unknown kind, ``"qt"`` on a platform without epoll, or
+            ``"qt5reactor"`` in a process whose binding is not PyQt5.
     """
     explicit = kind is not None or bool(os.environ.get(REACTOR_ENV_VAR, "").strip())
     if kind is None:
@@ -80,20 +85,17 @@ def install_reactor(kind: str | None = None) -> Any:
         _check_kind(kind, "kind")
     if kind == "qt" and not hasattr(select, "epoll"):
         raise UsageError(
-            "the 'qt' reactor needs epoll (Linux); use kind='qt5reactor' here"
+            "the 'qt' reactor needs epoll (Linux); use kind='notifier' here"
         )
     if kind == "qt5reactor" and binding().api != "pyqt5":
+        alternative = "'qt'" if hasattr(select, "epoll") else "'notifier'"
         raise UsageError(
             "the 'qt5reactor' reactor runs on PyQt5 only, and this process uses "
-            f"{binding().describe()}; use kind='qt' here"
+            f"{binding().describe()}; use kind={alternative} here"
         )
     _ensure_application()
     if "twisted.internet.reactor" not in sys.modules:
-        if kind == "qt":
-            from ._qtreactor import install as install_qt
-        else:
-            from ._qt5reactor import install as install_qt
-        return install_qt()
+        return _install_kind(kind)
     from twisted.internet import reactor
 
     installed = _kind_of(reactor)
@@ -105,6 +107,21 @@ def install_reactor(kind: str | None = None) -> Any:
             "before anything imports twisted.internet.reactor"
         )
     return reactor
+
+
+def _install_kind(kind: str) -> Any:
+    """Create the reactor of ``kind`` and install it as the global reactor."""
+    if kind == "qt":
+        from ._qtreactor import install as install_epoll
+
+        return install_epoll()
+    if kind == "notifier":
+        from ._notifierreactor import install as install_notifier
+
+        return install_notifier()
+    from ._qt5reactor import install as install_qt5reactor
+
+    return install_qt5reactor()
 
 
 def _check_kind(kind: str, where: str) -> None:
@@ -122,6 +139,11 @@ def _kind_of(reactor: object) -> str | None:
 
         if isinstance(reactor, QtEPollReactor):
             return "qt"
+    if "twisted_client.qt._notifierreactor" in sys.modules:
+        from ._notifierreactor import QtNotifierReactor
+
+        if isinstance(reactor, QtNotifierReactor):
+            return "notifier"
     if "qt5reactor" in sys.modules:
         import qt5reactor
 

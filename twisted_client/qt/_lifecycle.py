@@ -83,6 +83,15 @@ def _register_exit_hook() -> None:
         atexit.register(_stop_live_reactors_at_exit)
 
 
+def _outermost_application() -> Any:
+    """The application, when this is its thread and no Qt event loop runs yet."""
+    qtcore = binding().QtCore
+    app = qtcore.QCoreApplication.instance()
+    if app is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return app if qtcore.QThread.currentThread().loopLevel() == 0 else None
+
+
 class QtLifecycleMixin(_Base):
     """
     Start, stop and end a Qt-driven reactor without the usual traps.
@@ -122,12 +131,16 @@ class QtLifecycleMixin(_Base):
         """
         Run the reactor inside a Qt event loop until it stops.
 
-        Blocks in a `QEventLoop` (the QApplication must exist). Returns once
-        the reactor stopped, or once the application quit and the reactor was
-        stopped because of it.
+        Blocks in the application's own loop, ``app.exec()``, when no Qt
+        loop runs yet (Qt 6 ignores ``app.quit()`` outside it), else in a
+        `QEventLoop` (the QApplication must exist). So, as under
+        ``app.exec()``, closing the last window quits the application unless
+        ``app.setQuitOnLastWindowClosed(False)``. Returns once the reactor
+        stopped, or once the application quit and the reactor was stopped
+        because of it.
         """
         self._start(installSignalHandlers, "run")  # raises if running already
-        loop = binding().QtCore.QEventLoop()
+        loop = _outermost_application() or binding().QtCore.QEventLoop()
         self._blocking_loop = loop
         try:
             if self._started:
@@ -169,7 +182,7 @@ class QtLifecycleMixin(_Base):
         if self._mode == "runReturn":
             self._signals.uninstall()  # what run() does when its loop ends
         if self._blocking_loop is not None:
-            self._blocking_loop.quit()
+            self._blocking_loop.exit(0)  # QEventLoop.exit or QCoreApplication.exit
         if self._app_exit_code is not None:
             code, self._app_exit_code = self._app_exit_code, None
             app = binding().QtCore.QCoreApplication.instance()
