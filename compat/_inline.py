@@ -114,31 +114,32 @@ class Dispatcher:
         try:
             if not self._open:
                 return False
-            self._on_behalf(function)
+            # As the I/O thread (see the module's docstring), then re-arm.
+            me = threading.get_ident()
+            owner = self._owner
+            borrowed = me != owner and _threadable.ioThread == owner
+            if borrowed:
+                _threadable.ioThread = me
+            try:
+                function()
+            finally:
+                if borrowed:
+                    _threadable.ioThread = owner
+                self._rearm()
         finally:
             lock.release()
         return True
 
-    def _on_behalf(self, function: Callable[[], None]) -> None:
-        """Call ``function`` as the I/O thread; then wake the reactor if due."""
-        me = threading.get_ident()
-        owner = self._owner
-        borrowed = me != owner and _threadable.ioThread == owner
-        if borrowed:
-            _threadable.ioThread = me
-        try:
-            function()
-        finally:
-            if borrowed:
-                _threadable.ioThread = owner
-            self._rearm()
-
     def _rearm(self) -> None:
         """Wake the sleeping reactor if a timer is now due before it would wake."""
         until = self._sleeping_until
-        if until is None:
-            return  # not asleep: it computes its timeout afresh before it sleeps
         reactor = self._reactor
+        if until is None or not reactor._newTimedCalls:
+            # Not asleep: it computes its timeout afresh before it sleeps. Or
+            # no timer was added since it did (``callLater`` appends to
+            # ``_newTimedCalls``, which ``timeout()`` empties; the inline
+            # commands never move a timer sooner with ``reset``).
+            return
         delay = reactor.timeout()
         if delay is not None and reactor.seconds() + delay < until - _GRAIN:
             self._sleeping_until = None  # one wake-up is enough

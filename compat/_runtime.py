@@ -90,6 +90,17 @@ class Runtime:
         self.mode = "running" if _has_started(reactor) else "pending"
         self._thread: threading.Thread | None = None
         self._dispatcher = Dispatcher(reactor)
+        self.run_inline = self._dispatcher.run
+        """
+        ``run_inline(function, wait=0.0)``: run ``function`` in the calling
+        thread on the reactor's behalf, if possible (`compat._inline`).
+
+        Only in script mode, on an epoll reactor, and only if the reactor's
+        thread lets go of its lock within ``wait`` seconds. Returns False,
+        without running it, otherwise: the caller then hands it to the
+        reactor's thread. (The dispatcher's own method, not a wrapper: it is
+        called for every command.)
+        """
 
     def __repr__(self) -> str:
         return f"<Runtime {type(self.reactor).__name__} {self.mode}>"
@@ -127,6 +138,9 @@ class Runtime:
 
     def in_reactor_thread(self) -> bool:
         """True when called on the thread that runs (or will run) the reactor."""
+        thread = self._thread  # script mode, the common case: one lookup less
+        if thread is not None:
+            return threading.get_ident() == thread.ident
         return threading.get_ident() == self.thread_ident
 
     def is_running(self) -> bool:
@@ -141,19 +155,6 @@ class Runtime:
             function()
         else:
             self.reactor.callFromThread(function)
-
-    def run_inline(
-        self, function: Callable[[], None], wait: float | None = 0.0
-    ) -> bool:
-        """
-        Run ``function`` in the calling thread on the reactor's behalf, if possible.
-
-        Only in script mode, on an epoll reactor, and only if the reactor's
-        thread lets go of its lock within ``wait`` seconds (see
-        `compat._inline`). Returns False, without running it, otherwise: the
-        caller then hands it to the reactor's thread.
-        """
-        return self._dispatcher.run(function, wait)
 
     def call_and_wait(
         self,

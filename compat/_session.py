@@ -60,6 +60,18 @@ def _error(text: str) -> ClientReply:
     return ClientReply(ClientReply.ERROR, text)
 
 
+def _sent(_: None) -> ClientReply:
+    return ClientReply(ClientReply.SUCCESS, None)
+
+
+def _send_failed(failure: Failure) -> ClientReply:
+    return _error(send_error_text(failure))
+
+
+def _receive_failed(failure: Failure) -> ClientReply:
+    return _error(receive_error_text(failure))
+
+
 class Session:
     """
     Runs commands taken from ``take`` and hands one reply each to ``deliver``.
@@ -253,17 +265,13 @@ class Session:
             sent = self._client.send(command.data)
         except (TypeError, UsageError) as error:
             return _error(f"SEND: {error}")
-        return sent.addCallbacks(
-            lambda _: _success(), lambda failure: _error(send_error_text(failure))
-        )
+        return sent.addCallbacks(_sent, _send_failed)
 
     def _receive(self, command: ClientCommand) -> _Result:
         if self._state is not _State.CONNECTED:
             return self._unconnected_error(os_error_text(errno.ENOTCONN))
         assert self._client is not None
-        return self._client.receive().addCallbacks(
-            _success, lambda failure: _error(receive_error_text(failure))
-        )
+        return self._client.receive().addCallbacks(_success, _receive_failed)
 
     def _close(self, command: ClientCommand) -> _Result:
         if self._state is _State.NEW:
