@@ -88,6 +88,11 @@ class SocketClientThread:
     * A command put on the reactor's thread (the GUI thread in a Qt program)
       is handled during the ``put`` call: an immediate reply, such as an
       ERROR, is on ``reply_q`` (or passed to ``on_reply``) when it returns.
+      In a script (without ``on_reply``) the same holds from any thread for
+      commands that need no waiting: a SEND the socket takes at once, a
+      RECEIVE of a message that has arrived, CLOSE, an ERROR. The putting
+      thread runs them itself while the reactor's thread sleeps (see
+      `compat._inline`) instead of crossing to that thread and back.
     * Clearing ``alive`` by hand does not stop the client (nothing polls
       it); ``join()`` does.
     * Messages longer than ``max_length`` (16 MiB by default) are refused;

@@ -14,10 +14,12 @@ thread holds its lock for everything it does except sleeping in
 the lock go around ``poll``), so a thread that takes the lock may use
 Twisted as the reactor's thread would: that thread is then asleep in the
 kernel or waiting for the lock. Twisted needs nothing else to be safe: no
-Twisted code runs in the reactor's thread without the lock. When the lock
-is busy the work goes to the reactor's thread as before, so nobody ever
-waits for it; only a command that must wait (a CONNECT, a RECEIVE with
-nothing buffered) is finished by the reactor's thread.
+Twisted code runs in the reactor's thread without the lock. A put waits a
+few milliseconds at most for the reactor's thread to finish its turn, and
+otherwise hands the work over as before, so a stuck reactor thread cannot
+hold a put. What must wait (a RECEIVE with nothing buffered, a CONNECT) is
+finished by the reactor's thread; a CONNECT is even started there, so that
+Twisted's resolver threads are started by the daemon reactor thread.
 
 Two things keep the sleeping reactor right:
 
