@@ -4,11 +4,14 @@ Thread vs async, side by side: ``python -m benchmarks`` (or ``twisted-client-ben
     python -m benchmarks --quick                 # a smoke run, under 2.5 minutes
     python -m benchmarks --json r.json --plot r.png
     python -m benchmarks --only rr --clients thread,twisted-qt --pin
+    python -m benchmarks --quick --qt-api pyside6  # the Qt clients on PySide6
 
 Every measurement runs in a fresh process against an echo server in a process
 of its own; clients are interleaved and each point is repeated; the table
 shows medians, min-max and the ratio to the ``thread`` baseline, then the
-issue's targets, met or missed.
+issue's targets, met or missed. The Qt clients run on one Qt binding, chosen
+here (``--qt-api``, else ``QT_API``, else the first installed) and passed to
+every worker as ``QT_API``; the report names it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from twisted_client.qt import API_ENV_VAR, APIS
 
 from ._plan import CLIENT_ORDER, FULL, QUICK, SCENARIOS, TINY
 from ._progress import Progress
@@ -75,11 +80,18 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--repeats", type=int, help="runs per point (default 5, quick 3)"
     )
     parser.add_argument(
+        "--qt-api",
+        choices=APIS,
+        help="the Qt binding the Qt clients run on (default: $QT_API, else the "
+        "first installed of PyQt5, PyQt6, PySide6)",
+    )
+    parser.add_argument(
         "--python-server",
         action="store_true",
         help="use the Python echo server even when a C compiler is there",
     )
     args = parser.parse_args(argv)
+    args.qt = None if args.from_json else _qt_binding(args.qt_api, parser)
     chosen = args.only.split(",") if args.only else [s for s in SCENARIOS]
     unknown = [s for s in chosen if s not in scenarios]
     if unknown:
@@ -102,6 +114,25 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                 "--plot needs matplotlib: pip install 'twisted-qt-client[plot]'"
             )
     return args
+
+
+def _qt_binding(api: str | None, parser: argparse.ArgumentParser) -> Any:
+    """
+    The `twisted_client.qt.QtBinding` the Qt clients get, or None for none.
+
+    ``--qt-api`` names one (a usage error when it cannot be imported);
+    without it, the choice `twisted_client.qt.binding` makes, if any.
+    """
+    from twisted_client.qt import QtBindingError, binding
+
+    if api is not None:
+        os.environ[API_ENV_VAR] = api
+    try:
+        return binding()
+    except QtBindingError as error:
+        if api is not None or os.environ.get(API_ENV_VAR):
+            parser.error(str(error))
+        return None
 
 
 def _run_soak(quick: bool) -> int:
@@ -128,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = dataclasses.replace(plan, repeats=args.repeats)
     if args.scenarios == ["soak"]:
         return _run_soak(args.quick or args.tiny)
-    machine_info = machine("", args.pin)
+    machine_info = machine("", args.pin, args.qt)
     cpu = None
     if args.pin:
         usable = sorted(os.sched_getaffinity(0))
@@ -139,7 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     began = time.monotonic()
     with EchoServer(cpu=cpu, force_python=args.python_server) as server:
         progress.note(f"echo server: {server.kind}, port {server.port}")
-        runner = Runner(plan, server.port, cpu, progress)
+        if args.qt is not None:
+            progress.note(f"Qt clients on {args.qt.describe()}")
+        qt_api = None if args.qt is None else args.qt.api
+        runner = Runner(plan, server.port, cpu, progress, qt_api=qt_api)
         clients = runner.probe(args.client_list)
         for client, reason in runner.outcome.unavailable.items():
             progress.note(f"{client}: not available: {reason}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._plan import CLIENT_ORDER
+from ._report import qt_text
 
 __all__ = ["plot"]
 
@@ -136,6 +137,7 @@ def plot(results: list[dict[str, Any]], doc: dict[str, Any], path: str) -> None:
     info = doc["machine"]
     fig.suptitle(
         f"twisted-client benchmarks: {info['cpu']}, {info['cpus']} CPUs, "
+        f"{qt_text(info)}; "
         f"{'pinned to one CPU' if doc['pinned'] else 'not pinned'}; "
         f"echo server: {info['echo_server'].split(' (')[0]}; "
         "bars: median, whiskers: min-max",

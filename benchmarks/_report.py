@@ -21,6 +21,7 @@ __all__ = [
     "dump",
     "machine",
     "markdown_summary",
+    "qt_text",
     "text_report",
 ]
 
@@ -91,8 +92,14 @@ def aggregate_runs(runs_in: list[Run]) -> list[dict[str, Any]]:
     return results
 
 
-def machine(server: str, pinned: bool) -> dict[str, Any]:
-    """What the numbers were measured on."""
+def machine(server: str, pinned: bool, qt: Any = None) -> dict[str, Any]:
+    """
+    What the numbers were measured on.
+
+    ``qt`` is the `twisted_client.qt.QtBinding` the Qt clients were given
+    (``--qt-api``), or None when there is none; it is recorded under
+    ``qt_binding``, and its versions under ``versions``.
+    """
     cpu = platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo") as info:
@@ -109,13 +116,17 @@ def machine(server: str, pinned: bool) -> dict[str, Any]:
         versions["twisted"] = twisted.__version__
     except ImportError:
         pass
-    try:
-        from PyQt5.QtCore import PYQT_VERSION_STR, QT_VERSION_STR
-
-        versions["pyqt5"] = PYQT_VERSION_STR
-        versions["qt"] = QT_VERSION_STR
-    except ImportError:
-        pass
+    binding = None
+    if qt is not None:
+        versions[qt.api] = qt.version
+        versions["qt"] = qt.qt_version
+        binding = {
+            "api": qt.api,
+            "name": qt.name,
+            "version": qt.version,
+            "qt_version": qt.qt_version,
+            "reason": qt.reason,
+        }
     return {
         "cpu": cpu,
         "cpus": os.cpu_count(),
@@ -123,10 +134,26 @@ def machine(server: str, pinned: bool) -> dict[str, Any]:
         "system": f"{platform.system()} {platform.release()}",
         "implementation": sys.implementation.name,
         "versions": versions,
+        "qt_binding": binding,
         "echo_server": server,
         "pinned_cpu": 0 if pinned else None,
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def qt_text(info: dict[str, Any]) -> str:
+    """
+    The Qt binding and Qt version of a run: ``PySide6 6.8.1 on Qt 6.8.1``.
+
+    Documents written before ``qt_binding`` existed ran on PyQt5.
+    """
+    binding = info.get("qt_binding")
+    if binding:
+        return f"{binding['name']} {binding['version']} on Qt {binding['qt_version']}"
+    versions = info.get("versions", {})
+    if "pyqt5" in versions:
+        return f"PyQt5 {versions['pyqt5']} on Qt {versions.get('qt')}"
+    return "no Qt binding"
 
 
 def _find(
@@ -265,8 +292,11 @@ def text_report(  # noqa: PLR0912
     lines.append(
         f"machine: {info['cpu']}, {info['cpus']} CPUs, {info['system']}, "
         f"Python {info['versions'].get('python')}, "
-        f"Twisted {info['versions'].get('twisted')}, Qt {info['versions'].get('qt')}"
+        f"Twisted {info['versions'].get('twisted')}"
     )
+    binding = info.get("qt_binding")
+    reason = f" ({binding['reason']})" if binding else ""
+    lines.append(f"Qt clients on: {qt_text(info)}{reason}")
     lines.append(f"echo server: {info['echo_server']}")
     lines.append(
         "pinned: "
@@ -395,7 +425,7 @@ def markdown_summary(results: list[dict[str, Any]], doc: dict[str, Any]) -> str:
         f"Medians of {doc['settings']['repeats']} runs; {info['cpu']}, "
         f"{info['cpus']} CPUs, {info['system']}, Python "
         f"{info['versions'].get('python')}, Twisted {info['versions'].get('twisted')}, "
-        f"Qt {info['versions'].get('qt')}; {pinned}; echo server: "
+        f"{qt_text(info)}; {pinned}; echo server: "
         f"{info['echo_server'].split(' (')[0]}. (x: ratio to `thread`.)",
         "",
     ]

@@ -45,10 +45,21 @@ class Outcome:
 
 
 class Runner:
-    """Spawns one worker process per measurement and collects the results."""
+    """
+    Spawns one worker process per measurement and collects the results.
+
+    Every worker gets ``QT_API=qt_api`` in its environment (when given), so
+    that all the Qt clients run on that binding.
+    """
 
     def __init__(
-        self, plan: Plan, port: int, cpu: int | None, progress: Progress
+        self,
+        plan: Plan,
+        port: int,
+        cpu: int | None,
+        progress: Progress,
+        *,
+        qt_api: str | None = None,
     ) -> None:
         self.plan = plan
         self.port = port
@@ -60,6 +71,8 @@ class Runner:
         runtime = Path(f"/tmp/bench-runtime-{os.getuid()}")
         runtime.mkdir(mode=0o700, exist_ok=True)
         self._env.setdefault("XDG_RUNTIME_DIR", str(runtime))
+        if qt_api is not None:
+            self._env["QT_API"] = qt_api
         self._env["PYTHONPATH"] = os.pathsep.join(
             [str(_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
         )

@@ -424,11 +424,14 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--per-client", type=int, default=1000, help="load: messages per client"
     )
+    from twisted_client.qt import REACTOR_KINDS
+
     parser.add_argument(
         "--reactor",
-        choices=["default", "qt", "qt5reactor"],
+        choices=["default", *REACTOR_KINDS],
         default="default",
-        help="the reactor to run the client on (qt ones run inside a QApplication)",
+        help="the reactor to run the client on (qt ones run inside a QApplication, "
+        "on the binding QT_API names, else the first installed)",
     )
     parser.add_argument("--plot", metavar="PATH", help="soak: draw RSS to a PNG")
     parser.add_argument("--json", metavar="PATH", help="write the result as JSON")
@@ -444,9 +447,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     if args.reactor != "default":
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        from twisted_client.qt import install_reactor
+        from twisted_client import ClientError
+        from twisted_client.qt import binding, install_reactor
 
-        install_reactor(args.reactor)
+        try:
+            installed = install_reactor(args.reactor)
+        except ClientError as error:  # no such binding; qt5reactor on Qt 6
+            print(f"python -m benchmarks.soak: {error}", file=sys.stderr)
+            return 2
+        print(f"reactor: {type(installed).__name__} on {binding().describe()}")
     from twisted.internet import reactor
 
     server, port = start_demo_server()

@@ -11,6 +11,7 @@ from typing import Any
 from twisted.python import log
 
 from twisted_client import DEFAULT_MAX_LENGTH, MAX_PREFIX_LENGTH, UsageError
+from twisted_client._checks import check_seconds
 
 from ._messages import ClientReply
 from ._queues import GetGuard, PutHook, check_queue
@@ -271,15 +272,7 @@ class SocketClientThread:
 def _check_options(
     connect_timeout: float | None, max_length: int, on_reply: object
 ) -> None:
-    if connect_timeout is not None and (
-        isinstance(connect_timeout, bool)
-        or not isinstance(connect_timeout, int | float)
-        or not connect_timeout > 0
-    ):
-        raise UsageError(
-            "connect_timeout must be a positive number or None, "
-            f"not {connect_timeout!r}"
-        )
+    check_seconds("connect_timeout", connect_timeout, allow_none=True, positive=True)
     if (
         isinstance(max_length, bool)
         or not isinstance(max_length, int)

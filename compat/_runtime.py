@@ -31,6 +31,8 @@ from typing import Any
 
 from twisted.python import threadable
 
+from twisted_client.qt._binding import binding, imported_api
+
 from ._inline import Dispatcher
 
 __all__ = ["Runtime", "runtime_for"]
@@ -52,9 +54,10 @@ def runtime_for(reactor: Any | None) -> Runtime:
 
 
 def qt_application_exists() -> bool:
-    """True when this process has a `QCoreApplication` (never imports Qt itself)."""
-    qtcore = sys.modules.get("PyQt5.QtCore")
-    return qtcore is not None and qtcore.QCoreApplication.instance() is not None
+    """True when this process has a `QCoreApplication` (imports no Qt binding)."""
+    if imported_api() is None:
+        return False
+    return binding().QtCore.QCoreApplication.instance() is not None
 
 
 def _global_reactor() -> Any:
@@ -114,9 +117,7 @@ class Runtime:
                 self.mode = "running"
             elif qt_application_exists() and _is_qt_reactor(self.reactor):
                 self.mode = "gui"
-                from PyQt5.QtCore import QTimer
-
-                QTimer.singleShot(0, self._run_return)
+                binding().QtCore.QTimer.singleShot(0, self._run_return)
             else:
                 self.mode = "thread"
                 self._thread = threading.Thread(

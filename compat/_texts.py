@@ -20,9 +20,11 @@ from twisted_client import (
     ConnectError,
     ConnectionClosed,
     ConnectTimeout,
+    ReactorShutdown,
 )
 
 __all__ = [
+    "CLOSED_LOCALLY",
     "CLOSED_PREMATURELY",
     "connect_error_text",
     "os_error_text",
@@ -32,6 +34,17 @@ __all__ = [
 
 CLOSED_PREMATURELY = "Socket closed prematurely"
 """The seed's text when the peer closes before a whole message arrived."""
+
+CLOSED_LOCALLY = (
+    "the client was closed locally: the program is quitting (the reactor stopped)"
+)
+"""
+The text when the reactor stopped under a pending command (the program quit).
+
+The seed has no such case (its thread dies with the program); the reset
+text it would give for a dropped socket, ``'[Errno 104] Connection reset
+by peer'``, would blame the peer for what this side did.
+"""
 
 
 def os_error_text(number: int) -> str:
@@ -70,6 +83,8 @@ def _lost_text(error: ConnectionClosed, clean_text: str) -> str:
 def send_error_text(failure: Failure) -> str:
     """The seed's text when ``sendall`` fails: the connection ended or was closed."""
     error = failure.value
+    if isinstance(error, ReactorShutdown):
+        return CLOSED_LOCALLY
     if isinstance(error, ClientClosed):
         return os_error_text(errno.EBADF)
     if isinstance(error, ConnectionClosed):
@@ -80,6 +95,8 @@ def send_error_text(failure: Failure) -> str:
 def receive_error_text(failure: Failure) -> str:
     """The seed's text when RECEIVE fails: closed early, reset, or closed by us."""
     error = failure.value
+    if isinstance(error, ReactorShutdown):
+        return CLOSED_LOCALLY
     if isinstance(error, ClientClosed):
         return os_error_text(errno.EBADF)
     if isinstance(error, ConnectionClosed):

@@ -12,17 +12,22 @@ Qt's queued connections.
 
 from __future__ import annotations
 
-from PyQt5.QtCore import QObject, pyqtSignal
+from typing import Any
+
+from twisted_client.qt._binding import binding
 
 from ._messages import ClientReply
 
 __all__ = ["ReplySignal"]
 
+_qt = binding()
+QObject: Any = _qt.QtCore.QObject
 
-class ReplySignal(QObject):
+
+class ReplySignal(QObject):  # type: ignore[misc]  # the binding is typed Any
     """A QObject whose ``replied(object)`` signal carries each `ClientReply`."""
 
-    replied = pyqtSignal(object)
+    replied = _qt.Signal(object)
 
     def __call__(self, reply: ClientReply) -> None:
         """Emit ``replied(reply)``; pass the object itself as ``on_reply=``."""

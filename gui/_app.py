@@ -1,5 +1,6 @@
 """
-Running the demo: Qt, the reactor, the embedded server, the window, headless mode.
+Running the demo: the Qt binding, Qt, the reactor, the embedded server, the
+window, headless mode.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ._commands import RECEIVE, Reply
-from ._options import Options, ServerAddress
-from ._window import DemoWindow
+from ._options import Options, ServerAddress, use_qt_api
+
+if TYPE_CHECKING:  # imported in `run`, once the binding is chosen
+    from ._window import DemoWindow
 
 __all__ = ["EmbeddedServers", "Outcome", "run", "start_embedded_servers"]
 
@@ -124,13 +127,13 @@ _HARMLESS_QT_MESSAGES = (
 
 def _quiet_qt_messages() -> None:
     """Drop Qt's known-harmless warnings; print every other message as Qt would."""
-    from PyQt5.QtCore import qInstallMessageHandler
+    from ._qt import QtCore
 
     def handler(mode: Any, context: Any, message: str | None) -> None:
         if message and not message.startswith(_HARMLESS_QT_MESSAGES):
             print(message, file=sys.stderr)
 
-    qInstallMessageHandler(handler)
+    QtCore.qInstallMessageHandler(handler)
 
 
 def _make_app(headless: bool) -> Any:
@@ -138,21 +141,21 @@ def _make_app(headless: bool) -> Any:
     The QApplication: offscreen when headless.
 
     Otherwise on Linux, unless the user chose a platform, offscreen is the
-    fallback (Qt 5.15 tries a ``;``-separated list in order): a display whose
+    fallback (Qt 5.15 and Qt 6 try a ``;``-separated list in order): a display whose
     platform plugin cannot load (X11 libraries missing) gives a headless run
     instead of Qt aborting the process.
     """
+    from ._qt import QtWidgets
+
     if headless:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     elif sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM"):
         wanted = "wayland;xcb" if os.environ.get("WAYLAND_DISPLAY") else "xcb"
         os.environ["QT_QPA_PLATFORM"] = f"{wanted};offscreen"
-    from PyQt5.QtWidgets import QApplication
-
     _quiet_qt_messages()
-    app = QApplication.instance()
+    app = QtWidgets.QApplication.instance()
     if app is None:
-        app = QApplication(sys.argv[:1])
+        app = QtWidgets.QApplication(sys.argv[:1])
     return app
 
 
@@ -175,7 +178,21 @@ def save_screenshot(window: DemoWindow, path: str) -> str | None:
 
 
 def run(options: Options, out: TextIO = sys.stdout) -> int:
-    """Run the demo as ``options`` say; return the process's exit status."""
+    """
+    Run the demo as ``options`` say; return the process's exit status.
+
+    Status 2, with the reason on stderr, when the Qt binding or the reactor
+    asked for cannot be used.
+    """
+    from twisted_client.qt import QtBindingError
+
+    try:
+        qt = use_qt_api(options.qt_api)
+    except QtBindingError as error:
+        print(f"python -m gui: {error}", file=sys.stderr)
+        return 2
+    from ._window import DemoWindow
+
     app = _make_app(options.headless)
     if not options.headless and app.platformName() in ("offscreen", "minimal"):
         print(
@@ -205,7 +222,10 @@ def run(options: Options, out: TextIO = sys.stdout) -> int:
         backend=options.backend,
         stress_mb=options.stress_mb,
     )
-    window.log(f"Reactor: {type(reactor).__name__}, inside Qt's event loop")
+    window.log(
+        f"Qt binding: {qt.describe()}; reactor: {type(reactor).__name__}, "
+        "inside Qt's event loop"
+    )
     if servers is not None:
         window.log(
             f"Embedded server on {address} (answers tuxy after {options.delay:g} s); "
@@ -229,7 +249,7 @@ def run(options: Options, out: TextIO = sys.stdout) -> int:
         _drive_headless(reactor, window, options, outcome)
     reactor.runReturn()
     with _signals_close(window):
-        app.exec_()
+        app.exec()
     ended()
     _stop_reactor(reactor)
     if not options.headless:
@@ -262,12 +282,12 @@ def _signals_close(window: DemoWindow) -> Iterator[None]:
 
     def close(signum: int, frame: Any) -> None:
         # The handler may run in the middle of any slot: close from the loop.
-        QTimer.singleShot(0, close_window)
+        QtCore.QTimer.singleShot(0, close_window)
 
     def close_window() -> None:
         window.close()
 
-    from PyQt5.QtCore import QTimer
+    from ._qt import QtCore
 
     wanted = [signal.SIGINT, signal.SIGTERM]
     previous = {number: signal.signal(number, close) for number in wanted}

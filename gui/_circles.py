@@ -5,11 +5,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PyQt5.QtCore import QPointF, QSize, Qt, QTimer, pyqtSignal
-from PyQt5.QtGui import QColor, QPainter, QPen
-from PyQt5.QtWidgets import QSizePolicy, QWidget
-
 from ._meter import FrameMeter
+from ._qt import QtCore, QtGui, QtWidgets, Signal
+
+QPointF = QtCore.QPointF
+QSize = QtCore.QSize
+Qt = QtCore.Qt
+QTimer = QtCore.QTimer
+QColor = QtGui.QColor
+QPainter = QtGui.QPainter
+QPen = QtGui.QPen
+QSizePolicy = QtWidgets.QSizePolicy
+QWidget: Any = QtWidgets.QWidget
 
 __all__ = ["FRAME_INTERVAL_MS", "CirclesWidget"]
 
@@ -17,7 +24,7 @@ FRAME_INTERVAL_MS = 25
 """The animation's period: 40 frames per second when the GUI thread is free."""
 
 
-class CirclesWidget(QWidget):
+class CirclesWidget(QWidget):  # type: ignore[misc]  # the binding is typed Any
     """
     Rings that pulse outwards, advanced by a QTimer every `FRAME_INTERVAL_MS`.
 
@@ -26,7 +33,7 @@ class CirclesWidget(QWidget):
     rings freeze and the meter's worst gap grows: the point of the demo.
     """
 
-    frame_advanced = pyqtSignal(int)
+    frame_advanced = Signal(int)
     """Emitted with the frame number on every tick."""
 
     RINGS = 6
@@ -47,7 +54,7 @@ class CirclesWidget(QWidget):
         self._timer.timeout.connect(self._advance)
         self._timer.start()
 
-    def sizeHint(self) -> QSize:
+    def sizeHint(self) -> Any:
         """A square big enough to see the rings move."""
         return QSize(260, 260)
 

@@ -1,4 +1,7 @@
-"""The command line of ``python -m gui``: options, server addresses, headless choice."""
+"""
+The command line of ``python -m gui``: options, server addresses, headless
+choice, and the Qt binding asked for.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,14 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from twisted_client.qt import API_ENV_VAR, APIS, REACTOR_KINDS
+
+if TYPE_CHECKING:
+    from twisted_client.qt import QtBinding
+
+from twisted_client._checks import seconds_argument
 
 __all__ = [
     "BACKENDS",
@@ -16,6 +27,7 @@ __all__ = [
     "display_available",
     "parse_args",
     "parse_server",
+    "use_qt_api",
 ]
 
 BACKENDS = ("twisted", "compat", "thread")
@@ -55,6 +67,8 @@ class Options:
     stress: bool
     stress_mb: int
     reactor: str | None
+    qt_api: str | None = None
+    """The binding ``--qt-api`` asked for; None: ``QT_API`` or the first installed."""
 
 
 def parse_server(text: str) -> ServerAddress | None:
@@ -124,7 +138,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--delay",
-        type=float,
+        type=seconds_argument(),
+        metavar="SECONDS",
         default=1.5,
         help="seconds the embedded server waits before answering (default 1.5, "
         "as the seed's test server)",
@@ -137,7 +152,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--duration",
-        type=float,
+        type=seconds_argument(positive=True),
+        metavar="SECONDS",
         default=None,
         help="headless: seconds to run (default: --delay + 1.5); with --stress, "
         "the run ends when the stress ends, or after this many seconds "
@@ -164,9 +180,16 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--reactor",
-        choices=("qt", "qt5reactor"),
+        choices=REACTOR_KINDS,
         default=None,
         help="which Qt reactor twisted_client.qt installs (default: its choice)",
+    )
+    parser.add_argument(
+        "--qt-api",
+        choices=APIS,
+        default=None,
+        help=f"the Qt binding to run on (default: ${API_ENV_VAR}, else the first "
+        "installed of PyQt5, PyQt6, PySide6)",
     )
     return parser
 
@@ -177,10 +200,6 @@ def parse_args(
     """Parse the command line; headless is forced when no display is available."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    if args.delay < 0:
-        parser.error("--delay must be >= 0")
-    if args.duration is not None and not args.duration > 0:
-        parser.error("--duration must be > 0")
     if args.stress_mb < 1:
         parser.error("--stress-mb must be >= 1")
     duration = args.duration
@@ -196,4 +215,30 @@ def parse_args(
         stress=args.stress,
         stress_mb=args.stress_mb,
         reactor=args.reactor,
+        qt_api=args.qt_api,
     )
+
+
+def use_qt_api(api: str | None) -> QtBinding:
+    """
+    Choose the Qt binding: ``api`` (one of `twisted_client.qt.APIS`), or the
+    default choice when None; import it and return it.
+
+    Call it before anything imports a binding: it sets ``QT_API`` for
+    `twisted_client.qt.binding`, which chooses once per process.
+
+    Raises:
+        twisted_client.qt.QtBindingError: the binding is not installed or
+            cannot be imported, ``QT_API`` names no supported binding, or the
+            process uses another binding already. The text says which.
+    """
+    from twisted_client.qt import QtBindingError, binding
+
+    if api is not None:
+        os.environ[API_ENV_VAR] = api
+    chosen = binding()
+    if api is not None and chosen.api != api:
+        raise QtBindingError(
+            f"--qt-api {api} cannot take effect: this process uses {chosen.describe()}"
+        )
+    return chosen

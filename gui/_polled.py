@@ -30,7 +30,7 @@ class QueueBackend:
         interval_ms: int = 100,
         join_timeout: float = 1.0,
     ) -> None:
-        from PyQt5.QtCore import QTimer
+        from ._qt import QtCore
 
         self.name = name
         self._make_client = make_client
@@ -42,7 +42,9 @@ class QueueBackend:
         self._drain = False
         self._outstanding = 0
         self._stopped = False
-        self._timer = QTimer()
+        # Owned by the application, not by Python: `stop` may run inside the
+        # timer's own slot, and Qt deletes it later, from its event loop.
+        self._timer = QtCore.QTimer(QtCore.QCoreApplication.instance())
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._poll)
 
@@ -109,13 +111,12 @@ class QueueBackend:
 
 def _delete_later(timer: Any) -> None:
     """
-    Have Qt delete ``timer`` from its event loop, not when Python drops it.
+    Have Qt delete ``timer`` from its event loop, not in the middle of its slot.
 
     `QueueBackend.stop` may run inside the timer's own ``timeout`` slot (a
     reply that ends the exchange); deleting the timer there would crash Qt.
+    The application owns the timer (its parent), so Python dropping its
+    reference deletes nothing, on every binding.
     """
-    from PyQt5 import sip
-
     timer.timeout.disconnect()
-    sip.transferto(timer, None)  # type: ignore[arg-type]
     timer.deleteLater()

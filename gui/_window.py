@@ -6,18 +6,6 @@ import time
 from collections import deque
 from typing import Any
 
-from PyQt5.QtCore import Qt, QTimer, pyqtSignal
-from PyQt5.QtGui import QFont, QFontDatabase
-from PyQt5.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
-
 from ._backends import (
     CLOSE,
     CONNECT,
@@ -33,7 +21,20 @@ from ._backends import (
 from ._circles import CirclesWidget
 from ._meter import FrameMeter
 from ._options import BACKENDS, ServerAddress
+from ._qt import QtCore, QtGui, QtWidgets, Signal, describe_runtime
 from ._stress import StressResult, StressRun
+
+Qt = QtCore.Qt
+QTimer = QtCore.QTimer
+QFont = QtGui.QFont
+QFontDatabase = QtGui.QFontDatabase
+QComboBox = QtWidgets.QComboBox
+QHBoxLayout = QtWidgets.QHBoxLayout
+QLabel = QtWidgets.QLabel
+QPlainTextEdit = QtWidgets.QPlainTextEdit
+QPushButton = QtWidgets.QPushButton
+QVBoxLayout = QtWidgets.QVBoxLayout
+QWidget: Any = QtWidgets.QWidget
 
 __all__ = ["BACKEND_HELP", "DemoWindow"]
 
@@ -60,27 +61,28 @@ class _Exchange:
         return len(self.replies) == 4
 
 
-class DemoWindow(QWidget):
+class DemoWindow(QWidget):  # type: ignore[misc]  # the binding is typed Any
     """
     The demo's window.
 
-    "Do it!" queues the seed's exchange (CONNECT, SEND ``hello``, RECEIVE,
+    Its status line (`status_label`) names the Qt binding and the reactor
+    it runs on. "Do it!" queues the seed's exchange (CONNECT, SEND ``hello``, RECEIVE,
     CLOSE) on the selected backend and logs each reply with a timestamp;
     "Stress" streams ``stress_mb`` MiB through the connection and back.
     Closing the window stops everything at once (`shutdown`).
     """
 
-    reply_logged = pyqtSignal(object)
+    reply_logged = Signal(object)
     """Emitted with each `Reply` of an exchange, after it is logged."""
-    exchange_finished = pyqtSignal(object)
+    exchange_finished = Signal(object)
     """Emitted with the list of four `Reply` objects when an exchange completes."""
-    stress_finished = pyqtSignal(object)
+    stress_finished = Signal(object)
     """Emitted with the `StressResult` when a stress run ends."""
-    logged = pyqtSignal(str)
+    logged = Signal(str)
     """Emitted with each line added to the log pane (timestamp included)."""
-    closing = pyqtSignal()
+    closing = Signal()
     """Emitted when the window is about to close, before `shutdown`."""
-    closed = pyqtSignal()
+    closed = Signal()
     """Emitted when the window has closed (after `shutdown`)."""
 
     def __init__(
@@ -126,13 +128,21 @@ class DemoWindow(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.circles, 1)
         left.addWidget(self.meter_label)
-        row = QHBoxLayout(self)
+        row = QHBoxLayout()
         row.addLayout(left, 2)
         row.addLayout(self._build_controls(backend), 0)
         row.addWidget(self._build_log(), 3)
-        self.resize(1000, 460)
+        self.status_label = QLabel(describe_runtime(self.reactor))
+        """The status line: the Qt binding and the reactor the demo runs on."""
+        self.status_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        outer = QVBoxLayout(self)
+        outer.addLayout(row, 1)
+        outer.addWidget(self.status_label)
+        self.resize(1000, 480)
 
-    def _build_controls(self, backend: str) -> QVBoxLayout:
+    def _build_controls(self, backend: str) -> Any:
         self.backend_box = QComboBox()
         model: Any = self.backend_box.model()
         for index, name in enumerate(BACKENDS):
@@ -167,7 +177,7 @@ class DemoWindow(QWidget):
         self.do_it_button.setFont(bold)
         return middle
 
-    def _build_log(self) -> QPlainTextEdit:
+    def _build_log(self) -> Any:
         self.log_pane = QPlainTextEdit()
         self.log_pane.setReadOnly(True)
         fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)

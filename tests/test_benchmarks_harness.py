@@ -9,14 +9,25 @@ document it writes.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from benchmarks._plan import CLIENT_ORDER, METRICS, TARGETS
-from benchmarks._report import aggregate, check_targets, markdown_summary
+from benchmarks._report import (
+    aggregate,
+    check_targets,
+    machine,
+    markdown_summary,
+    qt_text,
+    text_report,
+)
 from benchmarks._runner import Outcome, Run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,3 +159,125 @@ def test_tiny_run_writes_the_json_contract(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert thread_joins[0]["median"] == 1  # the seed's thread cannot be joined
     assert "targets" in done.stdout
+
+
+PYSIDE6 = SimpleNamespace(
+    api="pyside6",
+    name="PySide6",
+    version="6.8.1",
+    qt_version="6.8.2",
+    reason="QT_API=pyside6",
+)
+"""Stands in for the `twisted_client.qt.QtBinding` a run was given."""
+
+
+def test_the_report_names_the_qt_binding() -> None:
+    """Machine info records the binding; the text and Markdown reports name it."""
+    info = machine("C", pinned=False, qt=PYSIDE6)
+    assert info["qt_binding"] == {
+        "api": "pyside6",
+        "name": "PySide6",
+        "version": "6.8.1",
+        "qt_version": "6.8.2",
+        "reason": "QT_API=pyside6",
+    }
+    assert info["versions"]["pyside6"] == "6.8.1"
+    assert info["versions"]["qt"] == "6.8.2"
+    outcome = _outcome(Run("rr", "thread", {"size": 16}, {"round_trips_per_s": 1.0}))
+    outcome.unavailable["twisted-qt5reactor"] = "stock qt5reactor runs on PyQt5 only"
+    doc = {
+        "machine": info,
+        "pinned": False,
+        "settings": {"repeats": 1},
+        "targets": [],
+        "unavailable": outcome.unavailable,
+        "not_applicable": [],
+        "errors": [],
+        "controls": [],
+    }
+    results = aggregate(outcome)
+    text = text_report(results, doc)
+    assert "Qt clients on: PySide6 6.8.1 on Qt 6.8.2 (QT_API=pyside6)" in text
+    assert "twisted-qt5reactor: stock qt5reactor runs on PyQt5 only" in text
+    assert "PySide6 6.8.1 on Qt 6.8.2;" in markdown_summary(results, doc)
+
+
+def test_a_saved_run_from_before_the_binding_was_recorded_ran_on_pyqt5() -> None:
+    """A document with only PyQt5's versions reads as PyQt5; one with none, no Qt."""
+    versions = {"pyqt5": "5.15.11", "qt": "5.15.14"}
+    assert qt_text({"versions": versions}) == "PyQt5 5.15.11 on Qt 5.15.14"
+    assert qt_text({"versions": {}, "qt_binding": None}) == "no Qt binding"
+
+
+def _installed(api: str) -> bool:
+    return (
+        importlib.util.find_spec({"pyqt6": "PyQt6", "pyside6": "PySide6"}[api])
+        is not None
+    )
+
+
+@pytest.mark.parametrize("api", ["pyside6", "pyqt6"])
+def test_qt_api_reaches_every_worker_and_the_report(tmp_path: Path, api: str) -> None:
+    """
+    With --qt-api, each Qt client's worker runs on that binding (it says so),
+    the JSON and the text report name it, and stock qt5reactor is skipped
+    with the reason.
+    """
+    if not _installed(api):
+        pytest.skip(f"{api} is not installed (pip install '.[{api}]')")
+    name = {"pyqt6": "PyQt6", "pyside6": "PySide6"}[api]
+    out = tmp_path / "bench.json"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env.pop("QT_API", None)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--tiny",
+            "--qt-api",
+            api,
+            "--only",
+            "shutdown",
+            "--clients",
+            "twisted-qt,twisted-qt5reactor,qtcpsocket",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    doc = json.loads(out.read_text())
+    assert doc["errors"] == []
+    assert doc["machine"]["qt_binding"]["api"] == api
+    assert doc["machine"]["qt_binding"]["reason"] == f"QT_API={api}"
+    assert f"in {name} " in doc["clients"]["twisted-qt"]
+    assert doc["clients"]["qtcpsocket"].startswith(f"{name} ")
+    assert "PyQt5 only" in doc["unavailable"]["twisted-qt5reactor"]
+    assert {r["client"] for r in doc["results"]} == {"twisted-qt", "qtcpsocket"}
+    assert f"Qt clients on: {name} " in done.stdout
+
+
+def test_a_qt_api_that_cannot_be_imported_is_a_usage_error(tmp_path: Path) -> None:
+    """--qt-api naming a binding whose import fails: status 2, and why; nothing runs."""
+    broken = tmp_path / "PyQt6"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('broken on purpose')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--tiny", "--qt-api", "pyqt6"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "PyQt6 was chosen (QT_API=pyqt6) but cannot be imported" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import gc
 import struct
+import tracemalloc
 
 import pytest
 from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
+from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import globalLogPublisher
 from twisted.python.failure import Failure
 
 from twisted_client import (
+    MESSAGE_OVERHEAD,
     Client,
     ClientClosed,
     ClientError,
     ClientProtocol,
     ConnectionClosed,
     MessageTooLong,
+    ReactorShutdown,
     ReceiveTimeout,
     UsageError,
 )
@@ -30,8 +33,13 @@ from .wire import wire
 class Harness:
     """A `Client` on a `StringTransport`, with a `Clock` for its timeouts."""
 
-    def __init__(self, max_length: int = 1024, max_buffered: int | None = None) -> None:
-        self.clock = Clock()
+    def __init__(
+        self,
+        max_length: int = 1024,
+        max_buffered: int | None = None,
+        reactor: Clock | None = None,
+    ) -> None:
+        self.clock = reactor if reactor is not None else Clock()
         self.protocol = ClientProtocol(self.clock, max_length, max_buffered)
         self.transport = StringTransport()
         self.protocol.makeConnection(self.transport)
@@ -148,9 +156,11 @@ def test_cancelled_receive_leaves_the_next_message(h: Harness) -> None:
     assert result_of(h.client.receive()) == b"kept"
 
 
-@pytest.mark.parametrize("bad", [-1, "1", float("nan"), True])
+@pytest.mark.parametrize(
+    "bad", [-1, "1", float("nan"), float("inf"), -float("inf"), True]
+)
 def test_bad_timeout_is_a_usage_error(h: Harness, bad: object) -> None:
-    """A timeout must be None or a number of seconds >= 0."""
+    """A timeout must be None or a finite number of seconds >= 0."""
     with pytest.raises(UsageError, match="timeout"):
         h.client.receive(timeout=bad)  # type: ignore[arg-type]
 
@@ -338,12 +348,13 @@ def test_when_closed_after_our_close(h: Harness) -> None:
 
 def test_reading_pauses_above_max_buffered_and_resumes_at_half() -> None:
     """
-    Unread messages above ``max_buffered`` bytes pause reading from the socket.
+    Unread messages counting for more than ``max_buffered`` (each its length
+    plus `MESSAGE_OVERHEAD`) pause reading from the socket.
 
     Reading resumes once the application has read them down to half; no
     message is dropped.
     """
-    h = Harness(max_length=100, max_buffered=250)
+    h = Harness(max_length=100, max_buffered=2 * (100 + MESSAGE_OVERHEAD) + 10)
     h.feed(b"a" * 100, b"b" * 100)
     assert h.transport.producerState == "producing"
     h.feed(b"c" * 100)
@@ -355,6 +366,69 @@ def test_reading_pauses_above_max_buffered_and_resumes_at_half() -> None:
     assert h.transport.producerState == "producing"
     assert not h.client.reading_paused
     assert result_of(h.client.receive()) == b"c" * 100
+
+
+def accounted(client: Client) -> int:
+    """What the unread messages count for against ``max_buffered``."""
+    return client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered
+
+
+READ = 64 * 1024
+"""What one socket read delivers at most (Twisted's TCP reads 64 KiB)."""
+
+
+@pytest.mark.parametrize("size", [0, 1])
+def test_a_flood_of_tiny_messages_pauses_reading(size: int) -> None:
+    """
+    A peer floods empty or 1-byte messages in 64 KiB reads to an application
+    that reads nothing: with ``max_buffered`` 1 MiB, reading pauses after
+    about 1 MiB of what the messages cost, and the memory they hold
+    (tracemalloc) stays within ``max_length + max_buffered`` plus what one
+    read holds. (Counting payload bytes only, empty messages never paused
+    and 1-byte ones only after a million, 42 MB.)
+    """
+    max_buffered = 1024 * 1024
+    h = Harness(max_length=64 * 1024, max_buffered=max_buffered)
+    per_read = READ // (4 + size)
+    chunk = wire(*[b"x" * size] * per_read)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(2_000_000 // per_read):  # a cap, so a failure ends
+            if h.transport.producerState == "paused":
+                break
+            h.protocol.dataReceived(chunk)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    one_read = per_read * (size + MESSAGE_OVERHEAD)
+    assert h.client.reading_paused
+    assert h.transport.producerState == "paused"
+    assert max_buffered < accounted(h.client) <= max_buffered + one_read
+    assert grown <= h.client.max_length + max_buffered + one_read
+    count = h.client.buffered
+    got = [result_of(h.client.receive()) for _ in range(count)]
+    assert got == [b"x" * size] * count
+    assert h.transport.producerState == "producing"
+
+
+def test_each_message_counts_its_overhead() -> None:
+    """
+    ``buffered_bytes`` stays the payload; what pauses reading is the payload
+    plus `MESSAGE_OVERHEAD` per message, so the same bytes in more messages
+    pause sooner.
+    """
+    h = Harness(max_length=100, max_buffered=10 * MESSAGE_OVERHEAD)
+    h.feed(*[b""] * 10)
+    assert (h.client.buffered, h.client.buffered_bytes) == (10, 0)
+    assert not h.client.reading_paused
+    h.feed(b"")
+    assert h.client.reading_paused
+    for _ in range(5):
+        result_of(h.client.receive())
+    assert h.client.reading_paused  # 6 left: 6 * 64 > 320
+    result_of(h.client.receive())
+    assert not h.client.reading_paused  # 5 left: 5 * 64 <= 320
 
 
 def test_messages_for_waiters_are_not_buffered() -> None:
@@ -421,6 +495,88 @@ def test_callbacks_that_receive_again_keep_order(h: Harness) -> None:
     h.feed(b"1", b"2", b"3", b"4")
     assert seen == [b"1", b"2", b"3"]
     assert result_of(h.client.receive()) == b"4"
+
+
+def shut_down(reactor: MemoryReactorClock) -> None:
+    """Run what ``reactor.stop()`` runs first: the "before shutdown" triggers."""
+    for trigger, args, kwargs in reactor.triggers["before"]["shutdown"]:
+        trigger(*args, **kwargs)
+
+
+def test_reactor_shutdown_ends_open_clients_locally() -> None:
+    """
+    When the reactor shuts down, every open client of that reactor ends with
+    `ReactorShutdown` (a `ClientClosed` whose text says it was closed
+    locally) before the reactor drops its connections with a
+    `ConnectionLost` that would blame the peer: pending and later
+    operations, and `when_closed`, report the local reason. One trigger per
+    reactor, not per client.
+    """
+    reactor = MemoryReactorClock()
+    a, b = Harness(reactor=reactor), Harness(reactor=reactor)
+    assert len(reactor.triggers["before"]["shutdown"]) == 1
+    waiting = a.client.receive()
+    b.feed(b"unread")
+    shut_down(reactor)
+    error = failure_of(waiting)
+    assert isinstance(error, ReactorShutdown)
+    assert isinstance(error, ClientClosed)
+    assert "closed locally" in str(error)
+    assert "reactor is shutting down" in str(error)
+    assert not a.client.is_open
+    for h in (a, b):  # then the reactor drops every connection (disconnectAll)
+        h.lose(ConnectionLost())
+        assert isinstance(result_of(h.client.when_closed()), ReactorShutdown)
+        assert isinstance(failure_of(h.client.receive()), ReactorShutdown)
+        assert isinstance(failure_of(h.client.send(b"x")), ReactorShutdown)
+
+
+def test_reactor_shutdown_leaves_ended_clients_alone() -> None:
+    """A client that ended before the shutdown keeps its reason (the peer's
+    close, or our own close); only open clients are ended by it."""
+    reactor = MemoryReactorClock()
+    by_peer, by_us = Harness(reactor=reactor), Harness(reactor=reactor)
+    by_peer.lose()
+    by_us.client.close()
+    shut_down(reactor)
+    reason = result_of(by_peer.client.when_closed())
+    assert isinstance(reason, ConnectionClosed)
+    assert reason.clean
+    by_us.lose(ConnectionLost())
+    reason = result_of(by_us.client.when_closed())
+    assert type(reason) is ClientClosed
+
+
+def test_reactor_shutdown_resumes_a_paused_transport() -> None:
+    """A transport paused by flow control (and with nothing to write) is in
+    none of the reactor's sets, so the reactor would never drop it: the
+    shutdown resumes it, and ends the client."""
+    reactor = MemoryReactorClock()
+    h = Harness(max_length=100, max_buffered=0, reactor=reactor)
+    h.feed(b"x")
+    assert h.transport.producerState == "paused"
+    shut_down(reactor)
+    assert h.transport.producerState == "producing"
+    assert not h.client.reading_paused
+    assert isinstance(failure_of(h.client.receive()), ReactorShutdown)
+
+
+def test_async_iteration_ends_on_reactor_shutdown() -> None:
+    """``async for`` over a client ends, without an error, when the reactor
+    shuts down (this side ended it)."""
+    reactor = MemoryReactorClock()
+    h = Harness(reactor=reactor)
+    got: list[bytes] = []
+
+    async def read_all() -> None:
+        async for message in h.client:
+            got.append(message)
+
+    done = ensureDeferred(read_all())
+    h.feed(b"one")
+    shut_down(reactor)
+    assert result_of(done) is None
+    assert got == [b"one"]
 
 
 def test_errors_share_one_base() -> None:

@@ -458,8 +458,9 @@ def test_rejects_what_it_cannot_use() -> None:
         SocketClientThread(queue.SimpleQueue())  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"reply_q must be a queue\.Queue"):
         SocketClientThread(None, [])  # type: ignore[arg-type]
-    with pytest.raises(UsageError, match="connect_timeout"):
-        SocketClientThread(connect_timeout=0)
+    for bad in (0, -1, float("nan"), float("inf"), True, "5"):
+        with pytest.raises(UsageError, match="connect_timeout"):
+            SocketClientThread(connect_timeout=bad)  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="max_length"):
         SocketClientThread(max_length=2**32)
     with pytest.raises(UsageError, match="on_reply"):

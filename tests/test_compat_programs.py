@@ -20,10 +20,12 @@ import pytest
 import pytest_twisted
 from twisted.internet.threads import deferToThread
 
+from compat._texts import CLOSED_LOCALLY
+from twisted_client import MESSAGE_OVERHEAD
 from twisted_client.server import listen
 
 ROOT = Path(__file__).resolve().parent.parent
-SUCCESS = 1
+SUCCESS, ERROR = 1, 0
 
 
 def run_program(name: str, *args: object, env: dict[str, str] | None = None) -> Any:
@@ -80,7 +82,8 @@ async def test_gui_program(reactor: Any, kind: str, mode: str) -> None:
     uses the program's. Either way it runs in the GUI thread, the animation
     ticks while the reply is awaited, a blocking reply_q.get() in the GUI thread
     raises BlockingCallError, and quitting ends the process although another
-    client still waits in a RECEIVE."""
+    client still waits in a RECEIVE; that RECEIVE gets an ERROR saying the
+    client was closed locally, not a reset by the peer."""
     port = listen(reactor, 0, delay=0.2, reply=b"tuxy")
     try:
         done = await run_program(
@@ -105,6 +108,7 @@ async def test_gui_program(reactor: Any, kind: str, mode: str) -> None:
         report["reactor"] == {"qt": "QtEPollReactor", "qt5reactor": "Qt5Reactor"}[kind]
     )
     assert "compat-reactor" not in report["threads"]
+    assert report["idle_replies"] == [[SUCCESS, None], [ERROR, CLOSED_LOCALLY]]
 
 
 @pytest_twisted.ensureDeferred
@@ -121,3 +125,25 @@ async def test_a_thousand_clients_on_a_handful_of_threads(reactor: Any) -> None:
     assert report["errors"] == []
     assert report["succeeded"] == 1000
     assert report["peak_threads"] <= 4
+
+
+@pytest.mark.parametrize("size", [0, 1])
+@pytest_twisted.ensureDeferred
+async def test_script_mode_flood_of_tiny_messages_stays_bounded(size: int) -> None:
+    """
+    In script mode, a drop-in client connected and sent no RECEIVE while its
+    server floods 300,000 empty or 1-byte messages: it stops reading once they
+    count for more than ``max_buffered`` (1 MiB for ``max_length`` 64 KiB),
+    and what it holds and the traced memory stay within ``max_length +
+    max_buffered`` plus one 64 KiB socket read. (Counting payload bytes only,
+    it read all 300,000: 13 MB traced for the 1-byte ones.)
+    """
+    done = await run_program("flood", size, 300_000)
+    report = report_of(done)
+    assert report["mode"] == "thread"
+    assert report["paused"] is True
+    assert report["closed"] is False
+    one_read = 64 * 1024 // (4 + size) * (size + MESSAGE_OVERHEAD)
+    bound = report["max_buffered"] + one_read
+    assert report["buffered_bytes"] + MESSAGE_OVERHEAD * report["buffered"] <= bound
+    assert report["traced_growth"] <= report["max_length"] + bound

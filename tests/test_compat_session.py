@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 
 from compat import ClientCommand, ClientReply
 from compat._session import Session
-from compat._texts import connect_error_text, os_error_text
+from compat._texts import CLOSED_LOCALLY, connect_error_text, os_error_text
 from twisted_client import ConnectError, ConnectTimeout
 
 from .compat_programs.peers import frame
@@ -135,6 +135,23 @@ def test_reset_and_clean_close_texts() -> None:
         (SUCCESS, None),
         (ERROR, "Socket closed prematurely"),
     ]
+
+
+def test_reactor_shutdown_says_the_client_was_closed_locally() -> None:
+    """A RECEIVE pending when the reactor stops (the program quits) gets an
+    ERROR saying the client was closed locally, not the reset text that
+    blames the peer; so does a SEND after it."""
+    harness = Harness()
+    harness.put(CONNECT, ("127.0.0.1", 50007))
+    protocol, _ = harness.accept()
+    harness.put(RECEIVE)
+    for trigger, args, kwargs in harness.reactor.triggers["before"]["shutdown"]:
+        trigger(*args, **kwargs)
+    protocol.connectionLost(Failure(twisted_errors.ConnectionLost()))
+    harness.put(SEND, b"x")
+    assert harness.replies[1:] == [(ERROR, CLOSED_LOCALLY), (ERROR, CLOSED_LOCALLY)]
+    assert "closed locally" in CLOSED_LOCALLY
+    assert "quitting" in CLOSED_LOCALLY
 
 
 def test_connect_error_texts() -> None:

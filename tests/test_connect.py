@@ -152,6 +152,8 @@ def test_cancel_connect() -> None:
         ("127.0.0.1", 70000, {}, "port"),
         ("127.0.0.1", "80", {}, "port"),
         ("127.0.0.1", 1, {"timeout": 0}, "timeout"),
+        ("127.0.0.1", 1, {"timeout": float("nan")}, "timeout"),
+        ("127.0.0.1", 1, {"timeout": float("inf")}, "finite.*None means no limit"),
         ("127.0.0.1", 1, {"max_length": -1}, "max_length"),
         ("127.0.0.1", 1, {"max_buffered": -1}, "max_buffered"),
     ],

@@ -108,11 +108,33 @@ def test_defaults() -> None:
     options = parse_args([], environ={})
     assert (options.backend, options.server, options.delay) == ("twisted", None, 1.5)
     assert options.delay < options.duration <= 5
+    assert options.qt_api is None  # QT_API, else the first installed
+
+
+def test_qt_api_is_one_of_the_supported_bindings() -> None:
+    """--qt-api takes the names QT_API takes; parsing it imports no binding."""
+    import sys
+
+    bindings = {"PyQt5", "PyQt6", "PySide6"}
+    before = bindings & set(sys.modules)
+    for api in ("pyqt5", "pyqt6", "pyside6"):
+        assert parse_args(["--qt-api", api], environ={}).qt_api == api
+    assert bindings & set(sys.modules) == before
 
 
 def test_bad_options_exit_with_usage() -> None:
-    """Unknown backends and negative delays are usage errors (exit status 2)."""
-    for argv in (["--backend", "carrier-pigeon"], ["--delay", "-1"]):
+    """Unknown backends or bindings, and seconds that are negative, NaN or
+    infinite, are usage errors (exit status 2), not a traceback from the reactor."""
+    for argv in (
+        ["--backend", "carrier-pigeon"],
+        ["--qt-api", "pyqt4"],
+        ["--delay", "-1"],
+        ["--delay", "nan"],
+        ["--delay", "inf"],
+        ["--duration", "0"],
+        ["--duration", "nan"],
+        ["--duration", "inf"],
+    ):
         with pytest.raises(SystemExit) as exited:
             parse_args(argv, environ={})
         assert exited.value.code == 2

@@ -227,3 +227,17 @@ async def test_switching_backend_mid_exchange_drops_it(
     assert window.backend_name == "thread"
     assert not window.busy
     assert "pending commands dropped" in window.log_lines[-2]
+
+
+def test_status_line_names_the_binding_and_the_reactor(
+    reactor: Any, make_window: Any, seed_server: ServerAddress
+) -> None:
+    """The window's status line says which Qt binding and reactor it runs on."""
+    from twisted_client.qt import binding
+
+    window = make_window(seed_server)
+    qt = binding()
+    assert window.status_label.text() == (
+        f"{qt.name} {qt.version} on Qt {qt.qt_version} · {type(reactor).__name__}"
+    )
+    assert window.status_label.isVisible()

@@ -17,6 +17,7 @@ from twisted.internet.testing import StringTransport
 
 from twisted_client import (
     MAX_PREFIX_LENGTH,
+    MESSAGE_OVERHEAD,
     ClientProtocol,
     ConnectionClosed,
     MessageTooLong,
@@ -265,6 +266,50 @@ async def test_a_flooding_peer_pauses_reading_and_nothing_is_dropped(
             assert client.buffered * (size + 8) <= bound
             got.append(await client.receive())
             await deferLater(reactor, 0, lambda: None)
+        assert got == messages
+        assert not client.reading_paused
+        await client.close()
+    finally:
+        await server.stop()
+
+
+@pytest.mark.parametrize("size", [0, 1])
+@pytest_twisted.ensureDeferred
+async def test_a_flood_of_tiny_messages_pauses_reading(reactor: Any, size: int) -> None:
+    """
+    A peer pushes 100,000 empty or 1-byte messages to an application that
+    does not read, with ``max_buffered`` 1 MiB: the client stops reading
+    once the messages count for more than that (length plus
+    `MESSAGE_OVERHEAD` each), holds at most that plus one socket read while
+    paused, then delivers all of them in order. (Counting payload bytes only,
+    it never paused and held all 100,000.)
+    """
+    server = PeerServer(reactor)
+    try:
+        max_buffered = MiB
+        client = await connect(
+            reactor,
+            "127.0.0.1",
+            server.number,
+            max_length=64 * 1024,
+            max_buffered=max_buffered,
+        )
+        peer = await server.accept()
+        count = 100_000
+        messages = [bytes([i % 256]) * size for i in range(count)]
+        peer.transport.write(b"".join(frame(m) for m in messages))
+        for _ in range(100_000):
+            if client.reading_paused or client.buffered == count:
+                break
+            await deferLater(reactor, 0, lambda: None)
+        assert client.reading_paused
+        for _ in range(20):  # paused: nothing more is read
+            await deferLater(reactor, 0, lambda: None)
+        one_read = 64 * 1024 // (4 + size) * (size + MESSAGE_OVERHEAD)
+        held = client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered
+        assert max_buffered < held <= max_buffered + one_read
+        assert client.buffered < count // 2
+        got = [await client.receive(timeout=10) for _ in range(count)]
         assert got == messages
         assert not client.reading_paused
         await client.close()

@@ -6,6 +6,8 @@ lived through the mistake keeps working.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from twisted_client import (
     ClientClosed,
     ClientProtocol,
     UsageError,
+    WrongThreadError,
     connect,
     connect_endpoint,
 )
@@ -139,3 +142,70 @@ async def test_mistakes_do_not_break_a_live_connection(reactor: Any) -> None:
             await client.send(b"too late")
     finally:
         await port.stopListening()
+
+
+def call_from_a_thread(function: Callable[[], object]) -> BaseException | None:
+    """Run ``function`` in a new thread; what it raised, or None."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            function()
+        except BaseException as error:
+            raised.append(error)
+
+    thread = threading.Thread(target=run, name="not-the-reactor")
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive()
+    return raised[0] if raised else None
+
+
+@pytest_twisted.ensureDeferred
+async def test_calls_from_another_thread_raise_wrong_thread_error(
+    reactor: Any,
+) -> None:
+    """
+    While the reactor runs (here in the main thread), `send`, `receive`,
+    `close`, `abort` and `when_closed` called from another thread raise
+    `WrongThreadError` (a `UsageError`) naming the method, the thread and
+    what to use instead, and change nothing: the client still works from
+    the reactor's thread.
+    """
+    assert reactor.running
+    protocol = ClientProtocol(reactor, 1024, None)
+    transport = StringTransport()
+    protocol.makeConnection(transport)
+    client = protocol.client
+    calls: dict[str, Callable[[], object]] = {
+        "send": lambda: client.send(b"x"),
+        "receive": client.receive,
+        "close": client.close,
+        "abort": client.abort,
+        "when_closed": client.when_closed,
+    }
+    for name, call in calls.items():
+        error = call_from_a_thread(call)
+        assert isinstance(error, WrongThreadError), name
+        assert isinstance(error, UsageError)
+        text = str(error)
+        assert f"Client.{name}()" in text
+        assert "'not-the-reactor'" in text
+        assert "reactor.callFromThread" in text
+        assert "compat.SocketClientThread" in text
+    assert transport.value() == b""
+    assert client.is_open
+    client.send(b"x")
+    assert transport.value() == b"\x01\x00\x00\x00x"
+    protocol.dataReceived(b"\x02\x00\x00\x00ok")
+    assert await client.receive() == b"ok"
+
+
+def test_calls_from_another_thread_are_not_refused_without_a_running_reactor() -> None:
+    """With no running reactor (here a `Clock`; or a reactor that has stopped,
+    as when the drop-in's ``join`` closes clients after it), nothing else
+    touches the client, so another thread may use it."""
+    client = make_client()
+    assert call_from_a_thread(lambda: client.send(b"x")) is None
+    assert call_from_a_thread(client.abort) is None
+    assert not client.is_open

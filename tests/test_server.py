@@ -14,7 +14,7 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from twisted_client import UsageError
-from twisted_client.server import ServerProtocol, listen
+from twisted_client.server import ServerProtocol, _parse_args, listen
 
 from .wire import wire
 
@@ -77,7 +77,11 @@ def test_connection_lost_cancels_pending_work() -> None:
     ("options", "word"),
     [
         ({"delay": -1}, "delay"),
+        ({"delay": float("nan")}, "delay"),
+        ({"delay": float("inf")}, "delay"),
         ({"push_every": 0}, "push_every"),
+        ({"push_every": float("nan")}, "push_every"),
+        ({"push_every": float("inf")}, "push_every"),
         ({"max_length": -1}, "max_length"),
     ],
 )
@@ -185,3 +189,27 @@ def test_command_line_refuses_bad_arguments() -> None:
     )
     assert result.returncode == 2
     assert "--delay" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--delay", "nan"],
+        ["--delay", "inf"],
+        ["--delay", "-1"],
+        ["--push-every", "nan"],
+        ["--push-every=-inf"],
+        ["--push-every", "0"],
+    ],
+)
+def test_command_line_refuses_non_finite_seconds(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """NaN, infinities and out-of-range seconds are argparse errors (status 2)
+    that name the option, not a server that starts and never answers."""
+    with pytest.raises(SystemExit) as exited:
+        _parse_args(argv)
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    option = argv[0].split("=")[0]
+    assert f"argument {option}: expected a finite number of seconds" in error

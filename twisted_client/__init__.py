@@ -9,7 +9,7 @@ application; `twisted_client.server` is a server that speaks the same format.
 """
 
 from ._checks import default_max_buffered
-from ._client import Client, ClientProtocol
+from ._client import MESSAGE_OVERHEAD, Client, ClientProtocol
 from ._connect import connect, connect_endpoint
 from ._errors import (
     ClientClosed,
@@ -19,9 +19,11 @@ from ._errors import (
     ConnectionClosed,
     ConnectTimeout,
     MessageTooLong,
+    ReactorShutdown,
     ReceiveTimeout,
     RemoteProtocolError,
     UsageError,
+    WrongThreadError,
 )
 from ._framing import (
     DEFAULT_MAX_LENGTH,
@@ -37,6 +39,7 @@ __all__ = [
     "DEFAULT_MAX_LENGTH",
     "HEADER_SIZE",
     "MAX_PREFIX_LENGTH",
+    "MESSAGE_OVERHEAD",
     "Client",
     "ClientClosed",
     "ClientError",
@@ -47,10 +50,12 @@ __all__ = [
     "ConnectionClosed",
     "LengthPrefixedProtocol",
     "MessageTooLong",
+    "ReactorShutdown",
     "ReceiveTimeout",
     "ReconnectingClient",
     "RemoteProtocolError",
     "UsageError",
+    "WrongThreadError",
     "connect",
     "connect_endpoint",
     "connect_tls",

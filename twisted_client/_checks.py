@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
 from ._errors import UsageError
 
-__all__ = ["check_max_buffered", "check_seconds", "default_max_buffered"]
+__all__ = [
+    "check_max_buffered",
+    "check_seconds",
+    "default_max_buffered",
+    "seconds_argument",
+]
 
 
 def check_seconds(
@@ -15,19 +22,49 @@ def check_seconds(
     """
     ``value`` as a float number of seconds, or None when that is allowed.
 
-    It must be a number (not a bool), > 0 when ``positive``, else >= 0 (NaN
-    is neither).
+    It must be a finite number (not a bool, NaN or an infinity: None is how
+    to say "no limit" where there is one), > 0 when ``positive``, else >= 0.
     """
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         what = "a number of seconds or None" if allow_none else "a number of seconds"
         raise UsageError(f"{name} must be {what}, not {value!r}")
+    if not math.isfinite(value):
+        hint = " (None means no limit)" if allow_none else ""
+        raise UsageError(
+            f"{name} must be a finite number of seconds{hint}, not {value!r}"
+        )
     if not (value > 0 if positive else value >= 0):
         raise UsageError(
             f"{name} must be {'> 0' if positive else '>= 0'}, not {value!r}"
         )
     return float(value)
+
+
+def seconds_argument(*, positive: bool = False) -> Callable[[str], float]:
+    """
+    An argparse ``type=`` for an option of seconds, checked by `check_seconds`.
+
+    Text that is not a number, NaN, an infinity or a value out of range is
+    an `argparse.ArgumentTypeError`: argparse then prints the usage and the
+    reason, and exits with status 2.
+    """
+
+    def parse(text: str) -> float:
+        import argparse
+
+        try:
+            seconds = check_seconds("the value", float(text), positive=positive)
+        except (ValueError, UsageError) as error:
+            wanted = "> 0" if positive else ">= 0"
+            raise argparse.ArgumentTypeError(
+                f"expected a finite number of seconds {wanted}, not {text!r}"
+            ) from error
+        assert seconds is not None
+        return seconds
+
+    return parse
 
 
 def default_max_buffered(max_length: int) -> int:

@@ -47,8 +47,9 @@ def connect(
         timeout: Seconds for the whole attempt (lookup included), or None.
         max_length: The longest message accepted from the peer (default 16 MiB,
             at most 4 GiB - 1); a longer announced length is `MessageTooLong`.
-        max_buffered: Unread bytes at which reading pauses (default: four
-            times ``max_length``, at least 1 MiB).
+        max_buffered: Unread bytes at which reading pauses, each unread
+            message counted for its length plus `MESSAGE_OVERHEAD` (default:
+            four times ``max_length``, at least 1 MiB).
 
     Returns:
         A Deferred that fires with the connected `Client`, or fails with

@@ -1,7 +1,10 @@
 """
 The exceptions of `twisted_client`: one tree, with whose fault it is in the name.
 
-* `UsageError` and `ClientClosed`: the caller misused the API.
+* `UsageError`: the caller misused the API; `WrongThreadError` when it called
+  from a thread other than the reactor's.
+* `ClientClosed`: this side closed the client (`Client.close` or `abort`), and
+  `ReactorShutdown`: this side's reactor stopped (the program is quitting).
 * `RemoteProtocolError` and `MessageTooLong`: the peer broke the framing.
 * `ConnectError`, `ConnectTimeout`: the connection could not be made.
 * `ConnectionClosed`: the connection ended from outside (the peer, the network).
@@ -23,9 +26,11 @@ __all__ = [
     "ConnectTimeout",
     "ConnectionClosed",
     "MessageTooLong",
+    "ReactorShutdown",
     "ReceiveTimeout",
     "RemoteProtocolError",
     "UsageError",
+    "WrongThreadError",
 ]
 
 
@@ -37,10 +42,43 @@ class UsageError(ClientError):
     """The caller asked for something the API does not allow (your fault)."""
 
 
+class WrongThreadError(UsageError):
+    """
+    A `Client` method was called from a thread other than its reactor's.
+
+    Twisted's objects are not thread-safe: from another thread, hand the
+    call to the reactor with ``reactor.callFromThread`` (or
+    ``twisted.internet.threads.blockingCallFromThread`` to wait for the
+    result), or use the drop-in ``compat.SocketClientThread``, whose queues
+    work from any thread.
+    """
+
+
 class ClientClosed(UsageError):
-    """The client was closed by its own side (`Client.close`); it cannot be used."""
+    """
+    The client was closed by its own side; it cannot be used.
+
+    `Client.close` and `Client.abort` give this class itself; a reactor that
+    shuts down gives the subclass `ReactorShutdown`.
+    """
 
     def __init__(self, message: str = "the client was closed by its own side") -> None:
+        super().__init__(message)
+
+
+class ReactorShutdown(ClientClosed):
+    """
+    The reactor is shutting down (``reactor.stop()``, or the program quitting),
+    and that closed the client: this side ended the connection, not the peer.
+    """
+
+    def __init__(
+        self,
+        message: str = (
+            "the client was closed locally: the reactor is shutting down "
+            "(the program is quitting)"
+        ),
+    ) -> None:
         super().__init__(message)
 
 

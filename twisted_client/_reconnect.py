@@ -9,6 +9,7 @@ attempt ended, and the connected `Client` itself.
 
 from __future__ import annotations
 
+import math
 import random
 from collections import deque
 from collections.abc import Callable
@@ -73,7 +74,12 @@ class ReconnectingClient:
             ``"tls:example.com:5000"``.
         timeout: Seconds for each attempt, or None.
         max_length, max_buffered: As for `connect`, for every connection.
-        initial_delay, max_delay, factor, jitter: The backoff (seconds).
+        initial_delay, max_delay, factor, jitter: The backoff: finite
+            seconds >= 0, and a finite ``factor`` >= 1.
+
+    Raises:
+        UsageError: an argument is out of range, NaN or infinite (None, not
+            an infinity, is how ``timeout`` says "no limit").
     """
 
     def __init__(
@@ -98,8 +104,8 @@ class ReconnectingClient:
             check_seconds(name, value)
         if isinstance(factor, bool) or not isinstance(factor, int | float):
             raise UsageError(f"factor must be a number, not {factor!r}")
-        if not factor >= 1:
-            raise UsageError(f"factor must be >= 1, not {factor!r}")
+        if not 1 <= factor < math.inf:
+            raise UsageError(f"factor must be a finite number >= 1, not {factor!r}")
         factory = client_factory(reactor, max_length, max_buffered)
         self._reactor = reactor
         self._endpoint = _Watched(self, endpoint_from(reactor, endpoint), timeout)

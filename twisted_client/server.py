@@ -19,7 +19,7 @@ from twisted.internet.protocol import Factory, connectionDone
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
-from ._errors import UsageError
+from ._checks import check_seconds, seconds_argument
 from ._framing import DEFAULT_MAX_LENGTH, LengthPrefixedProtocol, check_max_length
 
 if TYPE_CHECKING:
@@ -118,11 +118,13 @@ def listen(
 
     ``port.getHost().port`` tells which port was chosen; ``port.stopListening()``
     stops accepting (connections already made stay open).
+
+    Raises:
+        UsageError: ``delay`` is not a finite number >= 0, ``push_every`` not
+            None or a finite number > 0, or ``max_length`` out of range.
     """
-    if delay < 0:
-        raise UsageError(f"delay must be >= 0, not {delay!r}")
-    if push_every is not None and not push_every > 0:
-        raise UsageError(f"push_every must be > 0, not {push_every!r}")
+    check_seconds("delay", delay)
+    check_seconds("push_every", push_every, allow_none=True, positive=True)
     check_max_length(max_length)
 
     def build() -> ServerProtocol:
@@ -151,14 +153,18 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--port", type=int, default=DEFAULT_PORT, help="port; 0 picks a free one"
     )
     parser.add_argument(
-        "--delay", type=float, default=0.0, help="seconds to wait before answering"
+        "--delay",
+        type=seconds_argument(),
+        default=0.0,
+        metavar="SECONDS",
+        help="seconds to wait before answering",
     )
     parser.add_argument(
         "--reply", help="answer this text instead of echoing (the seed's: tuxy)"
     )
     parser.add_argument(
         "--push-every",
-        type=float,
+        type=seconds_argument(positive=True),
         metavar="SECONDS",
         help="also send 'push N' messages unasked at this period",
     )
@@ -169,10 +175,6 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="longest message accepted (bytes)",
     )
     args = parser.parse_args(argv)
-    if args.delay < 0:
-        parser.error("--delay must be >= 0")
-    if args.push_every is not None and args.push_every <= 0:
-        parser.error("--push-every must be > 0")
     if not 0 <= args.port < 65536:
         parser.error("--port must be from 0 to 65535")
     return args

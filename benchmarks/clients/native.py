@@ -1,4 +1,9 @@
-"""``twisted-qt``, ``twisted-qt5reactor``, ``twisted-epoll``: `Client` on a reactor."""
+"""
+``twisted-qt``, ``twisted-qt5reactor``, ``twisted-epoll``: `Client` on a reactor.
+
+The Qt reactors run on the binding the worker was given (``QT_API``);
+stock qt5reactor runs on PyQt5 only, and is unavailable on the others.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Any
 
 from .._measure import now_ns, peak_rss_mib, rr_metrics, threads_of
 from . import Unavailable
-from ._qtgui import TickRecorder, qt_application
+from ._qtgui import TickRecorder, qt_application, qt_binding
 
 _HOST = "127.0.0.1"
 
@@ -28,11 +33,18 @@ class Bench:
             epollreactor.install()
         else:
             qt_application()
+            qt = qt_binding()
+            if self.kind == "qt5reactor" and qt.api != "pyqt5":
+                raise Unavailable(
+                    f"stock qt5reactor runs on PyQt5 only; this run uses {qt.name} "
+                    f"{qt.version} on Qt {qt.qt_version} ({qt.reason})"
+                )
+            from twisted_client import ClientError
             from twisted_client.qt import install_reactor
 
             try:
                 install_reactor(self.kind)
-            except (TypeError, ValueError, ImportError) as error:
+            except (TypeError, ValueError, ImportError, ClientError) as error:
                 raise Unavailable(f"install_reactor({self.kind!r}): {error}") from error
         from twisted.internet import reactor
 
@@ -46,7 +58,13 @@ class Bench:
                 f"install_reactor('qt') still installs the stock {name}: "
                 "the new Qt reactor is not there yet"
             )
-        return f"twisted_client.connect on {name}"
+        if self.kind == "epoll":
+            return f"twisted_client.connect on {name}"
+        qt = qt_binding()
+        return (
+            f"twisted_client.connect on {name}, in {qt.name} {qt.version}'s "
+            f"Qt {qt.qt_version} event loop"
+        )
 
     def supports(self, scenario: str) -> bool:
         """The ``gui`` scenario needs a Qt reactor."""

@@ -1,4 +1,4 @@
-"""``qtcpsocket``: PyQt5's QTcpSocket with the same framing (a Qt user's pick)."""
+"""``qtcpsocket``: the binding's QTcpSocket with the same framing (a Qt user's pick)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._measure import BULK_TIMEOUT, now_ns, peak_rss_mib, rr_metrics, threads_of
-from ._qtgui import TickRecorder, qt_application
+from ._qtgui import TickRecorder, qt_application, qt_binding
 
 _HEADER = struct.Struct("<L")
 
@@ -22,9 +22,8 @@ class _Conn:
         on_message: Callable[[_Conn, bytes], None],
         on_error: Callable[[_Conn, str], None],
     ) -> None:
-        from PyQt5.QtNetwork import QTcpSocket
-
-        self.sock = QTcpSocket()
+        network = qt_binding().module("QtNetwork")
+        self.sock = network.QTcpSocket()
         self.buffer = bytearray()
         self._on_message = on_message
         self.sock.readyRead.connect(self._read)
@@ -63,12 +62,10 @@ class _Loop:
     """Runs the Qt event loop until `finish` is called or the time bound passes."""
 
     def __init__(self, timeout: float = BULK_TIMEOUT) -> None:
-        from PyQt5.QtCore import QTimer
-
         self.app = qt_application()
         self.result: Any = None
         self.error: str | None = None
-        self._watchdog = QTimer()
+        self._watchdog = qt_binding().QtCore.QTimer()
         self._watchdog.setSingleShot(True)
         self._watchdog.timeout.connect(lambda: self.fail("timed out"))
         self._watchdog.start(int(timeout * 1000))
@@ -84,10 +81,8 @@ class _Loop:
         self.app.exit(1)
 
     def run(self, start: Callable[[], None]) -> Any:
-        from PyQt5.QtCore import QTimer
-
-        QTimer.singleShot(0, start)
-        self.app.exec_()
+        qt_binding().QtCore.QTimer.singleShot(0, start)
+        self.app.exec()
         self._watchdog.stop()
         if self.error is not None:
             raise RuntimeError(self.error)
@@ -100,9 +95,11 @@ class Bench:
     def setup(self) -> str:
         """Make the QApplication."""
         qt_application()
-        from PyQt5.QtCore import QT_VERSION_STR
-
-        return f"PyQt5 QTcpSocket, signals in the Qt {QT_VERSION_STR} event loop"
+        qt = qt_binding()
+        return (
+            f"{qt.name} {qt.version} QTcpSocket, signals in the Qt "
+            f"{qt.qt_version} event loop"
+        )
 
     def rr(
         self, port: int, sizes: list[int], duration: float, warmup: int
@@ -272,8 +269,7 @@ class Bench:
 
     def shutdown(self, port: int, bound: float) -> dict[str, Any]:
         """``disconnectFromHost()`` with no data coming; time to ``disconnected``."""
-        from PyQt5.QtCore import QTimer
-
+        timer = qt_binding().QtCore.QTimer
         loop = _Loop(timeout=bound + 1)
         state = {"start": 0}
 
@@ -288,7 +284,7 @@ class Bench:
                 state["start"] = now_ns()
                 conn.sock.disconnectFromHost()
 
-            QTimer.singleShot(50, close)
+            timer.singleShot(50, close)
 
         keep = []
         try:

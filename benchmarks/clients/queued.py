@@ -10,7 +10,7 @@ from typing import Any
 
 from .._measure import BULK_TIMEOUT, now_ns, peak_rss_mib, rr_metrics, threads_of
 from . import Unavailable
-from ._qtgui import TickRecorder, qt_application
+from ._qtgui import TickRecorder, qt_application, qt_binding
 
 _ADDRESS = ("127.0.0.1", 0)
 
@@ -176,9 +176,8 @@ class Bench:
         ``8 * window`` SEND/RECEIVE pairs are always outstanding (with only
         ``window``, the 5 ms poll itself would cap the stream).
         """
-        from PyQt5.QtCore import QTimer
-
         app = qt_application()
+        QTimer = qt_binding().QtCore.QTimer  # noqa: N806 (a class)
         client = self._client()
         recorder = TickRecorder(interval_ms)
         payload = b"x" * size
@@ -231,7 +230,7 @@ class Bench:
         self._put(client, "CONNECT", (_ADDRESS[0], port))
         poller.start(5)
         watchdog.start(int((duration + 60) * 1000))
-        app.exec_()
+        app.exec()
         poller.stop()
         watchdog.stop()
         if failure:

@@ -9,10 +9,12 @@ polls ``reply_q.get(block=False)`` every 100 ms, and a 25 ms animation timer.
 RECEIVE, CLOSE, queued at once. After the fourth reply the program quits
 (``app.quit()``, or ``reactor.stop()`` in ``run`` mode). A second client is
 left waiting in a RECEIVE that is never answered: quitting must end the
-process anyway. A blocking ``reply_q.get()`` in the GUI thread, tried before
+process anyway, and that RECEIVE is answered with an ERROR saying the
+program quit. A blocking ``reply_q.get()`` in the GUI thread, tried before
 the loop starts, must raise `BlockingCallError` instead of freezing. Prints
-one JSON line with the replies, the animation ticks seen while waiting, the
-reactor's type and the threads.
+one JSON line, once the loop has returned, with the replies, the waiting
+client's replies, the animation ticks seen while waiting, the reactor's
+type and the threads.
 """
 
 from __future__ import annotations
@@ -81,7 +83,6 @@ def main() -> None:
         state["reactor"] = type(installed).__name__
         state["threads"] = sorted(thread.name for thread in threading.enumerate())
         state["reactor_in_main_thread"] = client._runtime.in_reactor_thread()  # type: ignore[union-attr]
-        print(json.dumps(state), flush=True)
         if mode == "run":
             installed.stop()
         else:
@@ -98,6 +99,11 @@ def main() -> None:
         reactor.run()
     else:
         app.exec_()
+    state["idle_replies"] = []
+    while not idle.reply_q.empty():
+        reply = idle.reply_q.get(block=False)
+        state["idle_replies"].append([reply.type, reply.data])
+    print(json.dumps(state), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,23 @@
 """
-Run Twisted inside a Qt application.
+Run Twisted inside a Qt application, on PyQt5, PyQt6 or PySide6.
 
 `install_reactor` creates the QApplication and installs a Twisted reactor
 that Qt's event loop drives: `QtEPollReactor` (kind ``"qt"``, the default on
 Linux) or `Qt5Reactor` (kind ``"qt5reactor"``, stock qt5reactor with its
-lifecycle traps removed). `QtClient` is a connection with Qt signals.
+lifecycle traps removed; PyQt5 only). `QtClient` is a connection with Qt
+signals. `binding` says which Qt binding the process uses and why.
+
+Importing this package imports no Qt binding: the binding is chosen (see
+`binding`) the first time something needs Qt, such as `install_reactor` or
+the first use of `QtClient`.
 """
 
-import contextlib
+from __future__ import annotations
 
-from ._client import QtClient
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+from ._binding import API_ENV_VAR, APIS, QtBinding, QtBindingError, binding
 from ._install import (
     REACTOR_ENV_VAR,
     REACTOR_KINDS,
@@ -18,21 +26,42 @@ from ._install import (
     install_reactor,
 )
 from ._lifecycle import QtLifecycleMixin
-from ._qt5reactor import Qt5Reactor
 from ._run import run_app
 
 with contextlib.suppress(ImportError):  # no epoll: only "qt5reactor" here
     from ._qtreactor import QtEPollReactor
 
+if TYPE_CHECKING:
+    from ._client import QtClient
+    from ._qt5reactor import Qt5Reactor
+
 __all__ = [
+    "APIS",
+    "API_ENV_VAR",
     "REACTOR_ENV_VAR",
     "REACTOR_KINDS",
     "Qt5Reactor",
+    "QtBinding",
+    "QtBindingError",
     "QtClient",
     "QtEPollReactor",
     "QtLifecycleMixin",
     "WrongReactorError",
+    "binding",
     "default_reactor_kind",
     "install_reactor",
     "run_app",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import what needs the Qt binding only when it is first used."""
+    if name == "QtClient":
+        from ._client import QtClient
+
+        return QtClient
+    if name == "Qt5Reactor":
+        from ._qt5reactor import Qt5Reactor
+
+        return Qt5Reactor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

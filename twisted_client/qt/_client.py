@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PyQt5.QtCore import QObject, pyqtSignal
 from twisted.internet.defer import CancelledError, Deferred, fail, succeed
 from twisted.python.failure import Failure
 
@@ -12,14 +11,19 @@ from .._client import Client
 from .._connect import connect, connect_endpoint
 from .._errors import ClientClosed, ClientError, ConnectionClosed, UsageError
 from .._framing import DEFAULT_MAX_LENGTH
+from ._binding import binding
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IStreamClientEndpoint
 
 __all__ = ["QtClient"]
 
+_qt = binding()
+QObject: Any = _qt.QtCore.QObject
+Signal: Any = _qt.Signal
 
-class QtClient(QObject):
+
+class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
     """
     One connection to a length-prefixed message server, with Qt signals.
 
@@ -52,16 +56,16 @@ class QtClient(QObject):
         max_length: The longest message accepted from the server.
     """
 
-    connected = pyqtSignal()
-    message_received = pyqtSignal(bytes)
-    error_occurred = pyqtSignal(str)
-    disconnected = pyqtSignal()
-    state_changed = pyqtSignal(str)
+    connected = Signal()
+    message_received = Signal(bytes)
+    error_occurred = Signal(str)
+    disconnected = Signal()
+    state_changed = Signal(str)
 
     def __init__(
         self,
         reactor: Any = None,
-        parent: QObject | None = None,
+        parent: Any = None,
         *,
         timeout: float | None = 30.0,
         max_length: int = DEFAULT_MAX_LENGTH,

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from .._errors import UsageError
+from ._binding import binding
 
 __all__ = [
     "REACTOR_ENV_VAR",
@@ -81,6 +82,11 @@ def install_reactor(kind: str | None = None) -> Any:
         raise UsageError(
             "the 'qt' reactor needs epoll (Linux); use kind='qt5reactor' here"
         )
+    if kind == "qt5reactor" and binding().api != "pyqt5":
+        raise UsageError(
+            "the 'qt5reactor' reactor runs on PyQt5 only, and this process uses "
+            f"{binding().describe()}; use kind='qt' here"
+        )
     _ensure_application()
     if "twisted.internet.reactor" not in sys.modules:
         if kind == "qt":
@@ -126,7 +132,7 @@ def _kind_of(reactor: object) -> str | None:
 
 def _ensure_application() -> None:
     """Create the QApplication unless there is one already."""
-    from PyQt5.QtWidgets import QApplication
-
-    if QApplication.instance() is None:
-        _made_apps.append(QApplication(sys.argv[:1]))
+    qt = binding()
+    if qt.QtCore.QCoreApplication.instance() is None:
+        app_class = qt.module("QtWidgets").QApplication
+        _made_apps.append(app_class(sys.argv[:1]))

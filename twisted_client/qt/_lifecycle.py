@@ -9,7 +9,7 @@ drives. It removes the lifecycle traps of stock qt5reactor:
   waiting for the next Twisted event.
 * ``run()`` blocks in a `QEventLoop` until the reactor stops. If the
   application quits first (``app.quit()``), the reactor is stopped properly.
-* ``runReturn()`` then ``app.exec_()``: when the application quits, the reactor
+* ``runReturn()`` then ``app.exec()``: when the application quits, the reactor
   is stopped and its shutdown triggers fire (before, during, after), with
   `shutdown_timeout` seconds for triggers that return Deferreds.
 * The process never hangs at exit: whatever is still running when Python
@@ -17,7 +17,7 @@ drives. It removes the lifecycle traps of stock qt5reactor:
   waits for non-daemon threads, and SIGINT/SIGTERM get their default
   behaviour back once the reactor is gone.
 * SIGINT and SIGTERM stop the reactor; with ``runReturn()`` they also quit
-  the application (``app.exec_()`` returns ``128 + signal number``).
+  the application (``app.exec()`` returns ``128 + signal number``).
 * Calls from other threads (``callFromThread``) run exactly once even when a
   callback opens a nested Qt event loop (a modal dialog) that runs the reactor
   again: each call is taken off the queue before it runs.
@@ -37,6 +37,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from twisted.logger import Logger
+
+from ._binding import binding
 
 if TYPE_CHECKING:
     from twisted.internet.posixbase import PosixReactorBase
@@ -124,14 +126,12 @@ class QtLifecycleMixin(_Base):
         the reactor stopped, or once the application quit and the reactor was
         stopped because of it.
         """
-        from PyQt5.QtCore import QEventLoop
-
         self._start(installSignalHandlers, "run")  # raises if running already
-        loop = QEventLoop()
+        loop = binding().QtCore.QEventLoop()
         self._blocking_loop = loop
         try:
             if self._started:
-                loop.exec_()
+                loop.exec()
             if self._started:
                 # The loop ended without the reactor stopping: the
                 # application quit (QCoreApplication.exit ends every loop).
@@ -143,10 +143,10 @@ class QtLifecycleMixin(_Base):
 
     def runReturn(self, installSignalHandlers: bool = True) -> None:  # noqa: N803
         """
-        Start the reactor and return: Qt's own loop (``app.exec_()``) drives it.
+        Start the reactor and return: Qt's own loop (``app.exec()``) drives it.
 
         When the application quits, the reactor is stopped and its shutdown
-        triggers fire before ``app.exec_()`` returns.
+        triggers fire before ``app.exec()`` returns.
         """
         self._start(installSignalHandlers, "runReturn")
 
@@ -172,9 +172,7 @@ class QtLifecycleMixin(_Base):
             self._blocking_loop.quit()
         if self._app_exit_code is not None:
             code, self._app_exit_code = self._app_exit_code, None
-            from PyQt5.QtCore import QCoreApplication
-
-            app = QCoreApplication.instance()
+            app = binding().QtCore.QCoreApplication.instance()
             if app is not None:
                 app.exit(code)
         self._restore_signal_defaults()
@@ -253,9 +251,7 @@ class QtLifecycleMixin(_Base):
         self._start_driving()
 
     def _hook_quit(self) -> None:
-        from PyQt5.QtCore import QCoreApplication
-
-        app = QCoreApplication.instance()
+        app = binding().QtCore.QCoreApplication.instance()
         if app is not None and self._quit_hooked_app is None:
             app.aboutToQuit.connect(self._application_quits)
             self._quit_hooked_app = app
@@ -267,7 +263,7 @@ class QtLifecycleMixin(_Base):
                 app.aboutToQuit.disconnect(self._application_quits)
 
     def _application_quits(self) -> None:
-        """``app.exec_()`` is returning: stop the reactor properly first."""
+        """``app.exec()`` is returning: stop the reactor properly first."""
         try:
             self._finish_shutdown()
         except BaseException:
@@ -309,19 +305,22 @@ class QtLifecycleMixin(_Base):
 
     def _drive_once(self, longest: float) -> None:
         """Process events once, waiting at most ``longest`` seconds for one."""
-        from PyQt5.QtCore import QCoreApplication, QEventLoop, QTimer
+        qtcore = binding().QtCore
+        QCoreApplication = qtcore.QCoreApplication  # noqa: N806
 
         if QCoreApplication.instance() is None:
             self.runUntilCurrent()
             self.doIteration(0.01)
             return
         # Processing events is allowed even after QCoreApplication.exit(),
-        # when a new QEventLoop.exec_() would return at once.
-        timer = QTimer()
+        # when a new QEventLoop.exec() would return at once.
+        timer = qtcore.QTimer()
         timer.setSingleShot(True)
         timer.start(max(1, math.ceil(longest * 1000)))
         # AllEvents is 0: this processes every kind of event, waiting for one.
-        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+        QCoreApplication.processEvents(
+            qtcore.QEventLoop.ProcessEventsFlag.WaitForMoreEvents
+        )
         timer.stop()
 
     def _force_stop(self) -> None:

@@ -30,6 +30,7 @@ from twisted.internet.base import DelayedCall
 from twisted.internet.epollreactor import EPOLLIN, EPOLLOUT, EPollReactor
 from twisted.python import context, log
 
+from ._binding import binding
 from ._lifecycle import QtLifecycleMixin
 
 __all__ = ["QtEPollReactor", "install"]
@@ -45,14 +46,14 @@ class QtEPollReactor(QtLifecycleMixin, EPollReactor):
     Create it after the QApplication (`twisted_client.qt.install_reactor`
     does both). It is an `EPollReactor`, so code that checks for one accepts
     it, and it keeps every promise of a reactor: ``run()``, ``runReturn()``
-    with ``app.exec_()``, ``stop()`` and ``crash()`` from anywhere, shutdown
+    with ``app.exec()``, ``stop()`` and ``crash()`` from anywhere, shutdown
     triggers, ``callLater``, ``callFromThread``, the thread pool, signal
     handling. ``iterate()`` polls epoll directly and does not process Qt
     events.
     """
 
     def __init__(self) -> None:
-        from PyQt5.QtCore import QSocketNotifier, Qt, QTimer
+        qtcore = binding().QtCore
 
         self._notifier: Any = None
         self._timer: Any = None
@@ -61,14 +62,14 @@ class QtEPollReactor(QtLifecycleMixin, EPollReactor):
         self._dispatching: list[Any] = []
         self._suspended: dict[int, Any] = {}
         super().__init__()
-        self._notifier = QSocketNotifier(
-            self._poller.fileno(), QSocketNotifier.Type.Read
+        self._notifier = qtcore.QSocketNotifier(
+            self._poller.fileno(), qtcore.QSocketNotifier.Type.Read
         )
         self._notifier.setEnabled(False)
         self._notifier.activated.connect(self._on_ready)
-        self._timer = QTimer()
+        self._timer = qtcore.QTimer()
         self._timer.setSingleShot(True)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setTimerType(qtcore.Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._on_timer)
 
     # -- how Qt drives it -------------------------------------------------------

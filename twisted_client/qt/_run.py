@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._binding import binding
 from ._install import install_reactor
 
 __all__ = ["run_app"]
@@ -15,25 +16,23 @@ def run_app(reactor: Any = None, *, install_signal_handlers: bool = True) -> int
 
     Installs the reactor first when none is (`install_reactor`, which also
     creates the QApplication), starts it (``reactor.runReturn()``) unless it
-    runs already, and runs ``app.exec_()``. When the application quits
+    runs already, and runs ``app.exec()``. When the application quits
     (``app.quit()``, the last window closed) or the reactor is stopped by
     SIGINT or SIGTERM, the reactor's shutdown triggers have fired and its
     thread pool has stopped by the time this returns.
 
     Returns:
-        The status ``app.exec_()`` returned: 0 after ``app.quit()``, 128 plus
+        The status ``app.exec()`` returned: 0 after ``app.quit()``, 128 plus
         the signal number after SIGINT or SIGTERM. Pass it to `sys.exit`.
     """
-    from PyQt5.QtWidgets import QApplication
-
     if reactor is None:
         reactor = install_reactor()
-    app = QApplication.instance()
+    app = binding().QtCore.QCoreApplication.instance()
     if app is None:  # pragma: no cover - install_reactor made one
         raise RuntimeError("no QApplication: create it before installing the reactor")
     if not reactor.running:
         reactor.runReturn(installSignalHandlers=install_signal_handlers)
-    status: int = app.exec_()
+    status: int = app.exec()
     finish = getattr(reactor, "_finish_shutdown", None)
     if finish is not None:
         finish()  # no-op when quitting stopped it already

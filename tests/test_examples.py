@@ -1,0 +1,144 @@
+"""
+The runnable examples, run for real in subprocesses (each bounded by a timeout).
+
+``examples/qt_chat.py`` runs on each installed Qt binding, driven by a small
+program that types a line and closes the window once the echo is shown;
+``examples/echo_client.py`` talks to ``python -m twisted_client.server``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from twisted_client.qt import APIS
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60
+"""Seconds before a run that does not end counts as a hang (the test fails)."""
+
+NAMES = {"pyqt5": "PyQt5", "pyqt6": "PyQt6", "pyside6": "PySide6"}
+
+# Serves echoes on the example's reactor; once the example's client is
+# connected, types a line into its window; closes the window (ending the
+# example) once the echo is shown, or after 20 s. Prints the window's title,
+# its log pane, the bindings the process loaded and the exit status.
+_DRIVER = """
+import importlib.util, sys
+from twisted_client.qt import QtClient, binding, install_reactor
+from twisted_client.server import listen
+
+reactor = install_reactor()
+widgets = binding().module("QtWidgets")
+port = listen(reactor, 0).getHost().port
+spec = importlib.util.spec_from_file_location("qt_chat", "examples/qt_chat.py")
+chat = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(chat)
+
+
+def window():
+    return next(w for w in widgets.QApplication.topLevelWidgets() if w.isVisible())
+
+
+def type_line():
+    log = window().findChild(widgets.QPlainTextEdit)
+    log.textChanged.connect(lambda: echoed(log))
+    line = window().findChild(widgets.QLineEdit)
+    line.setText("hello from the test")
+    line.returnPressed.emit()
+
+
+def echoed(log):
+    if "<- b'hello from the test'" in log.toPlainText() and limit.active():
+        limit.cancel()
+        reactor.callLater(0, finish)
+
+
+def finish():
+    print(window().windowTitle())
+    print(window().findChild(widgets.QPlainTextEdit).toPlainText())
+    window().close()
+
+
+class WatchedClient(QtClient):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connected.connect(lambda: reactor.callLater(0, type_line))
+
+
+chat.QtClient = WatchedClient
+limit = reactor.callLater(20, finish)
+status = chat.main("127.0.0.1", str(port))
+loaded = [m for m in ("PyQt5", "PyQt6", "PySide6") if m in sys.modules]
+print("LOADED", *loaded, "STATUS", status)
+sys.exit(status)
+"""
+
+
+def _environment(qt_api: str | None = None) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
+    env.pop("WAYLAND_DISPLAY", None)
+    env.pop("QT_API", None)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    if qt_api is not None:
+        env["QT_API"] = qt_api
+    return env
+
+
+@pytest.mark.qt
+@pytest.mark.parametrize("api", APIS)
+def test_qt_chat_echoes_a_line_on_each_binding(api: str) -> None:
+    """The chat window sends a typed line and shows its echo; closing it ends it."""
+    if importlib.util.find_spec(NAMES[api]) is None:
+        pytest.skip(f"{NAMES[api]} is not installed (pip install '.[{api}]')")
+    done = subprocess.run(
+        [sys.executable, "-c", _DRIVER],
+        cwd=ROOT,
+        env=_environment(api),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].endswith(f"({NAMES[api]})")
+    assert any(line.endswith("(connected)") for line in lines)
+    assert any(line.endswith("-> b'hello from the test'") for line in lines)
+    assert any(line.endswith("<- b'hello from the test'") for line in lines)
+    assert lines[-1] == f"LOADED {NAMES[api]} STATUS 0"
+    assert "Traceback" not in done.stderr
+
+
+def test_echo_client_gets_its_answers() -> None:
+    """echo_client.py sends three messages and prints the three echoes."""
+    server_command = [sys.executable, "-m", "twisted_client.server", "--port", "0"]
+    with subprocess.Popen(
+        server_command, cwd=ROOT, stdout=subprocess.PIPE, text=True
+    ) as server:
+        try:
+            assert server.stdout is not None
+            address = server.stdout.readline().split()[-1]  # listening on HOST:PORT
+            host, port = address.rsplit(":", 1)
+            done = subprocess.run(
+                [sys.executable, "examples/echo_client.py", host, port],
+                cwd=ROOT,
+                env=_environment(),
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+                check=False,
+            )
+        finally:
+            server.kill()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == [
+        "answer: b'hello'",
+        "answer: b'twisted'",
+        "answer: b'qt'",
+    ]
