@@ -194,7 +194,8 @@ class Runner:
                     for n in plan.scale_clients:
                         yield repeat, f"scale {n}", self._scale_job(n)
                 elif scenario == "gui":
-                    yield repeat, "gui", self._gui
+                    for size in plan.gui_sizes:
+                        yield repeat, f"gui {size}", self._gui_job(size)
                     yield repeat, "gui-control", self._gui_control
                 elif scenario == "shutdown":
                     yield repeat, "shutdown", self._shutdown
@@ -268,30 +269,31 @@ class Runner:
 
         return job
 
-    def _gui_params(self) -> dict[str, Any]:
+    def _gui_params(self, size: int) -> dict[str, Any]:
         """What a ``gui`` measurement is run with (the clients and the control)."""
         plan = self.plan
         return {
-            "size": plan.gui_size,
+            "size": size,
             "duration": plan.gui_seconds,
             "interval_ms": plan.gui_interval_ms,
             "window": plan.gui_window,
         }
 
-    def _gui(self, client: str) -> None:
-        plan = self.plan
-        result, _ = self._one(client, "gui", self._gui_params())
-        if result is not None:
-            self._record("gui", client, {"size": plan.gui_size}, result)
+    def _gui_job(self, size: int) -> Callable[[str], None]:
+        def job(client: str) -> None:
+            result, _ = self._one(client, "gui", self._gui_params(size))
+            if result is not None:
+                self._record("gui", client, {"size": size}, result)
+
+        return job
 
     def _gui_control(self, client: str) -> None:
-        plan = self.plan
-        result, _ = self._one(client, "gui", self._gui_params())
+        """The timer alone, once per repeat (it sends nothing: no size to vary)."""
+        size = self.plan.gui_sizes[0]
+        result, _ = self._one(client, "gui", self._gui_params(size))
         if result is not None:
             del result["mb_per_s"]
-            self.outcome.controls.append(
-                Run("gui", "control", {"size": plan.gui_size}, result)
-            )
+            self.outcome.controls.append(Run("gui", "control", {"size": size}, result))
 
     def _shutdown(self, client: str) -> None:
         result, _ = self._one(client, "shutdown", {"bound": self.plan.shutdown_bound})

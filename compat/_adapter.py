@@ -32,6 +32,17 @@ _BLOCKING_GET = (
     "SocketClientThread(...)."
 )
 
+_INLINE_WAIT = 0.01
+"""
+Seconds a put waits for the reactor's thread to finish its turn before it
+hands the command over instead (see `compat._inline`).
+
+Waiting is usually cheaper than handing over: the turn is short (the reply
+that woke the reactor is being read), and afterwards the command often
+completes at once in the putting thread. The bound keeps a put from waiting
+on a reactor's thread that is stuck (say, putting on a full bounded reply_q).
+"""
+
 _numbers = itertools.count(1)
 
 
@@ -78,6 +89,11 @@ class SocketClientThread:
     * A command put on the reactor's thread (the GUI thread in a Qt program)
       is handled during the ``put`` call: an immediate reply, such as an
       ERROR, is on ``reply_q`` (or passed to ``on_reply``) when it returns.
+      In a script (without ``on_reply``) the same holds from any thread for
+      commands that need no waiting: a SEND the socket takes at once, a
+      RECEIVE of a message that has arrived, CLOSE, an ERROR. The putting
+      thread runs them itself while the reactor's thread sleeps (see
+      `compat._inline`) instead of crossing to that thread and back.
     * Clearing ``alive`` by hand does not stop the client (nothing polls
       it); ``join()`` does.
     * Messages longer than ``max_length`` (16 MiB by default) are refused;
@@ -133,6 +149,9 @@ class SocketClientThread:
         self._ended = False
         self._wake_lock = threading.Lock()
         self._wake_pending = False
+        # Commands may run in the putting thread (see compat._inline), but not
+        # with on_reply: that callback is promised the reactor's thread.
+        self._inline = on_reply is None
 
     def __repr__(self) -> str:
         if not self._started:
@@ -172,6 +191,7 @@ class SocketClientThread:
             self._deliver,
             connect_timeout=self._connect_timeout,
             max_length=self._max_length,
+            waiting=self.cmd_q.qsize,
         )
         self._started = True
         GetGuard.install(self.reply_q, runtime.in_reactor_thread, _BLOCKING_GET)
@@ -199,7 +219,7 @@ class SocketClientThread:
         if not self._started:
             raise RuntimeError("cannot join thread before it is started")
         assert self._runtime is not None
-        self._runtime.call_and_wait(self._end, timeout)
+        self._runtime.call_and_wait(self._end, timeout, inline=self._inline)
 
     def _end(self) -> None:
         if self._ended:
@@ -210,12 +230,19 @@ class SocketClientThread:
         self._session.stop(STOPPED_BY_JOIN)
 
     def _wake(self) -> None:
-        """A command may have arrived: pump the session on the reactor's thread."""
+        """A command may have arrived: pump the session, here if it can be done now."""
+        assert self._runtime is not None
+        if self._inline and self._runtime.run_inline(self._pump_here, _INLINE_WAIT):
+            return
+        self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Pump the session on the reactor's thread (once, however many ask)."""
+        assert self._runtime is not None
         with self._wake_lock:
             if self._wake_pending or self._ended:
                 return
             self._wake_pending = True
-        assert self._runtime is not None
         self._runtime.call_soon(self._pump)
 
     def _pump(self) -> None:
@@ -224,6 +251,13 @@ class SocketClientThread:
         if not self._ended:
             assert self._session is not None
             self._session.pump()
+
+    def _pump_here(self) -> None:
+        """`_pump`, on the reactor's behalf in the putting thread."""
+        if not self._ended:
+            assert self._session is not None
+            if not self._session.pump(connect=False):
+                self._hand_over()
 
     def _deliver(self, reply: ClientReply) -> None:
         if self._on_reply is None:

@@ -46,7 +46,9 @@ class PutHook:
 
     def __init__(self, target: queue.Queue[Any]) -> None:
         self._target = target
-        self._listeners: list[Callable[[], None]] = []
+        # A tuple, replaced (under the lock) to add or remove one: a put reads
+        # it without taking the lock or copying it.
+        self._listeners: tuple[Callable[[], None], ...] = ()
         self._lock = threading.Lock()
 
     @classmethod
@@ -57,7 +59,7 @@ class PutHook:
             hook = cls(target)
             target.put = hook  # type: ignore[method-assign]
         with hook._lock:
-            hook._listeners.append(listener)
+            hook._listeners += (listener,)
 
     @classmethod
     def remove(cls, target: queue.Queue[Any], listener: Callable[[], None]) -> None:
@@ -66,9 +68,11 @@ class PutHook:
         if not isinstance(hook, PutHook):
             return
         with hook._lock:
-            if listener in hook._listeners:
-                hook._listeners.remove(listener)
-            last = not hook._listeners
+            listeners = list(hook._listeners)
+            if listener in listeners:
+                listeners.remove(listener)
+            hook._listeners = tuple(listeners)
+            last = not listeners
         if last:
             del target.put
 
@@ -77,9 +81,7 @@ class PutHook:
     ) -> None:
         """Put ``item`` as `queue.Queue.put` does, then tell the listeners."""
         type(self._target).put(self._target, item, block, timeout)
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
+        for listener in self._listeners:
             listener()
 
 
@@ -101,7 +103,10 @@ class GetGuard:
             guard = cls(target, message)
             target.get = guard  # type: ignore[method-assign]
         previous = guard._refusing
-        guard._refusing = lambda: refusing() or previous()
+        if previous is _never:
+            guard._refusing = refusing
+        else:
+            guard._refusing = lambda: refusing() or previous()
 
     def __call__(self, block: bool = True, timeout: float | None = None) -> Any:
         """`queue.Queue.get`, except that a wait on the refused thread raises."""

@@ -15,7 +15,9 @@ reactor. It is chosen once, when the first client starts:
   reactor (`twisted_client.qt` sees to that).
 * **script mode** (anything else): the reactor runs in one daemon thread,
   ``compat-reactor``, shared by every client. An ``atexit`` hook stops it,
-  so the program exits normally when its main thread ends.
+  so the program exits normally when its main thread ends. Work that
+  needs no waiting is done in the putting thread, under the lock the
+  reactor's thread holds while it is not asleep (`compat._inline`).
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ from __future__ import annotations
 import atexit
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from twisted.python import threadable
 
 from twisted_client.qt._binding import binding, imported_api
+
+from ._inline import Dispatcher
 
 __all__ = ["Runtime", "runtime_for"]
 
@@ -87,6 +92,18 @@ class Runtime:
         self.reactor = reactor
         self.mode = "running" if _has_started(reactor) else "pending"
         self._thread: threading.Thread | None = None
+        self._dispatcher = Dispatcher(reactor)
+        self.run_inline = self._dispatcher.run
+        """
+        ``run_inline(function, wait=0.0)``: run ``function`` in the calling
+        thread on the reactor's behalf, if possible (`compat._inline`).
+
+        Only in script mode, on an epoll reactor, and only if the reactor's
+        thread lets go of its lock within ``wait`` seconds. Returns False,
+        without running it, otherwise: the caller then hands it to the
+        reactor's thread. (The dispatcher's own method, not a wrapper: it is
+        called for every command.)
+        """
 
     def __repr__(self) -> str:
         return f"<Runtime {type(self.reactor).__name__} {self.mode}>"
@@ -122,6 +139,9 @@ class Runtime:
 
     def in_reactor_thread(self) -> bool:
         """True when called on the thread that runs (or will run) the reactor."""
+        thread = self._thread  # script mode, the common case: one lookup less
+        if thread is not None:
+            return threading.get_ident() == thread.ident
         return threading.get_ident() == self.thread_ident
 
     def is_running(self) -> bool:
@@ -138,17 +158,28 @@ class Runtime:
             self.reactor.callFromThread(function)
 
     def call_and_wait(
-        self, function: Callable[[], None], timeout: float | None
+        self,
+        function: Callable[[], None],
+        timeout: float | None,
+        *,
+        inline: bool = False,
     ) -> bool:
         """
         Run ``function`` on the reactor's thread and wait for it to return.
 
         Runs it in the calling thread when the reactor is not running (nothing
-        else touches the clients then). Returns False if ``timeout`` ran out.
+        else touches the clients then), or, with ``inline``, on the reactor's
+        behalf when `run_inline` can. Returns False if ``timeout`` ran out.
         """
         if self.in_reactor_thread() or not self.is_running():
             function()
             return True
+        if inline:
+            started = time.monotonic()
+            if self.run_inline(function, timeout):
+                return True
+            if timeout is not None:
+                timeout = max(0.0, timeout - (time.monotonic() - started))
         done = threading.Event()
 
         def run() -> None:
@@ -166,7 +197,7 @@ class Runtime:
             self.reactor.runReturn()
 
     def _run_in_thread(self) -> None:
-        self.reactor.run(installSignalHandlers=False)
+        self._dispatcher.run_reactor()
 
     def _stop_thread(self) -> None:
         """At exit: stop the shared reactor thread, so that shutdown runs cleanly."""

@@ -48,6 +48,10 @@ class _State(enum.Enum):
     CLOSED = "closed"  # CLOSE was handled
 
 
+def _is_connect(command: object) -> bool:
+    return getattr(command, "type", None) == ClientCommand.CONNECT
+
+
 def _success(data: bytes | None = None) -> ClientReply:
     return ClientReply(ClientReply.SUCCESS, data)
 
@@ -56,14 +60,28 @@ def _error(text: str) -> ClientReply:
     return ClientReply(ClientReply.ERROR, text)
 
 
+def _sent(_: None) -> ClientReply:
+    return ClientReply(ClientReply.SUCCESS, None)
+
+
+def _send_failed(failure: Failure) -> ClientReply:
+    return _error(send_error_text(failure))
+
+
+def _receive_failed(failure: Failure) -> ClientReply:
+    return _error(receive_error_text(failure))
+
+
 class Session:
     """
     Runs commands taken from ``take`` and hands one reply each to ``deliver``.
 
-    Every method runs on the reactor thread. ``take()`` returns the next
-    command or raises `queue.Empty`; `pump` is called whenever one may have
-    arrived. `stop` ends the session: the running command gets an ERROR
-    reply and the connection is dropped.
+    Every method runs on the reactor thread (or on its behalf, see
+    `compat._inline`). ``take()`` returns the next command or raises
+    `queue.Empty`; ``waiting()``, if given, says cheaply whether one may be
+    there (a false answer spares raising `queue.Empty`); `pump` is called
+    whenever one may have arrived. `stop` ends the session: the running
+    command gets an ERROR reply and the connection is dropped.
     """
 
     def __init__(
@@ -74,15 +92,18 @@ class Session:
         *,
         connect_timeout: float | None = 30.0,
         max_length: int = DEFAULT_MAX_LENGTH,
+        waiting: Callable[[], object] | None = None,
     ) -> None:
         self._reactor = reactor
         self._take = take
+        self._waiting = waiting
         self._deliver = deliver
         self._connect_timeout = connect_timeout
         self._max_length = max_length
         self._state = _State.NEW
         self._client: Client | None = None
         self._running: Deferred[ClientReply] | None = None
+        self._held: object = None  # a CONNECT taken, left for the reactor's thread
         self._pumping = False
         self._stopped = False
         self._handlers: dict[int, Callable[[ClientCommand], _Result]] = {
@@ -97,18 +118,38 @@ class Session:
         """True while a command waits for its operation to complete."""
         return self._running is not None
 
-    def pump(self) -> None:
-        """Run queued commands until one has to wait, or none is left."""
+    def pump(self, *, connect: bool = True) -> bool:
+        """
+        Run queued commands until one has to wait, or none is left.
+
+        With ``connect=False`` (on the reactor's behalf in another thread,
+        see `compat._inline`) it stops at a CONNECT, keeps it as the next
+        command, and returns False: the reactor's thread must pump then. A
+        CONNECT always waits anyway, and it must not start Twisted's
+        resolver threads from another thread (they would inherit its daemon
+        flag, and a script would no longer exit by itself). Returns True
+        otherwise.
+        """
         if self._pumping:
-            return  # the loop below is already running further up the stack
+            return True  # the loop below is already running further up the stack
         self._pumping = True
         try:
+            waiting = self._waiting
             while self._running is None and not self._stopped:
-                try:
-                    command = self._take()
-                except queue.Empty:
-                    return
+                command = self._held
+                if command is None:
+                    if waiting is not None and not waiting():
+                        return True
+                    try:
+                        command = self._take()
+                    except queue.Empty:
+                        return True
+                if not connect and _is_connect(command):
+                    self._held = command
+                    return False
+                self._held = None
                 self._start(command)
+            return True
         finally:
             self._pumping = False
 
@@ -118,8 +159,11 @@ class Session:
             return
         self._stopped = True
         running, self._running = self._running, None
+        held, self._held = self._held, None
         if running is not None:
             running.cancel()
+            self._deliver(_error(text))
+        if held is not None:  # taken from the queue, so it is answered too
             self._deliver(_error(text))
         if self._client is not None:
             self._client.abort()
@@ -221,17 +265,13 @@ class Session:
             sent = self._client.send(command.data)
         except (TypeError, UsageError) as error:
             return _error(f"SEND: {error}")
-        return sent.addCallbacks(
-            lambda _: _success(), lambda failure: _error(send_error_text(failure))
-        )
+        return sent.addCallbacks(_sent, _send_failed)
 
     def _receive(self, command: ClientCommand) -> _Result:
         if self._state is not _State.CONNECTED:
             return self._unconnected_error(os_error_text(errno.ENOTCONN))
         assert self._client is not None
-        return self._client.receive().addCallbacks(
-            _success, lambda failure: _error(receive_error_text(failure))
-        )
+        return self._client.receive().addCallbacks(_success, _receive_failed)
 
     def _close(self, command: ClientCommand) -> _Result:
         if self._state is _State.NEW:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 from twisted.internet.defer import CancelledError, Deferred, fail, succeed
 from twisted.internet.error import ConnectionDone
 from twisted.internet.protocol import Factory, connectionDone
+from twisted.python import threadable
 from twisted.python.failure import Failure
 
 from ._checks import check_max_buffered, check_seconds
@@ -425,9 +426,18 @@ class Client:
         Only while the reactor runs: once it has stopped nothing else touches
         the client, so the thread that stopped it may still close it (the
         drop-in's ``join`` does). A reactor that cannot tell (a `Clock`) is
-        taken as not running.
+        taken as not running. Nor for a thread that `twisted.python.threadable`
+        names the I/O thread: the drop-in lends that role to a thread that
+        works under the reactor's dispatch lock (`compat._inline`).
         """
         if not getattr(self.reactor, "running", False):
+            return
+        if threadable.isInIOThread():
+            # The reactor's thread lent this thread its I/O-thread role: it
+            # runs on the reactor's behalf, holding the lock the reactor's
+            # thread holds whenever it is not asleep in its poll (the
+            # drop-in's script mode, compat._inline), so nothing else touches
+            # Twisted meanwhile.
             return
         caller = threading.current_thread().name
         raise WrongThreadError(

@@ -13,6 +13,13 @@ from zope.interface import implementer
 
 __all__ = ["WriteMonitor"]
 
+_JOIN_TO_OFFER = 1024 * 1024
+"""
+A message in two buffers (header, body) shorter than this is joined to be
+offered to the socket at once: copying up to 1 MiB costs less than leaving
+it to the next loop turn, which copies it too (Twisted joins its buffers).
+"""
+
 
 @implementer(IPullProducer, IPushProducer)
 class WriteMonitor:
@@ -50,19 +57,20 @@ class WriteMonitor:
         """
         Write ``buffers`` (one message); return `flushed` for them.
 
-        A single buffer, offered to a socket whose transport buffer is empty,
-        is sent at once as far as the socket takes it; the Deferred has then
-        fired already if it took everything.
+        A message offered to a socket whose transport buffer is empty (one
+        buffer, or two joined when the body is under 1 MiB) is sent at once
+        as far as the socket takes it; the Deferred has then fired already
+        if it took everything.
         """
         transport: Any = self._transport
         if (
             self._direct
             and not self._unflushed
-            and len(buffers) == 1
             and transport.connected
             and not transport.disconnecting
+            and (len(buffers) == 1 or len(buffers[1]) < _JOIN_TO_OFFER)
         ):
-            data = buffers[0]
+            data = buffers[0] if len(buffers) == 1 else b"".join(buffers)
             sent = transport.writeSomeData(data)
             if not isinstance(sent, Exception):  # else the reactor will see it too
                 if sent == len(data):

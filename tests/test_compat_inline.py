@@ -1,0 +1,41 @@
+"""
+Script mode with commands run in the putting thread (`compat._inline`): many
+threads at once lose, duplicate and reorder nothing, and join() still ends a
+client that waits, closing its connection (which needs the sleeping reactor
+woken). The program runs in its own process, where the drop-in's reactor is
+the global one in its ``compat-reactor`` thread, as in a real script.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest_twisted
+
+from twisted_client.server import listen
+
+from .test_compat_programs import report_of, run_program
+
+
+@pytest_twisted.ensureDeferred
+async def test_threads_in_script_mode(reactor: Any) -> None:
+    """Four threads with a client each (500 rounds of SEND, SEND, RECEIVE,
+    RECEIVE: 2000 commands each) and one client fed by a producer thread and
+    drained by a consumer thread (2000 SEND/RECEIVE pairs): every reply is the
+    expected one, in order, none left over; then a RECEIVE waits on each
+    worker's client and join() ends it: ERROR(STOPPED_BY_JOIN), not alive,
+    the connection closed. Inside work done on the reactor's behalf
+    threadable.isInIOThread() is true, and only there."""
+    port = listen(reactor, 0)
+    try:
+        done = await run_program("threaded_stress", port.getHost().port)
+    finally:
+        await port.stopListening()
+    report = report_of(done)
+    assert report["wrong"] == []
+    assert report["wrong_count"] == 0
+    assert report["stuck_threads"] == 0
+    assert report["left_over"] == 0
+    assert report["alive_after_join"] == 0
+    assert report["never_closed"] == 0
+    assert report["io_thread"] == [False, True, False]
