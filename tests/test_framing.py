@@ -383,3 +383,36 @@ def test_stop_parsing_while_held_cancels_the_continuation() -> None:
     assert transport.producerState == "producing"
     assert len(protocol.messages) == 16
     assert protocol.partial_bytes == 0
+
+
+def test_partial_bytes_asked_from_message_received() -> None:
+    """Asked while a chunk is being delivered (a connection lost from a slot),
+    partial_bytes counts what is not delivered yet, not what was."""
+    seen: list[int] = []
+
+    class Asking(Recorder):
+        def message_received(self, message: bytes) -> None:
+            super().message_received(message)
+            seen.append(self.partial_bytes)
+
+    protocol = Asking()
+    protocol.makeConnection(StringTransport())
+    protocol.dataReceived(wire(b"a", b"bb") + b"\x05\x00")
+    assert seen == [8, 2]
+    assert protocol.partial_bytes == 2
+
+
+def test_data_received_again_from_message_received_keeps_order() -> None:
+    """dataReceived called again from message_received (a nested event loop
+    reading the same connection): the new bytes come after the rest, in order."""
+
+    class Nested(Recorder):
+        def message_received(self, message: bytes) -> None:
+            super().message_received(message)
+            if message == b"1":
+                self.dataReceived(wire(b"3"))
+
+    protocol = Nested()
+    protocol.makeConnection(StringTransport())
+    protocol.dataReceived(wire(b"1", b"2"))
+    assert protocol.messages == [b"1", b"2", b"3"]

@@ -141,6 +141,8 @@ class LengthPrefixedProtocol(Protocol):
         self._pauses = 0
         self._lost = False
         self._continuation: IDelayedCall | None = None
+        self._parsing = False
+        self._consumed = 0  # bytes of the buffer delivered by the running parse
 
     @property
     def parsing(self) -> bool:
@@ -154,9 +156,10 @@ class LengthPrefixedProtocol(Protocol):
 
         Between calls this is the start of a message that is not complete
         yet, plus whatever the time budget holds back; after this class's
-        `connectionLost` only the incomplete message remains.
+        `connectionLost` only the incomplete message remains. Asked from
+        `message_received`, the messages delivered so far do not count.
         """
-        return len(self._buffer)
+        return len(self._buffer) - self._consumed
 
     @property
     def holding(self) -> bool:
@@ -246,26 +249,34 @@ class LengthPrefixedProtocol(Protocol):
             self.resume_reading()  # the pause of the hold that scheduled this
 
     def _parse(self, budget: bool) -> None:
-        """Deliver the whole messages in the buffer (within the budget if asked)."""
+        """
+        Deliver the whole messages in the buffer (within the budget if asked).
+
+        Called again from `message_received` (a nested event loop that reads
+        this connection), it returns at once: the outer call goes on with
+        the new bytes, in order.
+        """
+        if self._parsing:
+            return
+        self._parsing = True
         buffer = self._buffer
-        available = len(buffer)
         offset = 0
         deadline = time.monotonic() + self.turn_budget if budget else 0.0
         delivered = 0
         try:
-            while available - offset >= HEADER_SIZE:
+            while len(buffer) - offset >= HEADER_SIZE:
                 (length,) = _HEADER.unpack_from(buffer, offset)
                 if length > self.max_length:
                     self._refused = True
-                    offset = available
+                    offset = len(buffer)
                     self.length_limit_exceeded(length)
                     return
                 end = offset + HEADER_SIZE + length
-                if end > available:
+                if end > len(buffer):
                     return
                 with memoryview(buffer) as view:
                     message = view[offset + HEADER_SIZE : end].tobytes()
-                offset = end
+                offset = self._consumed = end
                 self.message_received(message)
                 if not self.parsing:  # message_received may stop it
                     return
@@ -273,13 +284,15 @@ class LengthPrefixedProtocol(Protocol):
                 if (
                     budget
                     and not delivered % _CHECK_EVERY
-                    and available - offset >= HEADER_SIZE
+                    and len(buffer) - offset >= HEADER_SIZE
                     and time.monotonic() >= deadline
                 ):
                     self._hold()
                     return
         finally:
+            self._parsing = False
             del buffer[:offset]
+            self._consumed = 0
 
     def _hold(self) -> None:
         """Stop here: pause reading and continue on the clock's next turn."""
