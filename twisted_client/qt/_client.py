@@ -13,6 +13,7 @@ from .._connect import connect, connect_endpoint
 from .._errors import ClientClosed, ClientError, ConnectionClosed, UsageError
 from .._framing import DEFAULT_MAX_LENGTH
 from ._binding import binding
+from ._install import qt_reactor
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IDelayedCall, IStreamClientEndpoint
@@ -69,7 +70,11 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
             of the event that caused it.
 
     Args:
-        reactor: The reactor (default: the global one, imported when needed).
+        reactor: The reactor. By default the global one, which must run
+            inside Qt: with none installed yet, the Qt reactor is installed,
+            and started once Qt's loop runs if the program does not start
+            it (`twisted_client.qt._install.qt_reactor`); another reactor
+            installed already raises `WrongReactorError`.
         parent: The QObject parent.
         timeout: Seconds a connection attempt may take, or None.
         max_length: The longest message accepted from the server.
@@ -95,9 +100,7 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
     ) -> None:
         super().__init__(parent)
         if reactor is None:
-            from twisted.internet import reactor as installed
-
-            reactor = installed
+            reactor = qt_reactor()
         self.reactor = reactor
         self.timeout = timeout
         self.max_length = max_length
