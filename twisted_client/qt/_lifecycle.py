@@ -325,8 +325,7 @@ class QtLifecycleMixin(_Base):
     # -- the thread pool -----------------------------------------------------------
 
     def _initThreadPool(self) -> None:
-        """Create the thread pool, as Twisted does, with daemon threads and a
-        bounded stop (see `thread_pool_timeout`)."""
+        """Create the thread pool as Twisted does: daemon threads, bounded stop."""
         self.threadpool = _ReactorThreadPool(lambda: self.thread_pool_timeout)
         self._threadpoolStartupID = self.callWhenRunning(self.threadpool.start)
         self.threadpoolShutdownID = self.addSystemEventTrigger(
