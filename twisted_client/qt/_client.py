@@ -317,7 +317,7 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
 
     def _receive_failed(self, failure: Failure) -> None:
         error = failure.value
-        if isinstance(error, ClientClosed):
+        if _closed_here(error):
             return
         if isinstance(error, ConnectionClosed) and error.clean:
             return
@@ -325,7 +325,7 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
 
     def _send_failed(self, failure: Failure) -> Failure:
         """A send that was pending failed: emit it, unless this side closed."""
-        if not failure.check(ClientClosed):
+        if not _closed_here(failure.value):
             self._report(failure)
         return failure
 
@@ -365,7 +365,9 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
 
     def _mark_expected(self, result: object, deferred: Deferred[Any]) -> object:
         if isinstance(result, Failure) and (
-            result.value is self._reported or result.check(ClientClosed, CancelledError)
+            result.value is self._reported
+            or _closed_here(result.value)
+            or result.check(CancelledError)
         ):
             info = deferred._debugInfo
             if isinstance(info, _ExpectedFailure):
@@ -387,6 +389,11 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
             from twisted.python import log
 
             log.err(None, "in a slot connected to a QtClient signal")
+
+
+def _closed_here(error: BaseException) -> bool:
+    """True when ``error`` says this side ended the connection (no error to emit)."""
+    return isinstance(error, ClientClosed)
 
 
 class _ExpectedFailure(DebugInfo):
