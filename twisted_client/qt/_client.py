@@ -391,7 +391,7 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
             log.err(None, "in a slot connected to a QtClient signal")
 
 
-def _closed_here(error: BaseException) -> bool:
+def _closed_here(error: BaseException | None) -> bool:
     """True when ``error`` says this side ended the connection (no error to emit)."""
     return isinstance(error, ClientClosed)
 
