@@ -181,21 +181,28 @@ def test_a_signal_does_not_wait_for_a_busy_thread_pool_job(
 
 @pytest.mark.parametrize("kind", [kind for api, kind in COMBINATIONS if api == "pyqt5"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
-def test_a_second_signal_ends_the_process_at_once(kind: str, signum: int) -> None:
-    """A shutdown told to wait a minute for a busy 30 s job (thread_pool_timeout),
-    the shutdown triggers already firing: a second signal ends the process at
-    once, killed by that signal."""
-    process = _start("pyqt5", kind, "busy-second-signal")
+@pytest.mark.parametrize(
+    ("phase", "waiting"),
+    [("before", "stalled in a before trigger"), ("during", "shutdown during")],
+    ids=["in-a-before-trigger", "for-the-pool"],
+)
+def test_a_second_signal_ends_the_process_at_once(
+    kind: str, signum: int, phase: str, waiting: str
+) -> None:
+    """A shutdown told to wait a minute, in a "before" trigger whose Deferred
+    never fires or for a busy 30 s job: a second signal ends the process at
+    once, killed by that signal, the shutdown triggers so far having run."""
+    process = _start("pyqt5", kind, "busy-second-signal", phase)
     seen: list[str] = []
     _read_until(process, "ready", seen)
     signalled = time.monotonic()
     process.send_signal(signum)
-    _read_until(process, "shutdown during", seen)
+    _read_until(process, waiting, seen)
     process.send_signal(signum)
     status, rest, err = _finish(process)
     elapsed = time.monotonic() - signalled
     assert status == -signum, (seen, rest, err)
-    assert seen[-2:] == ["shutdown before", "shutdown during"]
+    assert seen[4] == "shutdown before"
     assert "job ended" not in rest
     assert elapsed < JOB_SECONDS / 2, elapsed
 

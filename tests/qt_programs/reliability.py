@@ -158,8 +158,13 @@ def flood(_: str) -> None:
     run(app)
 
 
-def _busy_pool(signal_mode: str, pool_timeout: float | None) -> None:
-    """A thread-pool job runs for JOB_SECONDS; the program is asked to end."""
+def _busy_pool(signal_mode: str, pool_timeout: float | None, stall: bool) -> None:
+    """A thread-pool job runs for JOB_SECONDS; the program is asked to end.
+
+    With ``stall``, a "before shutdown" trigger returns a Deferred that never
+    fires (and the shutdown would wait a minute for it)."""
+    from twisted.internet.defer import Deferred
+
     from twisted_client.qt import install_reactor
 
     app = application()
@@ -168,6 +173,14 @@ def _busy_pool(signal_mode: str, pool_timeout: float | None) -> None:
     print_shutdown_phases(reactor)  # before the pool's own trigger: printed first
     if pool_timeout is not None:
         reactor.thread_pool_timeout = pool_timeout
+    if stall:
+        reactor.shutdown_timeout = JOB_SECONDS * 2
+
+        def stalled() -> Deferred[None]:
+            say("stalled in a before trigger")
+            return Deferred()
+
+        reactor.addSystemEventTrigger("before", "shutdown", stalled)
     release = threading.Event()
 
     def job() -> None:
@@ -192,17 +205,18 @@ def _busy_pool(signal_mode: str, pool_timeout: float | None) -> None:
 
 def busy_quit(_: str) -> None:
     """app.quit() while a thread-pool job is busy."""
-    _busy_pool("", None)
+    _busy_pool("", None, stall=False)
 
 
 def busy_signal(_: str) -> None:
     """SIGINT or SIGTERM (sent by the test) while a thread-pool job is busy."""
-    _busy_pool("signal", None)
+    _busy_pool("signal", None, stall=False)
 
 
-def busy_second_signal(_: str) -> None:
-    """The shutdown waits for the job (a long pool timeout); a second signal."""
-    _busy_pool("signal", JOB_SECONDS * 2)
+def busy_second_signal(phase: str) -> None:
+    """The shutdown waits, for a minute: in a "before" trigger (ARG before) or
+    for the job (ARG during, a long pool timeout); the test signals twice."""
+    _busy_pool("signal", JOB_SECONDS * 2, stall=phase == "before")
 
 
 def slot_raises(helper: str) -> None:
