@@ -8,7 +8,11 @@ import struct
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from twisted.internet.error import ConnectionLost
+from twisted.internet.protocol import connectionDone
+from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
 
 from twisted_client import (
     DEFAULT_MAX_LENGTH,
@@ -235,3 +239,180 @@ def test_frame_refuses_what_the_prefix_cannot_announce() -> None:
     with pytest.raises(UsageError, match="4294967296 bytes"):
         protocol.send_message(Huge(b"x"))
     assert transport.value() == b""
+
+
+def budgeted(turn_budget: float = 0.0) -> tuple[Recorder, StringTransport, Clock]:
+    """A `Recorder` on an in-memory transport, with a clock and a time budget."""
+    protocol, transport = connected()
+    clock = Clock()
+    protocol.clock = clock
+    protocol.turn_budget = turn_budget
+    return protocol, transport, clock
+
+
+def one_turn(clock: Clock) -> None:
+    """Run the calls due now, not those they schedule: one reactor turn.
+
+    (``Clock.advance(0)`` would also run the zero-delay calls they add.)
+    """
+    due = [call for call in clock.calls if call.getTime() <= clock.seconds()]
+    for call in due:
+        clock.calls.remove(call)
+        call.func(*call.args, **call.kw)
+
+
+def test_budget_spreads_a_chunk_over_clock_turns() -> None:
+    """With the budget spent, one chunk of 100 messages is delivered 16 at a time,
+    one clock turn each, in order; reading is paused until the last is out."""
+    messages = [b"%d" % n for n in range(100)]
+    protocol, transport, clock = budgeted()
+    protocol.dataReceived(wire(*messages))
+    seen = [len(protocol.messages)]
+    assert transport.producerState == "paused"
+    while protocol.holding:
+        one_turn(clock)
+        seen.append(len(protocol.messages))
+    assert seen == [16, 32, 48, 64, 80, 96, 100]
+    assert protocol.messages == messages
+    assert transport.producerState == "producing"
+    assert protocol.partial_bytes == 0
+    assert clock.getDelayedCalls() == []
+
+
+def test_budget_not_spent_delivers_everything_at_once() -> None:
+    """A budget that is not spent changes nothing: all messages in one call."""
+    messages = [b"%d" % n for n in range(1000)]
+    protocol, transport, clock = budgeted(turn_budget=60.0)
+    protocol.dataReceived(wire(*messages))
+    assert protocol.messages == messages
+    assert not protocol.holding
+    assert transport.producerState == "producing"
+    assert clock.getDelayedCalls() == []
+
+
+def test_bytes_arriving_while_held_come_after_the_held_ones() -> None:
+    """Data received while a chunk is held back (a partial message included) is
+    delivered after it, in order, by the continuation."""
+    first = [b"a%d" % n for n in range(40)]
+    second = [b"b%d" % n for n in range(40)]
+    protocol, _, clock = budgeted()
+    data = wire(*second)
+    protocol.dataReceived(wire(*first) + data[:3])
+    protocol.dataReceived(data[3:])
+    assert len(protocol.messages) == 16
+    while protocol.holding:
+        clock.advance(0)
+    assert protocol.messages == first + second
+
+
+def test_connection_lost_delivers_the_held_messages_first() -> None:
+    """The connection ending while messages are held back: every whole one is
+    delivered before connectionLost returns, then the end is seen; the
+    incomplete message stays partial and the continuation is cancelled."""
+    order: list[object] = []
+
+    class Ending(Recorder):
+        def message_received(self, message: bytes) -> None:
+            order.append(message)
+
+        def connectionLost(self, reason: Failure = connectionDone) -> None:
+            super().connectionLost(reason)
+            order.append(("lost", self.partial_bytes))
+
+    protocol = Ending()
+    protocol.makeConnection(StringTransport())
+    clock = Clock()
+    protocol.clock = clock
+    protocol.turn_budget = 0.0
+    messages = [b"%d" % n for n in range(50)]
+    protocol.dataReceived(wire(*messages) + b"\x09\x00\x00\x00abc")
+    assert len(order) == 16
+    protocol.connectionLost(Failure(ConnectionLost()))
+    assert order == [*messages, ("lost", 7)]
+    assert clock.getDelayedCalls() == []
+
+
+def test_pauses_are_counted_with_flow_control() -> None:
+    """A subclass pausing reading (flow control) while the budget also paused it:
+    the budget's end does not resume reading; the subclass's resume does."""
+
+    class Throttled(Recorder):
+        def message_received(self, message: bytes) -> None:
+            super().message_received(message)
+            if message == b"5":
+                self.pause_reading()
+
+    protocol = Throttled()
+    transport = StringTransport()
+    protocol.makeConnection(transport)
+    clock = Clock()
+    protocol.clock = clock
+    protocol.turn_budget = 0.0
+    protocol.dataReceived(wire(*(b"%d" % n for n in range(40))))
+    while protocol.holding:
+        clock.advance(0)
+    assert len(protocol.messages) == 40
+    assert protocol.reading_paused
+    assert transport.producerState == "paused"
+    protocol.resume_reading()
+    assert transport.producerState == "producing"
+    protocol.resume_reading()  # one too many: harmless
+    assert not protocol.reading_paused
+
+
+def test_flow_control_resuming_while_held_keeps_reading_paused() -> None:
+    """A subclass pausing then resuming before the held chunk is delivered:
+    reading stays paused until the continuation is done."""
+    protocol, transport, clock = budgeted()
+    protocol.pause_reading()
+    protocol.dataReceived(wire(*(b"x" for _ in range(40))))
+    protocol.resume_reading()
+    assert transport.producerState == "paused"
+    while protocol.holding:
+        clock.advance(0)
+    assert transport.producerState == "producing"
+
+
+def test_stop_parsing_while_held_cancels_the_continuation() -> None:
+    """stop_parsing with messages held back drops them, cancels the
+    continuation and gives back the budget's pause."""
+    protocol, transport, clock = budgeted()
+    protocol.dataReceived(wire(*(b"x" for _ in range(40))))
+    protocol.stop_parsing()
+    assert clock.getDelayedCalls() == []
+    assert transport.producerState == "producing"
+    assert len(protocol.messages) == 16
+    assert protocol.partial_bytes == 0
+
+
+def test_partial_bytes_asked_from_message_received() -> None:
+    """Asked while a chunk is being delivered (a connection lost from a slot),
+    partial_bytes counts what is not delivered yet, not what was."""
+    seen: list[int] = []
+
+    class Asking(Recorder):
+        def message_received(self, message: bytes) -> None:
+            super().message_received(message)
+            seen.append(self.partial_bytes)
+
+    protocol = Asking()
+    protocol.makeConnection(StringTransport())
+    protocol.dataReceived(wire(b"a", b"bb") + b"\x05\x00")
+    assert seen == [8, 2]
+    assert protocol.partial_bytes == 2
+
+
+def test_data_received_again_from_message_received_keeps_order() -> None:
+    """dataReceived called again from message_received (a nested event loop
+    reading the same connection): the new bytes come after the rest, in order."""
+
+    class Nested(Recorder):
+        def message_received(self, message: bytes) -> None:
+            super().message_received(message)
+            if message == b"1":
+                self.dataReceived(wire(b"3"))
+
+    protocol = Nested()
+    protocol.makeConnection(StringTransport())
+    protocol.dataReceived(wire(b"1", b"2"))
+    assert protocol.messages == [b"1", b"2", b"3"]

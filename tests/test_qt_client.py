@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import struct
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -367,3 +368,229 @@ async def test_state_changed_when_the_peer_closes(
         assert order == ["connecting", "connected", "disconnected", "unconnected"]
     finally:
         await listening.stopListening()
+
+
+def _flood(count: int) -> bytes:
+    return b"".join(frame(b"%d" % n)[0] for n in range(count))
+
+
+@pytest_twisted.ensureDeferred
+async def test_qt_loop_runs_while_a_flood_is_delivered(
+    reactor: Any, make_client: Any
+) -> None:
+    """2000 messages arriving in one segment, the delivery budget spent at once:
+    a zero-interval QTimer fires between them (before, all were emitted in one
+    reactor turn and Qt's timers waited), and they arrive in order."""
+    from twisted_client.qt import binding
+
+    count = 2000
+    port = serve(reactor, lambda transport: transport.write(_flood(count)))
+    ticks: list[int] = []
+    timer = binding().QtCore.QTimer()
+    try:
+        client, recorder = make_client()
+        client.turn_budget = 0.0
+        timer.timeout.connect(
+            lambda: ticks.append(recorder.names().count("message_received"))
+        )
+        client.connected.connect(lambda: timer.start(0))
+        await client.connect_to_host("127.0.0.1", port.getHost().port)
+        await recorder.emitted("message_received", count)
+        assert [event[1] for event in recorder.events[1:]] == [
+            b"%d" % n for n in range(count)
+        ]
+        assert any(0 < seen < count for seen in ticks), ticks[:5]
+    finally:
+        timer.stop()
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_end_is_reported_after_the_held_back_messages(
+    reactor: Any, make_client: Any
+) -> None:
+    """A flood then a cut in the middle of a message, delivered over many turns:
+    every whole message is emitted before error_occurred, then disconnected;
+    close_reason says how it ended."""
+
+    def flood_and_cut(transport: Any) -> None:
+        transport.write(_flood(300) + struct.pack("<L", 10) + b"abc")
+        transport.loseConnection()
+
+    port = serve(reactor, flood_and_cut)
+    try:
+        client, recorder = make_client()
+        client.turn_budget = 0.0
+        await client.connect_to_host("127.0.0.1", port.getHost().port)
+        await recorder.emitted("disconnected")
+        assert recorder.names() == [
+            "connected",
+            *["message_received"] * 300,
+            "error_occurred",
+            "disconnected",
+        ]
+        assert recorder.events[300][1] == b"299"
+        assert "middle of a message" in recorder.events[301][1]
+        assert isinstance(client.close_reason, ConnectionClosed)
+        assert client.close_reason.partial == 7
+    finally:
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_close_while_a_flood_is_delivered_stops_it(
+    reactor: Any, make_client: Any
+) -> None:
+    """close() from a message_received slot in the middle of a held-back flood:
+    no further message, no error, one disconnected."""
+    port = serve(reactor, lambda transport: transport.write(_flood(500)))
+    try:
+        client, recorder = make_client()
+        client.turn_budget = 0.0
+        closing: list[Deferred[None]] = []
+
+        def close_at_ten(message: bytes) -> None:
+            if message == b"9":
+                closing.append(client.close())
+
+        client.message_received.connect(close_at_ten)
+        await client.connect_to_host("127.0.0.1", port.getHost().port)
+        await recorder.emitted("disconnected")
+        await closing[0]
+        assert recorder.names() == [
+            "connected",
+            *["message_received"] * 10,
+            "disconnected",
+        ]
+        assert isinstance(client.close_reason, ClientClosed)
+    finally:
+        await port.stopListening()
+
+
+@pytest.fixture
+def unhandled() -> Iterator[Callable[[], list[str]]]:
+    """A function that collects garbage and returns the "Unhandled error in
+    Deferred" lines Twisted logged since the test began."""
+    from twisted.logger import LogEvent, globalLogPublisher
+
+    seen: list[str] = []
+
+    def observe(event: LogEvent) -> None:
+        # DebugInfo logs the line, then the failure, from twisted.internet.defer.
+        if event.get("log_namespace") != "twisted.internet.defer":
+            return
+        if "Unhandled error in Deferred" in (event.get("log_format") or ""):
+            seen.append("Unhandled error in Deferred")
+        elif event.get("log_failure") is not None:
+            seen.append(repr(event["log_failure"].value))
+
+    def collect() -> list[str]:
+        gc.collect()
+        return seen
+
+    globalLogPublisher.addObserver(observe)
+    yield collect
+    globalLogPublisher.removeObserver(observe)
+
+
+@pytest_twisted.ensureDeferred
+async def test_ignored_failed_deferreds_are_not_logged_as_unhandled(
+    reactor: Any, make_client: Any, unhandled: Callable[[], list[str]]
+) -> None:
+    """send() before connecting and a refused connect, their Deferreds ignored:
+    each failure is emitted once as error_occurred, and nothing is logged as
+    "Unhandled error in Deferred" when the Deferreds are collected."""
+    listening = serve(reactor, lambda transport: None)
+    refused = listening.getHost().port
+    await listening.stopListening()
+    client, recorder = make_client()
+    client.send(b"early")
+    client.connect_to_endpoint("not an endpoint string")
+    connecting = client.connect_to_host("127.0.0.1", refused)
+    await recorder.emitted("error_occurred", 3)
+    del connecting
+    assert unhandled() == []
+    assert recorder.names() == ["error_occurred"] * 3
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_errback_still_gets_the_failure(
+    reactor: Any, make_client: Any, unhandled: Callable[[], list[str]]
+) -> None:
+    """A caller who adds an errback (or awaits) gets the failure, after it was
+    emitted; an errback that fails in turn is logged as unhandled, as usual."""
+    client, recorder = make_client()
+    failures: list[Any] = []
+    client.send(b"early").addErrback(failures.append)
+    assert [f.type for f in failures] == [UsageError]
+    with pytest.raises(UsageError):
+        await client.send(b"again")
+
+    def fail_again(_: object) -> None:
+        raise RuntimeError("the caller's own bug")
+
+    client.send(b"third").addErrback(fail_again)
+    assert [line for line in unhandled() if "caller's own bug" in line] != []
+    assert recorder.names() == ["error_occurred"] * 3
+
+
+@pytest_twisted.ensureDeferred
+async def test_pending_send_at_peer_reset_is_not_logged_as_unhandled(
+    reactor: Any, make_client: Any, unhandled: Callable[[], list[str]]
+) -> None:
+    """A send the peer does not read, its Deferred ignored, then the peer resets
+    the connection: one error_occurred, then disconnected, nothing unhandled."""
+    peers: list[Any] = []
+    port = serve(reactor, peers.append)
+    try:
+        client, recorder = make_client()
+        await client.connect_to_host("127.0.0.1", port.getHost().port)
+        peers[0].pauseProducing()
+        sending = client.send(b"x" * (64 * 1024 * 1024))
+        assert not sending.called
+        del sending
+        peers[0].abortConnection()
+        await recorder.emitted("disconnected")
+        assert recorder.names() == ["connected", "error_occurred", "disconnected"]
+        assert unhandled() == []
+    finally:
+        await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_local_close_is_no_error_and_not_logged(
+    reactor: Any, make_client: Any, echo_port: int, unhandled: Callable[[], list[str]]
+) -> None:
+    """A send pending when the connection is dropped on this side (abort),
+    and a connect abandoned by close(), their Deferreds ignored: no
+    error_occurred, nothing unhandled; close_reason says it was closed here;
+    an errback on the pending send gets ClientClosed."""
+    peers: list[Any] = []
+    port = serve(reactor, peers.append)
+    try:
+        client, recorder = make_client()
+        await client.connect_to_host("127.0.0.1", port.getHost().port)
+        peers[0].pauseProducing()
+        ignored = client.send(b"x" * (64 * 1024 * 1024))
+        watched = client.send(b"y")
+        failures: list[Any] = []
+        watched.addErrback(failures.append)
+        assert not ignored.called
+        del ignored
+        client.client.abort()
+        await recorder.emitted("disconnected")
+        assert [f.type for f in failures] == [ClientClosed]
+        assert isinstance(client.close_reason, ClientClosed)
+        assert "own side" in str(client.close_reason)
+    finally:
+        await port.stopListening()
+    from twisted.internet.endpoints import TCP4ClientEndpoint
+
+    class Stalled(TCP4ClientEndpoint):
+        def connect(self, factory: Any) -> Deferred[Any]:
+            return Deferred()
+
+    client.connect_to_endpoint(Stalled(reactor, "127.0.0.1", 1))
+    await client.close()
+    assert recorder.names() == ["connected", "disconnected"]
+    assert unhandled() == []

@@ -5,19 +5,30 @@ The wire format: a 4-byte little-endian unsigned length, then that many bytes.
 `IntNStringReceiver` re-slices its whole buffer for every chunk that arrives,
 which makes one large message quadratic (a 64 MiB message in 64 KiB chunks
 takes tens of seconds); here each byte is copied a bounded number of times.
+
+Given a clock, it also bounds the work of one call: a chunk holding thousands
+of small messages is delivered over several reactor turns, so that the event
+loop (Qt's, in a GUI) gets its turn in between.
 """
 
 from __future__ import annotations
 
 import struct
-from typing import Final
+import time
+from typing import TYPE_CHECKING, Final
 
-from twisted.internet.protocol import Protocol
+from twisted.internet.protocol import Protocol, connectionDone
 
+from ._checks import check_seconds
 from ._errors import UsageError
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IDelayedCall, IReactorTime
+    from twisted.python.failure import Failure
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
+    "DEFAULT_TURN_BUDGET",
     "HEADER_SIZE",
     "MAX_PREFIX_LENGTH",
     "LengthPrefixedProtocol",
@@ -35,6 +46,12 @@ MAX_PREFIX_LENGTH: Final = 2**32 - 1
 
 DEFAULT_MAX_LENGTH: Final = 16 * 1024 * 1024
 """The longest message a receiver accepts unless told otherwise (16 MiB)."""
+
+DEFAULT_TURN_BUDGET: Final = 0.004
+"""Seconds of delivering messages one call may take when a clock is given (4 ms)."""
+
+_CHECK_EVERY: Final = 16
+"""Messages delivered between two looks at the time budget."""
 
 _JOIN_BELOW: Final = 64 * 1024
 """Messages shorter than this are written as one buffer: header + body."""
@@ -91,12 +108,41 @@ class LengthPrefixedProtocol(Protocol):
     peer never raise out of `dataReceived`: an announced length above
     `max_length` calls `length_limit_exceeded` without allocating anything
     of that size, and nothing more is parsed from that connection.
+
+    With a ``clock`` (a reactor), one call delivers messages for at most
+    about ``turn_budget`` seconds (the time is looked at every 16 messages).
+    What remains is held back: reading from the transport is paused (see
+    `pause_reading`) and delivery continues from a zero-delay call on the
+    clock, in order, until everything that arrived was delivered. A
+    subclass that overrides `connectionLost` calls this class's first: it
+    delivers the whole messages still held back, so they come before the
+    end is reported. Without a clock every call delivers all it can, at once.
+
+    Args:
+        max_length: The longest message accepted from the peer.
+        clock: Where the continuation of a held-back chunk is scheduled, or
+            None for no time budget.
+        turn_budget: Seconds (>= 0) of delivery per call when ``clock`` is
+            given; 0 holds back after every 16 messages.
     """
 
-    def __init__(self, max_length: int = DEFAULT_MAX_LENGTH) -> None:
+    def __init__(
+        self,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        *,
+        clock: IReactorTime | None = None,
+        turn_budget: float = DEFAULT_TURN_BUDGET,
+    ) -> None:
         self.max_length = check_max_length(max_length)
+        self.clock = clock
+        self.turn_budget: float = check_seconds("turn_budget", turn_budget) or 0.0
         self._buffer = bytearray()
         self._refused = False
+        self._pauses = 0
+        self._lost = False
+        self._continuation: IDelayedCall | None = None
+        self._parsing = False
+        self._consumed = 0  # bytes of the buffer delivered by the running parse
 
     @property
     def parsing(self) -> bool:
@@ -105,8 +151,44 @@ class LengthPrefixedProtocol(Protocol):
 
     @property
     def partial_bytes(self) -> int:
-        """Bytes received of a message that is not complete yet (header included)."""
-        return len(self._buffer)
+        """
+        Bytes received and not delivered yet (headers included).
+
+        Between calls this is the start of a message that is not complete
+        yet, plus whatever the time budget holds back; after this class's
+        `connectionLost` only the incomplete message remains. Asked from
+        `message_received`, the messages delivered so far do not count.
+        """
+        return len(self._buffer) - self._consumed
+
+    @property
+    def holding(self) -> bool:
+        """True while received bytes wait for a continuation (the budget ran out)."""
+        return self._continuation is not None
+
+    @property
+    def reading_paused(self) -> bool:
+        """True while at least one `pause_reading` has not been resumed."""
+        return self._pauses > 0
+
+    def pause_reading(self) -> None:
+        """
+        Stop reading from the transport until every pause is resumed.
+
+        Pauses are counted: the time budget and a subclass (flow control)
+        may both pause, and reading resumes only when both have resumed.
+        """
+        self._pauses += 1
+        if self._pauses == 1 and not self._lost and self.transport is not None:
+            self.transport.pauseProducing()  # type: ignore[attr-defined]
+
+    def resume_reading(self) -> None:
+        """Undo one `pause_reading`; reading resumes when none is left."""
+        if self._pauses == 0:
+            return
+        self._pauses -= 1
+        if self._pauses == 0 and not self._lost and self.transport is not None:
+            self.transport.resumeProducing()  # type: ignore[attr-defined]
 
     def send_message(self, message: bytes) -> None:
         """Write ``message`` with its prefix; see `frame` for the errors raised."""
@@ -134,32 +216,86 @@ class LengthPrefixedProtocol(Protocol):
         abort()
 
     def dataReceived(self, data: bytes) -> None:
-        """Parse ``data``; deliver every message it completes, in order."""
+        """Parse ``data``; deliver the messages it completes, in order."""
         if self._refused:
             return
-        buffer = self._buffer
-        buffer += data
-        available = len(buffer)
-        offset = 0
-        while available - offset >= HEADER_SIZE:
-            (length,) = _HEADER.unpack_from(buffer, offset)
-            if length > self.max_length:
-                self._refused = True
-                del buffer[:]
-                self.length_limit_exceeded(length)
-                return
-            end = offset + HEADER_SIZE + length
-            if end > available:
-                break
-            with memoryview(buffer) as view:
-                message = view[offset + HEADER_SIZE : end].tobytes()
-            offset = end
-            self.message_received(message)
-            if not self.parsing:  # message_received may stop it
-                return
-        del buffer[:offset]
+        self._buffer += data
+        if self._continuation is None:  # else the continuation parses it, in order
+            self._parse(self.clock is not None)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Deliver every whole message still held back by the time budget."""
+        self._lost = True
+        if self._continuation is not None:
+            self._continuation.cancel()
+            self._continuation = None
+            self._parse(budget=False)
 
     def stop_parsing(self) -> None:
         """Ignore every byte from now on, and drop what was buffered."""
         self._refused = True
         del self._buffer[:]
+        if self._continuation is not None:
+            self._continuation.cancel()
+            self._continuation = None
+            self.resume_reading()
+
+    def _continue(self) -> None:
+        """Deliver what the time budget held back; resume reading once done."""
+        self._continuation = None
+        try:
+            self._parse(budget=True)  # may hold again, pausing once more
+        finally:
+            self.resume_reading()  # the pause of the hold that scheduled this
+
+    def _parse(self, budget: bool) -> None:
+        """
+        Deliver the whole messages in the buffer (within the budget if asked).
+
+        Called again from `message_received` (a nested event loop that reads
+        this connection), it returns at once: the outer call goes on with
+        the new bytes, in order.
+        """
+        if self._parsing:
+            return
+        self._parsing = True
+        buffer = self._buffer
+        offset = 0
+        deadline = time.monotonic() + self.turn_budget if budget else 0.0
+        delivered = 0
+        try:
+            while len(buffer) - offset >= HEADER_SIZE:
+                (length,) = _HEADER.unpack_from(buffer, offset)
+                if length > self.max_length:
+                    self._refused = True
+                    offset = len(buffer)
+                    self.length_limit_exceeded(length)
+                    return
+                end = offset + HEADER_SIZE + length
+                if end > len(buffer):
+                    return
+                with memoryview(buffer) as view:
+                    message = view[offset + HEADER_SIZE : end].tobytes()
+                offset = self._consumed = end
+                self.message_received(message)
+                if not self.parsing:  # message_received may stop it
+                    return
+                delivered += 1
+                if (
+                    budget
+                    and not delivered % _CHECK_EVERY
+                    and len(buffer) - offset >= HEADER_SIZE
+                    and time.monotonic() >= deadline
+                ):
+                    self._hold()
+                    return
+        finally:
+            self._parsing = False
+            del buffer[:offset]
+            self._consumed = 0
+
+    def _hold(self) -> None:
+        """Stop here: pause reading and continue on the clock's next turn."""
+        assert self.clock is not None
+        self._continuation = self.clock.callLater(0, self._continue)
+        self.pause_reading()

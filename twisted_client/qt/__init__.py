@@ -21,6 +21,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from ._binding import API_ENV_VAR, APIS, QtBinding, QtBindingError, binding
+from ._excepthook import log_slot_errors
 from ._install import (
     REACTOR_ENV_VAR,
     REACTOR_KINDS,
@@ -55,6 +56,7 @@ __all__ = [
     "binding",
     "default_reactor_kind",
     "install_reactor",
+    "log_slot_errors",
     "run_app",
 ]
 

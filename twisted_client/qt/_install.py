@@ -16,6 +16,7 @@ __all__ = [
     "WrongReactorError",
     "default_reactor_kind",
     "install_reactor",
+    "qt_reactor",
 ]
 
 #: The environment variable that chooses the reactor when no kind is given.
@@ -122,6 +123,74 @@ def _install_kind(kind: str) -> Any:
     from ._qt5reactor import install as install_qt5reactor
 
     return install_qt5reactor()
+
+
+def qt_reactor() -> Any:
+    """
+    The global reactor, made sure to run inside Qt: for code whose reactor defaults.
+
+    * No reactor installed yet: `install_reactor` installs the default kind
+      (creating the QApplication if there is none).
+    * A Qt reactor installed already (ours or stock qt5reactor): that one.
+    * Either way, if the reactor has not been started, a zero-delay QTimer
+      starts it with ``runReturn()`` once Qt's loop runs, unless the program
+      started it by then (``reactor.run()``, ``runReturn()``, `run_app`). So
+      a program that only calls ``app.exec()`` works, and quitting the
+      application stops the reactor.
+
+    Raises:
+        WrongReactorError: another reactor is installed already (something
+            imported ``twisted.internet.reactor`` before the Qt reactor was
+            installed), which would never run under Qt's loop. The message
+            says to call `install_reactor` first, or to pass a reactor.
+    """
+    if "twisted.internet.reactor" not in sys.modules:
+        reactor = install_reactor()
+    else:
+        from twisted.internet import reactor
+
+        if _kind_of(reactor) is None:
+            raise WrongReactorError(
+                "this needs the Twisted reactor to run inside Qt's event loop, "
+                f"but a {type(reactor).__module__}.{type(reactor).__name__} is "
+                "installed already, which Qt's loop never runs; call "
+                "twisted_client.qt.install_reactor() before anything imports "
+                "twisted.internet.reactor, or pass the reactor to use"
+            )
+    if not _has_started(reactor) and not getattr(reactor, "_startedBefore", False):
+        _start_once_qt_runs(reactor)
+    return reactor
+
+
+def _start_once_qt_runs(reactor: Any) -> None:
+    """Have a zero-delay QTimer start ``reactor`` (once) unless it runs by then."""
+    if reactor not in _start_pending:
+        _start_pending.append(reactor)
+        binding().QtCore.QTimer.singleShot(0, lambda: _start_if_idle(reactor))
+
+
+# Reactors that a zero-delay QTimer will start unless the program does first.
+_start_pending: list[Any] = []
+
+
+def _has_started(reactor: Any) -> bool:
+    """True once the reactor was started (``run``, ``runReturn``), until it stops."""
+    return bool(
+        getattr(reactor, "running", False) or getattr(reactor, "_started", False)
+    )
+
+
+def _start_if_idle(reactor: Any) -> None:
+    """Qt's loop runs: start the reactor inside it, unless it runs already."""
+    _start_pending.remove(reactor)
+    if _has_started(reactor) or getattr(reactor, "_startedBefore", False):
+        return
+    try:
+        reactor.runReturn()
+    except Exception:  # nothing may escape into Qt (PyQt aborts)
+        from twisted.logger import Logger
+
+        Logger().failure("while starting the reactor inside Qt's loop")
 
 
 def _check_kind(kind: str, where: str) -> None:

@@ -15,9 +15,13 @@ drives. It removes the lifecycle traps of stock qt5reactor:
 * The process never hangs at exit: whatever is still running when Python
   exits (the thread pool, a reactor nobody stopped) is stopped before Python
   waits for non-daemon threads, and SIGINT/SIGTERM get their default
-  behaviour back once the reactor is gone.
+  behaviour back once the reactor is gone. A thread-pool job still busy (a
+  hung name lookup) is waited for at most `thread_pool_timeout` seconds;
+  the pool's threads are daemon threads, so the process then ends without it.
 * SIGINT and SIGTERM stop the reactor; with ``runReturn()`` they also quit
-  the application (``app.exec()`` returns ``128 + signal number``).
+  the application (``app.exec()`` returns ``128 + signal number``). A second
+  one while the shutdown is still going on ends the process at once, killed
+  by that signal.
 * Calls from other threads (``callFromThread``) run exactly once even when a
   callback opens a nested Qt event loop (a modal dialog) that runs the reactor
   again: each call is taken off the queue before it runs.
@@ -37,6 +41,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from twisted.logger import Logger
+from twisted.python.threadpool import ThreadPool
 
 from ._binding import binding
 
@@ -92,6 +97,43 @@ def _outermost_application() -> Any:
     return app if qtcore.QThread.currentThread().loopLevel() == 0 else None
 
 
+class _DaemonThread(threading.Thread):
+    """A thread the interpreter does not wait for at exit."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.daemon = True
+
+
+class _ReactorThreadPool(ThreadPool):
+    """
+    The reactor's thread pool: daemon workers, and a stop that waits a bounded time.
+
+    `stop` waits for busy jobs at most ``timeout()`` seconds, then returns,
+    leaving them running in their daemon threads (they die with the process).
+    """
+
+    threadFactory = _DaemonThread
+
+    def __init__(self, timeout: Callable[[], float]) -> None:
+        super().__init__(0, 10, "twisted.internet.reactor")
+        self._timeout = timeout
+
+    def stop(self) -> None:
+        """Stop the workers; wait for those still busy for a bounded time only."""
+        stopper = _DaemonThread(target=super().stop, name="thread pool stopper")
+        stopper.start()
+        timeout = self._timeout()
+        stopper.join(timeout)
+        if stopper.is_alive():
+            _log.warn(
+                "{busy} thread-pool job(s) still running after {timeout} s at "
+                "shutdown; not waiting for them any longer",
+                busy=len(self.working),
+                timeout=timeout,
+            )
+
+
 class QtLifecycleMixin(_Base):
     """
     Start, stop and end a Qt-driven reactor without the usual traps.
@@ -105,10 +147,16 @@ class QtLifecycleMixin(_Base):
     #: the reactor is stopped because the application quit or Python exits.
     shutdown_timeout: float = 5.0
 
+    #: Seconds the shutdown waits for thread-pool jobs still running (a hung
+    #: name lookup, a blocking call) before it goes on without them; the
+    #: pool's threads are daemon threads, so they do not hold the process.
+    thread_pool_timeout: float = 1.0
+
     _mode: str | None = None
     _blocking_loop: Any = None
     _app_exit_code: int | None = None
     _quit_hooked_app: Any = None
+    _ending = False  # a shutdown is going on: signals end the process at once
 
     def __init__(self) -> None:
         self._thread_calls: deque[_ThreadCall] = deque()
@@ -167,6 +215,7 @@ class QtLifecycleMixin(_Base):
         """Stop the reactor; the shutdown starts on the next turn of Qt's loop."""
         super().stop()
         if self._started:
+            self._end_at_once_on_signal()
             self._wake()
 
     def crash(self) -> None:
@@ -236,22 +285,65 @@ class QtLifecycleMixin(_Base):
         super().sigBreak(number, frame)
         self._quit_app_after_shutdown(number)
 
+    def _end_at_once_on_signal(self) -> None:
+        """The shutdown has begun: SIGINT or SIGTERM from now on end the process."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if not getattr(self, "_installSignalHandlers", False):
+            return  # the program handles signals itself
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, self._end_now)
+        if not self._ending:
+            self._ending = True  # until the last "after shutdown" trigger
+            self.addSystemEventTrigger("after", "shutdown", self._shutdown_over)
+
+    def _shutdown_over(self) -> None:
+        """The shutdown's last trigger: signals get their defaults back."""
+        self._ending = False
+        self._restore_signal_defaults()
+
+    def _end_now(self, number: int, frame: FrameType | None = None) -> None:
+        """
+        A signal while the shutdown is going on: end the process at once.
+
+        The signal's default action (termination) is restored and the signal
+        raised again, so the process ends as killed by it.
+        """
+        _log.warn("signal {number} during the shutdown: ending now", number=number)
+        signal.signal(number, signal.SIG_DFL)
+        signal.raise_signal(number)
+
     def _quit_app_after_shutdown(self, number: int) -> None:
         if self._mode == "runReturn":
             self._app_exit_code = 128 + number
 
     def _restore_signal_defaults(self) -> None:
-        """Give SIGINT and SIGTERM back their defaults if ours are still set."""
-        if threading.current_thread() is not threading.main_thread():
+        """
+        Give SIGINT and SIGTERM back their defaults if ours are still set.
+
+        Not while a shutdown is going on (crash() runs during it): until its
+        end, a signal ends the process at once.
+        """
+        if self._ending or threading.current_thread() is not threading.main_thread():
             return
         defaults: dict[int, Any] = {
             signal.SIGINT: signal.default_int_handler,
             signal.SIGTERM: signal.SIG_DFL,
         }
-        ours = (self.sigInt, self.sigTerm)
+        ours = (self.sigInt, self.sigTerm, self._end_now)
         for number, default in defaults.items():
             if signal.getsignal(number) in ours:
                 signal.signal(number, default)
+
+    # -- the thread pool -----------------------------------------------------------
+
+    def _initThreadPool(self) -> None:
+        """Create the thread pool as Twisted does: daemon threads, bounded stop."""
+        self.threadpool = _ReactorThreadPool(lambda: self.thread_pool_timeout)
+        self._threadpoolStartupID = self.callWhenRunning(self.threadpool.start)
+        self.threadpoolShutdownID = self.addSystemEventTrigger(
+            "during", "shutdown", self._stopThreadPool
+        )
 
     # -- starting and ending ------------------------------------------------------
 
@@ -284,6 +376,7 @@ class QtLifecycleMixin(_Base):
 
     def _end_at_exit(self) -> None:
         """Python is exiting: stop the reactor, or at least its thread pool."""
+        self._ending = False
         if self._started:
             self._finish_shutdown()
         if getattr(self, "threadpool", None) is not None:
@@ -337,6 +430,7 @@ class QtLifecycleMixin(_Base):
         timer.stop()
 
     def _force_stop(self) -> None:
+        self._ending = False
         self.crash()
         try:
             self.disconnectAll()
