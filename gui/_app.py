@@ -202,13 +202,14 @@ def run(options: Options, out: TextIO = sys.stdout) -> int:
         )
         options = dataclasses.replace(options, headless=True)
     from twisted_client import ClientError
-    from twisted_client.qt import install_reactor
+    from twisted_client.qt import install_reactor, log_slot_errors
 
     try:
         reactor = install_reactor(options.reactor)
     except ClientError as error:  # an unknown kind, or "qt" without epoll
         print(f"python -m gui: {error}", file=sys.stderr)
         return 2
+    log_slot_errors()  # a slot that raises is logged; PyQt would abort
     servers: EmbeddedServers | None = None
     if options.server is None:
         servers = start_embedded_servers(reactor, options.delay)

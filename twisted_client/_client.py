@@ -54,7 +54,11 @@ class ClientProtocol(LengthPrefixedProtocol):
     def __init__(
         self, reactor: IReactorTime, max_length: int, max_buffered: int | None
     ) -> None:
-        super().__init__(max_length)
+        # A running reactor has turns to give away: a flood of small messages
+        # is then delivered over several of them (the GUI stays live). A bare
+        # Clock (unit tests) has none, and delivery stays all at once.
+        running = bool(getattr(reactor, "running", False))
+        super().__init__(max_length, clock=reactor if running else None)
         self.client = Client(reactor, self, max_buffered)
 
     def connectionMade(self) -> None:
@@ -71,7 +75,8 @@ class ClientProtocol(LengthPrefixedProtocol):
         super().length_limit_exceeded(length)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        """Tell the client how the connection ended."""
+        """Deliver the messages held back, then tell the client how it ended."""
+        super().connectionLost(reason)
         self.client._connection_lost(reason, self.partial_bytes)
         self.stop_parsing()
 
@@ -372,9 +377,7 @@ class Client:
             > self.max_buffered
         ):
             self._reading_paused = True
-            transport = self._protocol.transport
-            assert transport is not None
-            transport.pauseProducing()  # type: ignore[attr-defined]
+            self._protocol.pause_reading()
 
     def _protocol_error(self, error: ClientError) -> None:
         if self._end is None:
@@ -458,9 +461,7 @@ class Client:
             <= self.max_buffered // 2
         ):
             self._reading_paused = False
-            transport = self._protocol.transport
-            if transport is not None and not self._lost:
-                transport.resumeProducing()  # type: ignore[attr-defined]
+            self._protocol.resume_reading()
         return message
 
     def _forget_waiter(self, waiter: Deferred[bytes]) -> None:

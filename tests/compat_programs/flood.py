@@ -7,8 +7,9 @@ server floods tiny messages.
 The server is a plain blocking socket in a thread of this process; once
 the client is connected it sends COUNT messages of SIZE bytes in one
 ``sendall``, then closes. The program waits until the client pauses
-reading or has read everything (and seen the close), then prints one JSON
-line: whether reading paused, whether the connection ended, what the client
+reading for flow control (the per-turn budget pauses it too, briefly) or
+has read everything (and seen the close), then prints one JSON line:
+whether reading paused, whether the connection ended, what the client
 holds (messages, payload bytes, its limits), and how much traced memory
 (tracemalloc) grew since before CONNECT.
 """
@@ -59,14 +60,15 @@ def main() -> None:
     assert native is not None
 
     def watch_pause() -> None:
-        transport = native._protocol.transport
-        original = transport.pauseProducing
+        protocol = native._protocol
+        original = protocol.pause_reading
 
         def pause() -> None:
             original()
-            ended.set()
+            if native.reading_paused:  # flow control, not the per-turn budget
+                ended.set()
 
-        transport.pauseProducing = pause
+        protocol.pause_reading = pause  # type: ignore[method-assign]
         native.when_closed().addCallback(lambda _: ended.set())
 
     runtime.call_and_wait(watch_pause, 10)
