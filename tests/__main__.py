@@ -42,15 +42,7 @@ PASSES: list[tuple[str, str, list[str]]] = [
     (
         "plain reactor, no Qt",
         "pyqt5",  # for the Qt programs its subprocess tests start
-        # pytest-qt imports a binding when it starts: not in this pass.
-        [
-            "--reactor=default",
-            "--qt-reactor=none",
-            "-m",
-            "not qt",
-            "-p",
-            "no:pytest-qt",
-        ],
+        ["--reactor=default", "--qt-reactor=none", "-m", "not qt"],
     ),
 ]
 

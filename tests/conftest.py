@@ -118,13 +118,54 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Skip the tests marked ``qt`` in a process without a Qt reactor."""
-    if config.stash[_QT_KIND] is not None:
+    """
+    Keep each case of the binding and kind matrices for its own pass; skip
+    the tests marked ``qt`` in a process without a Qt reactor.
+
+    A test parametrized by ``kind`` (a reactor kind) or ``api`` (a binding),
+    which starts programs of that kind or binding, runs only in the pass of
+    that kind and binding (``api`` alone: in the binding's ``qt`` pass), so
+    the eight passes cover the matrix once instead of eight times. The pass
+    without Qt runs none of them.
+    """
+    kind = config.stash[_QT_KIND]
+    api = _pass_api() if kind is not None else None
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        here = _belongs_here(params.get("kind"), params.get("api"), kind, api)
+        (kept if here else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+    if kind is not None:
         return
     skip = pytest.mark.skip(reason="needs a Qt reactor (this pass runs without Qt)")
     for item in items:
         if "qt" in item.keywords:
             item.add_marker(skip)
+
+
+def _belongs_here(
+    wants_kind: str | None, wants_api: str | None, kind: str | None, api: str | None
+) -> bool:
+    """Whether a case asking for ``wants_kind`` and ``wants_api`` runs in this pass."""
+    if wants_kind is None and wants_api is None:
+        return True
+    if kind is None:  # the pass without Qt
+        return False
+    if wants_kind is not None and wants_kind != kind:
+        return False
+    if wants_api is None:
+        return True
+    return wants_api == api and (wants_kind is not None or kind == "qt")
+
+
+def _pass_api() -> str:
+    """The binding of this Qt pass (``"pyqt5"``, ...), imported by now."""
+    from twisted_client.qt import binding
+
+    return binding().api
 
 
 @pytest.fixture
