@@ -28,30 +28,25 @@ from __future__ import annotations
 import math
 import signal
 import sys
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from twisted.internet import error
-from twisted.internet.base import DelayedCall
 from twisted.internet.interfaces import IReactorFDSet
 from twisted.internet.posixbase import PosixReactorBase
 from twisted.python import log
 from zope.interface import implementer
 
 from ._binding import binding
-from ._lifecycle import QtLifecycleMixin
+from ._timer import LONGEST_MS, QtTimerDriven
 
 __all__ = ["QtNotifierReactor", "install"]
-
-# QTimer takes a signed 32-bit number of milliseconds.
-_LONGEST_MS = 2**31 - 1
 
 _FD_GONE = error.ConnectionFdescWentAway("Filedescriptor went away")
 
 
 @implementer(IReactorFDSet)
-class QtNotifierReactor(QtLifecycleMixin, PosixReactorBase):
+class QtNotifierReactor(QtTimerDriven, PosixReactorBase):
     """
     A reactor whose sockets are watched by Qt, one QSocketNotifier each.
 
@@ -75,13 +70,8 @@ class QtNotifierReactor(QtLifecycleMixin, PosixReactorBase):
         self._dispatching: list[Any] = []  # selectables whose callback runs
         self._suspended: list[Any] = []  # notified while their callback runs
         self._driving = False
-        self._deadline = math.inf
-        self._timer: Any = None
         super().__init__()
-        self._timer = qtcore.QTimer()
-        self._timer.setSingleShot(True)
-        self._timer.setTimerType(qtcore.Qt.TimerType.PreciseTimer)
-        self._timer.timeout.connect(self._on_timer)
+        self._make_timer()
 
     # -- how Qt drives it -------------------------------------------------------
 
@@ -111,58 +101,6 @@ class QtNotifierReactor(QtLifecycleMixin, PosixReactorBase):
         if not self._dispatching:
             self._retired.clear()
         self._turn()
-
-    def _turn(self) -> None:
-        """Run the calls from threads and the timed calls that are due; re-arm."""
-        if not self._started:
-            return
-        try:
-            self.runUntilCurrent()
-        except KeyboardInterrupt:  # SIGINT without Twisted's handler
-            self.sigInt(signal.SIGINT)
-        except BaseException:  # nothing may escape into Qt
-            log.err(None, "while running the reactor")
-        finally:
-            self._rearm()
-
-    def _rearm(self) -> None:
-        if not self._started:
-            return
-        if self._thread_calls or self._justStopped:
-            delay: float | None = 0.0
-        else:
-            delay = self.timeout()
-        if delay is None:
-            self._timer.stop()
-            self._deadline = math.inf
-        else:
-            self._arm(delay)
-
-    def _arm(self, delay: float) -> None:
-        """Make sure a turn happens within ``delay`` seconds."""
-        if self._timer is None:
-            return
-        deadline = self.seconds() + delay
-        if self._timer.isActive() and deadline >= self._deadline:
-            return
-        self._deadline = deadline
-        self._timer.start(min(_LONGEST_MS, math.ceil(delay * 1000)))
-
-    # -- IReactorTime: a new earliest call re-arms the timer -------------------
-
-    def callLater(
-        self, delay: float, callable: Callable[..., Any], *args: object, **kw: object
-    ) -> DelayedCall:
-        """Call ``callable(*args, **kw)`` in ``delay`` seconds."""
-        call = super().callLater(delay, callable, *args, **kw)
-        if self._started and call.time < self._deadline:
-            self._arm(delay)
-        return call
-
-    def _moveCallLaterSooner(self, delayedCall: DelayedCall) -> None:  # noqa: N803
-        super()._moveCallLaterSooner(delayedCall)
-        if self._started and delayedCall.time < self._deadline:
-            self._arm(max(0.0, delayedCall.time - self.seconds()))
 
     # -- IReactorFDSet ------------------------------------------------------------
 
@@ -295,7 +233,7 @@ class QtNotifierReactor(QtLifecycleMixin, PosixReactorBase):
         if delay is not None:
             timer = qtcore.QTimer()
             timer.setSingleShot(True)
-            timer.start(min(_LONGEST_MS, math.ceil(delay * 1000)))
+            timer.start(min(LONGEST_MS, math.ceil(delay * 1000)))
         qtcore.QCoreApplication.processEvents(flags.WaitForMoreEvents)
         if timer is not None:
             timer.stop()

@@ -21,25 +21,19 @@ from __future__ import annotations
 
 import errno
 import math
-import signal
-from collections.abc import Callable
 from select import EPOLLONESHOT
 from typing import Any
 
-from twisted.internet.base import DelayedCall
 from twisted.internet.epollreactor import EPOLLIN, EPOLLOUT, EPollReactor
 from twisted.python import context, log
 
 from ._binding import binding
-from ._lifecycle import QtLifecycleMixin
+from ._timer import QtTimerDriven
 
 __all__ = ["QtEPollReactor", "install"]
 
-# QTimer takes a signed 32-bit number of milliseconds.
-_LONGEST_MS = 2**31 - 1
 
-
-class QtEPollReactor(QtLifecycleMixin, EPollReactor):
+class QtEPollReactor(QtTimerDriven, EPollReactor):
     """
     An epoll reactor whose events are delivered by Qt's event loop.
 
@@ -56,8 +50,6 @@ class QtEPollReactor(QtLifecycleMixin, EPollReactor):
         qtcore = binding().QtCore
 
         self._notifier: Any = None
-        self._timer: Any = None
-        self._deadline = math.inf
         self._polls = 0
         self._dispatching: list[Any] = []
         self._suspended: dict[int, Any] = {}
@@ -67,10 +59,7 @@ class QtEPollReactor(QtLifecycleMixin, EPollReactor):
         )
         self._notifier.setEnabled(False)
         self._notifier.activated.connect(self._on_ready)
-        self._timer = qtcore.QTimer()
-        self._timer.setSingleShot(True)
-        self._timer.setTimerType(qtcore.Qt.TimerType.PreciseTimer)
-        self._timer.timeout.connect(self._on_timer)
+        self._make_timer()
 
     # -- how Qt drives it -------------------------------------------------------
 
@@ -89,62 +78,8 @@ class QtEPollReactor(QtLifecycleMixin, EPollReactor):
     def _on_ready(self, *_: object) -> None:
         self._turn()
 
-    def _on_timer(self) -> None:
-        self._deadline = math.inf
-        self._turn()
-
-    def _turn(self) -> None:
-        """One iteration: dispatch ready I/O, run what is due, re-arm the timer."""
-        if not self._started:
-            return
-        try:
-            self.doPoll(0)
-            self.runUntilCurrent()
-        except KeyboardInterrupt:  # SIGINT without Twisted's handler
-            self.sigInt(signal.SIGINT)
-        except BaseException:  # nothing may escape into Qt
-            log.err(None, "while running the reactor")
-        finally:
-            self._rearm()
-
-    def _rearm(self) -> None:
-        if not self._started:
-            return
-        if self._thread_calls or self._justStopped:
-            delay: float | None = 0.0
-        else:
-            delay = self.timeout()
-        if delay is None:
-            self._timer.stop()
-            self._deadline = math.inf
-        else:
-            self._arm(delay)
-
-    def _arm(self, delay: float) -> None:
-        """Make sure a turn happens within ``delay`` seconds."""
-        if self._timer is None:
-            return
-        deadline = self.seconds() + delay
-        if self._timer.isActive() and deadline >= self._deadline:
-            return
-        self._deadline = deadline
-        self._timer.start(min(_LONGEST_MS, math.ceil(delay * 1000)))
-
-    # -- IReactorTime: a new earliest call re-arms the timer -------------------
-
-    def callLater(
-        self, delay: float, callable: Callable[..., Any], *args: object, **kw: object
-    ) -> DelayedCall:
-        """Call ``callable(*args, **kw)`` in ``delay`` seconds."""
-        call = super().callLater(delay, callable, *args, **kw)
-        if self._started and call.time < self._deadline:
-            self._arm(delay)
-        return call
-
-    def _moveCallLaterSooner(self, delayedCall: DelayedCall) -> None:  # noqa: N803
-        super()._moveCallLaterSooner(delayedCall)
-        if self._started and delayedCall.time < self._deadline:
-            self._arm(max(0.0, delayedCall.time - self.seconds()))
+    def _poll_now(self) -> None:
+        self.doPoll(0)
 
     # -- polling, safe for nested event loops -----------------------------------
 
