@@ -32,6 +32,7 @@ from typing import Any
 from twisted.python import threadable
 
 from twisted_client.qt._binding import binding, imported_api
+from twisted_client.qt._install import _has_started, _kind_of
 
 from ._inline import Dispatcher
 
@@ -71,20 +72,6 @@ def _global_reactor() -> Any:
     return reactor
 
 
-def _is_qt_reactor(reactor: Any) -> bool:
-    """True for a reactor driven by Qt's event loop (qt5reactor or ours)."""
-    return any(
-        cls.__module__.startswith(("qt5reactor", "twisted_client.qt"))
-        for cls in type(reactor).__mro__
-    )
-
-
-def _has_started(reactor: Any) -> bool:
-    return bool(
-        getattr(reactor, "running", False) or getattr(reactor, "_started", False)
-    )
-
-
 class Runtime:
     """One reactor, the thread it runs in, and how to get work onto that thread."""
 
@@ -115,7 +102,7 @@ class Runtime:
                 return
             if _has_started(self.reactor):
                 self.mode = "running"
-            elif qt_application_exists() and _is_qt_reactor(self.reactor):
+            elif qt_application_exists() and _kind_of(self.reactor) is not None:
                 self.mode = "gui"
                 binding().QtCore.QTimer.singleShot(0, self._run_return)
             else:
