@@ -11,6 +11,7 @@ from ._errors import UsageError
 __all__ = [
     "check_max_buffered",
     "check_seconds",
+    "check_tls_available",
     "default_max_buffered",
     "seconds_argument",
 ]
@@ -81,3 +82,22 @@ def check_max_buffered(max_buffered: int | None, max_length: int) -> int:
     if max_buffered < 0:
         raise UsageError(f"max_buffered must be >= 0, not {max_buffered}")
     return max_buffered
+
+
+TLS_MISSING = "TLS needs pyOpenSSL and service-identity: pip install twisted[tls]"
+"""What a TLS connection without its libraries says to do."""
+
+
+def check_tls_available() -> None:
+    """
+    Raise `UsageError` saying what to install if TLS cannot work here.
+
+    Twisted needs pyOpenSSL (``twisted.internet.ssl``) and service-identity
+    (host name verification) for TLS client endpoints; without them its
+    ``tls:`` endpoint parser fails with a ``NameError`` instead.
+    """
+    try:
+        import service_identity  # noqa: F401
+        import twisted.internet.ssl  # noqa: F401
+    except ImportError as error:
+        raise UsageError(TLS_MISSING) from error

@@ -16,7 +16,7 @@ from twisted.internet.error import ConnectingCancelledError
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.python.failure import Failure
 
-from ._checks import check_seconds
+from ._checks import check_seconds, check_tls_available
 from ._client import Client, ClientProtocol, client_factory
 from ._errors import ConnectError, ConnectTimeout, UsageError
 from ._framing import DEFAULT_MAX_LENGTH
@@ -119,6 +119,10 @@ def connect_endpoint(
     )
 
 
+_TLS_PREFIXES = ("tls", "ssl")
+"""The `clientFromString` endpoint types that need Twisted's TLS support."""
+
+
 def endpoint_from(
     reactor: Any, endpoint: IStreamClientEndpoint | str
 ) -> tuple[IStreamClientEndpoint, str]:
@@ -126,9 +130,12 @@ def endpoint_from(
     The endpoint to connect through, and how errors name it.
 
     A string is parsed by `clientFromString`; anything else must provide
-    `IStreamClientEndpoint`. Either mistake is a `UsageError`.
+    `IStreamClientEndpoint`. Either mistake is a `UsageError`, and so is a
+    ``tls:`` or ``ssl:`` description where TLS support is not installed.
     """
     if isinstance(endpoint, str):
+        if endpoint.partition(":")[0].strip().lower() in _TLS_PREFIXES:
+            check_tls_available()
         try:
             return clientFromString(reactor, endpoint), endpoint
         except (ValueError, TypeError, KeyError) as error:

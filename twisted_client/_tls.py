@@ -30,6 +30,7 @@ from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from ._checks import check_tls_available
 from ._connect import _connect, tcp_endpoint
 from ._errors import UsageError
 from ._framing import DEFAULT_MAX_LENGTH
@@ -88,11 +89,10 @@ def connect_tls(
             service-identity: ``pip install twisted[tls]``) is missing.
     """
     endpoint = tls_endpoint(reactor, host, port, hostname=hostname, trust=trust)
-    shown = f"[{host}]" if ":" in host else host
     return _connect(
         reactor,
         endpoint,
-        f"tls:{shown}:{port}",
+        f"tls:{_address(host, port)}",
         timeout=timeout,
         max_length=max_length,
         max_buffered=max_buffered,
@@ -121,14 +121,17 @@ def tls_endpoint(
     name = host if hostname is None else hostname
     if not isinstance(name, str) or not name:
         raise UsageError(f"hostname must be a non-empty str, not {hostname!r}")
-    try:
-        from twisted.internet.ssl import optionsForClientTLS
-    except ImportError as error:  # pragma: no cover - pyOpenSSL is a dependency here
-        raise UsageError(
-            "TLS needs pyOpenSSL and service-identity: pip install twisted[tls]"
-        ) from error
+    check_tls_available()
+    from twisted.internet.ssl import optionsForClientTLS
+
     options = optionsForClientTLS(name, trustRoot=_trust_root(trust))
-    return _AfterHandshake(wrapClientTLS(options, endpoint))
+    return _AfterHandshake(wrapClientTLS(options, endpoint), _address(host, port))
+
+
+def _address(host: str, port: int) -> str:
+    """``host:port`` as errors show it (an IPv6 address in brackets)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"{shown}:{port}"
 
 
 def _trust_root(trust: Trust | None) -> Any:
@@ -160,11 +163,12 @@ def _trust_root(trust: Trust | None) -> Any:
 class _AfterHandshake:
     """A TLS endpoint whose connections count as made once the handshake is done."""
 
-    def __init__(self, tls: IStreamClientEndpoint) -> None:
+    def __init__(self, tls: IStreamClientEndpoint, address: str) -> None:
         self._tls = tls
+        self._address = address
 
     def __repr__(self) -> str:
-        return f"<TLS endpoint (connected after the handshake) over {self._tls!r}>"
+        return f"<TLS endpoint {self._address} (connected after the handshake)>"
 
     def connect(self, factory: IProtocolFactory) -> Deferred[IProtocol]:
         """
