@@ -130,8 +130,11 @@ class ConnectTimeout(ConnectError, ClientTimeout):
     """Connecting took longer than the ``timeout`` given to `connect`."""
 
     def __init__(self, destination: str, timeout: float) -> None:
-        ConnectError.__init__(self, destination, None)
-        self.args = (f"connecting to {destination} timed out after {timeout:g} s",)
+        ClientTimeout.__init__(
+            self, f"connecting to {destination} timed out after {timeout:g} s"
+        )
+        self.destination = destination
+        self.reason = None
         self.timeout = timeout
 
 
