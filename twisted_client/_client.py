@@ -29,6 +29,8 @@ from ._shutdown import forget, watch
 from ._writes import WriteMonitor
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from twisted.internet.interfaces import IAddress, IReactorTime
 
 __all__ = ["MESSAGE_OVERHEAD", "Client", "ClientProtocol", "client_factory"]
@@ -332,6 +334,30 @@ class Client:
         watcher: Deferred[ClientError] = Deferred(self._forget_watcher)
         self._lost_waiters.append(watcher)
         return watcher
+
+    async def __aenter__(self) -> Client:
+        """
+        ``async with await connect(...) as client:`` gives the client itself.
+
+        Like every await on a Deferred, this works in Twisted's coroutines
+        (`Deferred.fromCoroutine`, `ensureDeferred`, `task.react`, and
+        asyncio code run on Twisted's asyncio reactor through
+        `Deferred.asFuture`).
+        """
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """
+        Close the connection and wait until it is gone, as `close` does.
+
+        An exception raised in the block propagates unchanged.
+        """
+        await self.close()
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         """Iterate over messages with ``async for``; see `__anext__`."""
