@@ -99,6 +99,9 @@ class SocketClientThread:
     * Messages longer than ``max_length`` (16 MiB by default) are refused;
       the seed accepts up to 4 GiB - 1.
     * A host name is tried over IPv6 and IPv4 (the seed: IPv4 only).
+    * After a failed CONNECT, a SEND answers ``'[Errno 32] Broken pipe (not
+      connected: the last CONNECT failed)'``; the seed gives the errno part
+      only.
     * After the peer closed the connection, a SEND fails at once with
       ``'[Errno 32] Broken pipe'``; the seed's first ``sendall`` after the
       peer's FIN usually still succeeds.

@@ -33,10 +33,13 @@ from ._texts import (
     send_error_text,
 )
 
-__all__ = ["NOT_CONNECTED", "Session"]
+__all__ = ["NOT_CONNECTED", "NOT_CONNECTED_AFTER_FAILURE", "Session"]
 
 NOT_CONNECTED = "not connected: send a CONNECT command first"
 """The ERROR text for SEND, RECEIVE or CLOSE before any CONNECT."""
+
+NOT_CONNECTED_AFTER_FAILURE = "not connected: the last CONNECT failed"
+"""What the ERROR text of a SEND after a failed CONNECT adds to the errno text."""
 
 _Result = ClientReply | Deferred[ClientReply]
 
@@ -259,7 +262,9 @@ class Session:
 
     def _send(self, command: ClientCommand) -> _Result:
         if self._state is not _State.CONNECTED:
-            return self._unconnected_error(os_error_text(errno.EPIPE))
+            return self._unconnected_error(
+                f"{os_error_text(errno.EPIPE)} ({NOT_CONNECTED_AFTER_FAILURE})"
+            )
         assert self._client is not None
         try:
             sent = self._client.send(command.data)
