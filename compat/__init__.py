@@ -9,6 +9,8 @@ Python 3 and kept as the baseline. ``compat.qt.ReplySignal`` delivers the
 drop-in's replies as a Qt signal.
 """
 
+from twisted_client._public import publish
+
 from ._adapter import STOPPED_BY_JOIN, SocketClientThread
 from ._messages import ClientCommand, ClientReply
 from ._queues import BlockingCallError
@@ -24,3 +26,5 @@ __all__ = [
     "ClientReply",
     "SocketClientThread",
 ]
+
+publish(__name__, globals(), __all__)

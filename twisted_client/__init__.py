@@ -32,6 +32,7 @@ from ._framing import (
     LengthPrefixedProtocol,
     frame,
 )
+from ._public import publish
 from ._reconnect import ReconnectingClient
 from ._tls import connect_tls, tls_endpoint
 
@@ -63,3 +64,5 @@ __all__ = [
     "frame",
     "tls_endpoint",
 ]
+
+publish(__name__, globals(), __all__)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+from .._public import publish
 from ._binding import API_ENV_VAR, APIS, QtBinding, QtBindingError, binding
 from ._excepthook import log_slot_errors
 from ._install import (
@@ -66,9 +67,14 @@ def __getattr__(name: str) -> Any:
     if name == "QtClient":
         from ._client import QtClient
 
+        publish(__name__, {name: QtClient}, [name])
         return QtClient
     if name == "Qt5Reactor":
         from ._qt5reactor import Qt5Reactor
 
+        publish(__name__, {name: Qt5Reactor}, [name])
         return Qt5Reactor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+publish(__name__, globals(), __all__)
