@@ -1,21 +1,23 @@
 """
-The seed's threaded socket client, and a drop-in replacement on Twisted.
+The drop-in for the classic socket client thread, under its short name.
 
-``from compat import SocketClientThread, ClientCommand, ClientReply`` gives
-the drop-in: the seed's interface (``cmd_q``, ``reply_q``, ``start``,
-``join``), running on the Twisted reactor with no thread per client.
-``compat.threaded.SocketClientThread`` is the seed's original, ported to
-Python 3 and kept as the baseline. ``compat.qt.ReplySignal`` delivers the
-drop-in's replies as a Qt signal.
+``twisted_client.compat`` is its home, and the import the README
+recommends: a module of your own named ``compat`` cannot hide it. This
+package re-exports the same objects, so ``from compat import
+SocketClientThread`` keeps working, and ``compat.threaded`` and
+``compat.qt`` are ``twisted_client.compat.threaded`` and
+``twisted_client.compat.qt``.
 """
 
-from twisted_client._public import publish
-
-from ._adapter import STOPPED_BY_JOIN, SocketClientThread
-from ._messages import ClientCommand, ClientReply
-from ._queues import BlockingCallError
-from ._session import NOT_CONNECTED
-from ._texts import CLOSED_PREMATURELY
+from twisted_client.compat import (
+    CLOSED_PREMATURELY,
+    NOT_CONNECTED,
+    STOPPED_BY_JOIN,
+    BlockingCallError,
+    ClientCommand,
+    ClientReply,
+    SocketClientThread,
+)
 
 __all__ = [
     "CLOSED_PREMATURELY",
@@ -26,5 +28,3 @@ __all__ = [
     "ClientReply",
     "SocketClientThread",
 ]
-
-publish(__name__, globals(), __all__)

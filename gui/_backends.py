@@ -55,10 +55,10 @@ __all__ = [
 
 _QUEUE_CLIENTS = {
     # backend: (module holding SocketClientThread, join timeout in seconds)
-    "compat": ("compat", 1.0),
+    "compat": ("twisted_client.compat", 1.0),
     # The original cannot be interrupted in recv: do not wait for it (it is a
     # daemon thread, so it does not hold the process either).
-    "thread": ("compat.threaded", 0.0),
+    "thread": ("twisted_client.compat.threaded", 0.0),
 }
 
 
@@ -66,7 +66,7 @@ def _queue_classes(name: str) -> tuple[Any, Any, Any]:
     module_name, _ = _QUEUE_CLIENTS[name]
     try:
         module = importlib.import_module(module_name)
-        commands = importlib.import_module("compat")
+        commands = importlib.import_module("twisted_client.compat")
         return (
             module.SocketClientThread,
             commands.ClientCommand,
@@ -75,7 +75,8 @@ def _queue_classes(name: str) -> tuple[Any, Any, Any]:
     except (ImportError, AttributeError) as error:
         raise BackendUnavailable(
             f"the {name!r} backend needs {module_name}.SocketClientThread and "
-            f"compat.ClientCommand/ClientReply, which are not available: {error}"
+            "twisted_client.compat.ClientCommand/ClientReply, which are not "
+            f"available: {error}"
         ) from None
 
 

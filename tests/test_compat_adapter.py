@@ -20,7 +20,8 @@ from twisted.internet.defer import DeferredQueue
 from twisted.internet.protocol import Factory
 from twisted.internet.threads import deferToThread
 
-from compat import (
+from twisted_client import UsageError
+from twisted_client.compat import (
     NOT_CONNECTED,
     STOPPED_BY_JOIN,
     BlockingCallError,
@@ -28,7 +29,6 @@ from compat import (
     ClientReply,
     SocketClientThread,
 )
-from twisted_client import UsageError
 from twisted_client.server import ServerProtocol, listen
 
 from .compat_programs.peers import ScriptedServer
@@ -470,10 +470,10 @@ def test_rejects_what_it_cannot_use() -> None:
 def test_readable_reprs() -> None:
     """Commands and replies show their type by name; both clients share the
     same two classes, with the seed's constant values."""
-    import compat.threaded
+    from twisted_client.compat import threaded
 
-    assert compat.threaded.ClientCommand is ClientCommand
-    assert compat.threaded.ClientReply is ClientReply
+    assert threaded.ClientCommand is ClientCommand
+    assert threaded.ClientReply is ClientReply
     assert repr(ClientReply(SUCCESS, b"tuxy")) == "ClientReply(SUCCESS, b'tuxy')"
     assert repr(ClientReply(ERROR, "boom")) == "ClientReply(ERROR, 'boom')"
     assert (

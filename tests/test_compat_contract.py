@@ -19,9 +19,8 @@ import pytest
 import pytest_twisted
 from twisted.internet.threads import deferToThread
 
-import compat
-import compat.threaded
-from compat import ClientCommand, ClientReply
+from twisted_client import compat
+from twisted_client.compat import ClientCommand, ClientReply, threaded
 from twisted_client.server import listen
 
 from .compat_programs.peers import RawServer, ScriptedServer, frame, free_port, reset
@@ -39,7 +38,7 @@ KINDS = ["threaded", "adapter"]
 def make_client(kind: str, reactor: Any) -> Any:
     """A started client of the given kind (the threaded one as a daemon thread)."""
     if kind == "threaded":
-        client: Any = compat.threaded.SocketClientThread()
+        client: Any = threaded.SocketClientThread()
         client.daemon = True  # a test that fails must not keep pytest alive
     else:
         client = compat.SocketClientThread(reactor=reactor)
@@ -392,7 +391,7 @@ async def test_thread_surface(reactor: Any, kind: str) -> None:
 
     def run() -> list[object]:
         if kind == "threaded":
-            client: Any = compat.threaded.SocketClientThread()
+            client: Any = threaded.SocketClientThread()
             client.daemon = True
         else:
             client = compat.SocketClientThread(reactor=reactor)

@@ -14,7 +14,7 @@ import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
-from compat import ClientCommand, ClientReply, SocketClientThread
+from twisted_client.compat import ClientCommand, ClientReply, SocketClientThread
 from twisted_client.server import listen
 
 pytestmark = pytest.mark.qt
@@ -87,7 +87,7 @@ async def test_seed_demo_polling_with_a_qtimer(reactor: Any, qapp: Any) -> None:
 async def test_reply_signal(reactor: Any, qapp: Any) -> None:
     """With on_reply=ReplySignal(), each reply is emitted as the replied(object)
     signal, in order, in the GUI thread, and nothing is left in reply_q."""
-    from compat.qt import ReplySignal
+    from twisted_client.compat.qt import ReplySignal
 
     port = listen(reactor, 0, delay=0.05, reply=b"tuxy")
     signal = ReplySignal()

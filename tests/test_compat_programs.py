@@ -20,9 +20,9 @@ import pytest
 import pytest_twisted
 from twisted.internet.threads import deferToThread
 
-from compat._texts import CLOSED_LOCALLY
 from tests.qt_kinds import KINDS, REACTOR_CLASS, skip_unless_runs_here
 from twisted_client import MESSAGE_OVERHEAD
+from twisted_client.compat._texts import CLOSED_LOCALLY
 from twisted_client.server import listen
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,12 @@ import pytest_twisted
 from twisted.internet.defer import DeferredQueue
 from twisted.internet.task import LoopingCall
 
-from compat import CLOSED_PREMATURELY, ClientCommand, ClientReply, SocketClientThread
+from twisted_client.compat import (
+    CLOSED_PREMATURELY,
+    ClientCommand,
+    ClientReply,
+    SocketClientThread,
+)
 from twisted_client.server import listen
 
 from .reliability_peers import (

@@ -14,10 +14,14 @@ from twisted.internet import error as twisted_errors
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 
-from compat import ClientCommand, ClientReply
-from compat._session import Session
-from compat._texts import CLOSED_LOCALLY, connect_error_text, os_error_text
 from twisted_client import ConnectError, ConnectTimeout
+from twisted_client.compat import ClientCommand, ClientReply
+from twisted_client.compat._session import Session
+from twisted_client.compat._texts import (
+    CLOSED_LOCALLY,
+    connect_error_text,
+    os_error_text,
+)
 
 from .compat_programs.peers import frame
 

@@ -14,8 +14,8 @@ import pytest
 import pytest_twisted
 from twisted.internet.threads import deferToThread
 
-from compat import ClientCommand, ClientReply
-from compat.threaded import SocketClientThread
+from twisted_client.compat import ClientCommand, ClientReply
+from twisted_client.compat.threaded import SocketClientThread
 
 from .compat_programs.peers import RawServer, frame
 

@@ -446,8 +446,8 @@ async def test_deleted_reply_signal_emits_nothing_and_crashes_nothing(
     any on_reply error), and the client and the reactor go on working."""
     from twisted.python import log
 
-    from compat import ClientCommand, SocketClientThread
-    from compat.qt import ReplySignal
+    from twisted_client.compat import ClientCommand, SocketClientThread
+    from twisted_client.compat.qt import ReplySignal
 
     port = listen(reactor, 0)
     parent = qt.QtCore.QObject() if owner == "parent" else None

@@ -135,6 +135,7 @@ def test_connect_timeout_keeps_the_arguments_init_gave() -> None:
     [
         "twisted_client",
         pytest.param("twisted_client.qt", marks=pytest.mark.qt),
+        "twisted_client.compat",
         "compat",
     ],
 )

@@ -22,8 +22,8 @@ class Unavailable(Exception):
 
 CLIENTS: dict[str, tuple[str, dict[str, str]]] = {
     "raw": ("benchmarks.clients.raw", {}),
-    "thread": ("benchmarks.clients.queued", {"impl": "compat.threaded"}),
-    "compat": ("benchmarks.clients.queued", {"impl": "compat"}),
+    "thread": ("benchmarks.clients.queued", {"impl": "twisted_client.compat.threaded"}),
+    "compat": ("benchmarks.clients.queued", {"impl": "twisted_client.compat"}),
     "twisted-qt": ("benchmarks.clients.native", {"reactor": "qt"}),
     "twisted-qt5reactor": ("benchmarks.clients.native", {"reactor": "qt5reactor"}),
     "twisted-epoll": ("benchmarks.clients.native", {"reactor": "epoll"}),

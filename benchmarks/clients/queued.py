@@ -13,6 +13,7 @@ from . import Unavailable
 from ._qtgui import TickRecorder, qt_application, qt_binding
 
 _ADDRESS = ("127.0.0.1", 0)
+_THREADED = "twisted_client.compat.threaded"
 
 
 class Bench:
@@ -20,9 +21,10 @@ class Bench:
     The seed's interface: put commands on ``cmd_q``, take replies from ``reply_q``.
 
     ``impl`` is the module with ``SocketClientThread``, ``ClientCommand`` and
-    ``ClientReply``: ``compat.threaded`` (the seed's thread, the baseline) or
-    ``compat`` (the drop-in adapter on the Twisted reactor). The driving code
-    is the same for both, as it is for a program that changes its import.
+    ``ClientReply``: ``twisted_client.compat.threaded`` (the seed's thread, the
+    baseline) or ``twisted_client.compat`` (the drop-in adapter on the Twisted
+    reactor). The driving code is the same for both, as it is for a program
+    that changes its import.
     """
 
     def __init__(self, impl: str) -> None:
@@ -36,7 +38,7 @@ class Bench:
             self.impl.SocketClientThread  # noqa: B018
         except (ImportError, AttributeError) as error:
             raise Unavailable(f"{self.impl_name}.SocketClientThread: {error}") from None
-        if self.impl_name == "compat.threaded":
+        if self.impl_name == _THREADED:
             return "compat.threaded.SocketClientThread: the seed's thread, ported"
         return (
             "compat.SocketClientThread: the drop-in adapter (reactor in a thread "
@@ -46,7 +48,7 @@ class Bench:
     # -- helpers ---------------------------------------------------------------
 
     def _client(self, **options: Any) -> Any:
-        if self.impl_name == "compat.threaded":
+        if self.impl_name == _THREADED:
             options = {}  # the seed's thread has no options (and no limit)
         client = self.impl.SocketClientThread(**options)
         client.start()
@@ -129,7 +131,7 @@ class Bench:
         """``clients`` clients with every command queued at once; then every reply."""
         payload = b"x" * 16
         errors = 0
-        if self.impl_name != "compat.threaded":
+        if self.impl_name != _THREADED:
             # Start the adapter's shared reactor thread before timing, as a
             # native client's reactor runs before anything is timed.
             warm = self._client()

@@ -24,7 +24,7 @@ import threading
 import tracemalloc
 from typing import Any
 
-from compat import ClientCommand, ClientReply, SocketClientThread
+from twisted_client.compat import ClientCommand, ClientReply, SocketClientThread
 
 
 def serve(listener: socket.socket, blob: bytes, go: threading.Event) -> None:

@@ -25,7 +25,12 @@ import sys
 import threading
 from typing import Any
 
-from compat import BlockingCallError, ClientCommand, ClientReply, SocketClientThread
+from twisted_client.compat import (
+    BlockingCallError,
+    ClientCommand,
+    ClientReply,
+    SocketClientThread,
+)
 from twisted_client.qt import binding
 
 _qt = binding()  # the seam's choice: QT_API, inherited from the test

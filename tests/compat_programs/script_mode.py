@@ -16,7 +16,7 @@ import json
 import sys
 import threading
 
-from compat import ClientCommand, ClientReply, SocketClientThread
+from twisted_client.compat import ClientCommand, ClientReply, SocketClientThread
 
 
 def main() -> None:

@@ -29,7 +29,12 @@ from typing import Any
 
 from twisted.python import threadable
 
-from compat import STOPPED_BY_JOIN, ClientCommand, ClientReply, SocketClientThread
+from twisted_client.compat import (
+    STOPPED_BY_JOIN,
+    ClientCommand,
+    ClientReply,
+    SocketClientThread,
+)
 
 WORKERS = 4
 ROUNDS = 500

@@ -71,7 +71,7 @@ def native(app: Any, report: dict[str, Any]) -> int:
 
 def compat(app: Any, report: dict[str, Any]) -> int:
     """The seed's pattern on the drop-in; returns what app.exec() returned."""
-    from compat import ClientCommand, SocketClientThread
+    from twisted_client.compat import ClientCommand, SocketClientThread
 
     client = SocketClientThread()
     client.start()

@@ -1,0 +1,30 @@
+"""
+The seed's threaded socket client, and a drop-in replacement on Twisted.
+
+``from compat import SocketClientThread, ClientCommand, ClientReply`` gives
+the drop-in: the seed's interface (``cmd_q``, ``reply_q``, ``start``,
+``join``), running on the Twisted reactor with no thread per client.
+``compat.threaded.SocketClientThread`` is the seed's original, ported to
+Python 3 and kept as the baseline. ``compat.qt.ReplySignal`` delivers the
+drop-in's replies as a Qt signal.
+"""
+
+from twisted_client._public import publish
+
+from ._adapter import STOPPED_BY_JOIN, SocketClientThread
+from ._messages import ClientCommand, ClientReply
+from ._queues import BlockingCallError
+from ._session import NOT_CONNECTED
+from ._texts import CLOSED_PREMATURELY
+
+__all__ = [
+    "CLOSED_PREMATURELY",
+    "NOT_CONNECTED",
+    "STOPPED_BY_JOIN",
+    "BlockingCallError",
+    "ClientCommand",
+    "ClientReply",
+    "SocketClientThread",
+]
+
+publish(__name__, globals(), __all__)
