@@ -17,6 +17,7 @@ from twisted_client.compat import (
     ClientCommand,
     ClientReply,
     SocketClientThread,
+    TLSOptions,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "ClientCommand",
     "ClientReply",
     "SocketClientThread",
+    "TLSOptions",
 ]

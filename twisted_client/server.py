@@ -2,8 +2,9 @@
 The demo and test server: echoes each message, or answers a fixed one.
 
 Run it with ``python -m twisted_client.server`` (or ``twisted-client-server``);
-start it in-process with `listen`. It speaks the seed's format (4-byte
-little-endian length, then the bytes) and serves any number of clients.
+start it in-process with `listen`. It speaks the format of the classic socket
+client thread (4-byte little-endian length, then the bytes), over TCP or
+TLS, and serves any number of clients.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from twisted.python.failure import Failure
 
 from ._checks import check_seconds, seconds_argument
 from ._framing import DEFAULT_MAX_LENGTH, LengthPrefixedProtocol, check_max_length
+from ._server_tls import ServerTLS, server_tls_options
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IDelayedCall, IListeningPort, IReactorTime
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_PORT", "ServerProtocol", "listen", "main"]
 
 DEFAULT_PORT = 50007
-"""The seed's port."""
+"""The port the classic socket client thread's example uses."""
 
 
 class ServerProtocol(LengthPrefixedProtocol):
@@ -112,6 +114,7 @@ def listen(
     push_every: float | None = None,
     max_length: int = DEFAULT_MAX_LENGTH,
     backlog: int = 1024,
+    tls: ServerTLS | None = None,
 ) -> IListeningPort:
     """
     Start the server on ``host``:``port`` (0 picks a free port) and return the port.
@@ -119,13 +122,20 @@ def listen(
     ``port.getHost().port`` tells which port was chosen; ``port.stopListening()``
     stops accepting (connections already made stay open).
 
+    With ``tls``, a ``(certificate, key)`` pair (PEM bytes or file paths) or
+    a Twisted server TLS context factory, it serves over TLS
+    (``reactor.listenSSL``); clients connect with `connect_tls`.
+
     Raises:
         UsageError: ``delay`` is not a finite number >= 0, ``push_every`` not
-            None or a finite number > 0, or ``max_length`` out of range.
+            None or a finite number > 0, ``max_length`` out of range, or
+            ``tls`` unusable (unreadable, not a certificate and its key, or
+            pyOpenSSL missing).
     """
     check_seconds("delay", delay)
     check_seconds("push_every", push_every, allow_none=True, positive=True)
     check_max_length(max_length)
+    context = server_tls_options(tls) if tls is not None else None
 
     def build() -> ServerProtocol:
         return ServerProtocol(
@@ -136,8 +146,14 @@ def listen(
             max_length=max_length,
         )
 
+    factory = Factory.forProtocol(build)
+    if context is not None:
+        secure: IListeningPort = reactor.listenSSL(
+            port, factory, context, backlog=backlog, interface=host
+        )
+        return secure
     listening: IListeningPort = reactor.listenTCP(
-        port, Factory.forProtocol(build), backlog=backlog, interface=host
+        port, factory, backlog=backlog, interface=host
     )
     return listening
 
@@ -160,7 +176,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="seconds to wait before answering",
     )
     parser.add_argument(
-        "--reply", help="answer this text instead of echoing (the seed's: tuxy)"
+        "--reply", help="answer this text instead of echoing (the classic example's: tuxy)"
     )
     parser.add_argument(
         "--push-every",
@@ -173,6 +189,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=DEFAULT_MAX_LENGTH,
         help="longest message accepted (bytes)",
+    )
+    parser.add_argument(
+        "--tls",
+        nargs=2,
+        metavar=("CERT", "KEY"),
+        help="serve over TLS with this certificate and private key (PEM files; "
+        "needs pyOpenSSL: pip install 'twisted-qt-client[tls]')",
     )
     args = parser.parse_args(argv)
     if not 0 <= args.port < 65536:
@@ -194,8 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             reply=args.reply.encode() if args.reply is not None else None,
             push_every=args.push_every,
             max_length=args.max_length,
+            tls=tuple(args.tls) if args.tls is not None else None,
         )
-    except Exception as error:  # a CannotListenError, an unknown address, ...
+    except Exception as error:  # CannotListenError, an unknown address, bad --tls
         print(f"cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
     address = cast(IPv4Address | IPv6Address, port.getHost())

@@ -16,6 +16,7 @@ from ._messages import ClientCommand, ClientReply
 from ._queues import BlockingCallError
 from ._session import NOT_CONNECTED
 from ._texts import CLOSED_PREMATURELY
+from ._tls import TLSOptions
 
 __all__ = [
     "CLOSED_PREMATURELY",
@@ -25,6 +26,7 @@ __all__ = [
     "ClientCommand",
     "ClientReply",
     "SocketClientThread",
+    "TLSOptions",
 ]
 
 publish(__name__, globals(), __all__)

@@ -17,6 +17,7 @@ from ._messages import ClientReply
 from ._queues import GetGuard, PutHook, check_queue
 from ._runtime import Runtime, runtime_for
 from ._session import Session
+from ._tls import TLSOptions, opener_for, tls_options
 
 __all__ = ["SocketClientThread"]
 
@@ -121,6 +122,16 @@ class SocketClientThread:
             16 MiB, at most 4 GiB - 1, which is what the seed accepts).
         on_reply: Called with each reply on the reactor's thread, in place of
             ``reply_q.put``; exceptions it raises are logged.
+        tls: True, or a `TLSOptions` dict (``hostname``, ``trust``), to
+            connect over TLS: each CONNECT then verifies the server's
+            certificate as `twisted_client.connect_tls` does (trusted,
+            issued for the host name; this cannot be turned off) and replies
+            after the handshake. A certificate that fails gets an ERROR
+            reply saying why. None or False: plain TCP, as the classic thread.
+
+    Raises:
+        UsageError: a bad option; ``tls`` asked for without pyOpenSSL and
+            service-identity (the text says what to install).
     """
 
     def __init__(
@@ -132,12 +143,14 @@ class SocketClientThread:
         connect_timeout: float | None = 30.0,
         max_length: int = DEFAULT_MAX_LENGTH,
         on_reply: Callable[[ClientReply], object] | None = None,
+        tls: bool | TLSOptions | None = None,
     ) -> None:
         self.cmd_q: queue.Queue[Any] = queue.Queue() if cmd_q is None else cmd_q
         self.reply_q: queue.Queue[Any] = queue.Queue() if reply_q is None else reply_q
         check_queue("cmd_q", self.cmd_q)
         check_queue("reply_q", self.reply_q)
         _check_options(connect_timeout, max_length, on_reply)
+        self._tls = tls_options(tls)
         self.alive = threading.Event()
         self.alive.set()
         self.name = f"{type(self).__name__}-{next(_numbers)}"
@@ -195,6 +208,7 @@ class SocketClientThread:
             connect_timeout=self._connect_timeout,
             max_length=self._max_length,
             waiting=self.cmd_q.qsize,
+            opener=opener_for(self._tls),
         )
         self._started = True
         GetGuard.install(self.reply_q, runtime.in_reactor_thread, _BLOCKING_GET)

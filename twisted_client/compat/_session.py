@@ -32,6 +32,7 @@ from ._texts import (
     receive_error_text,
     send_error_text,
 )
+from ._tls import Opener
 
 __all__ = ["NOT_CONNECTED", "NOT_CONNECTED_AFTER_FAILURE", "Session"]
 
@@ -84,7 +85,9 @@ class Session:
     `queue.Empty`; ``waiting()``, if given, says cheaply whether one may be
     there (a false answer spares raising `queue.Empty`); `pump` is called
     whenever one may have arrived. `stop` ends the session: the running
-    command gets an ERROR reply and the connection is dropped.
+    command gets an ERROR reply and the connection is dropped. A CONNECT
+    connects with ``opener`` (`twisted_client.connect`; over TLS, see
+    `compat._tls.opener_for`).
     """
 
     def __init__(
@@ -96,8 +99,10 @@ class Session:
         connect_timeout: float | None = 30.0,
         max_length: int = DEFAULT_MAX_LENGTH,
         waiting: Callable[[], object] | None = None,
+        opener: Opener = connect,
     ) -> None:
         self._reactor = reactor
+        self._opener = opener
         self._take = take
         self._waiting = waiting
         self._deliver = deliver
@@ -218,7 +223,7 @@ class Session:
         except (TypeError, ValueError):
             return _error(f"CONNECT needs a (host, port) tuple, not {command.data!r}")
         try:
-            attempt = connect(
+            attempt = self._opener(
                 self._reactor,
                 host,
                 port,

@@ -17,9 +17,18 @@ import struct
 import threading
 from typing import Any
 
+from twisted_client import UsageError
+
 from ._messages import ClientCommand, ClientReply
 
-__all__ = ["ClientCommand", "ClientReply", "SocketClientThread"]
+__all__ = ["NO_TLS", "ClientCommand", "ClientReply", "SocketClientThread"]
+
+NO_TLS = (
+    "compat.threaded.SocketClientThread, the classic thread kept as the "
+    "benchmarks' baseline, has no TLS: use twisted_client.compat."
+    "SocketClientThread(tls=...), the drop-in, for TLS"
+)
+"""Why the classic thread refuses ``tls=``: it speaks plain TCP only."""
 
 
 class SocketClientThread(threading.Thread):
@@ -45,13 +54,19 @@ class SocketClientThread(threading.Thread):
     * A CONNECT while connected opens a second socket and leaks the first.
     * Every client is one more thread: a thousand connections are a thousand
       threads.
+    * No TLS: ``tls=`` (the only addition to the constructor) raises
+      `UsageError` saying so, rather than quietly connecting in clear.
     """
 
     def __init__(
         self,
         cmd_q: queue.Queue[Any] | None = None,
         reply_q: queue.Queue[Any] | None = None,
+        *,
+        tls: object = None,
     ) -> None:
+        if tls is not None and tls is not False:
+            raise UsageError(NO_TLS)
         super().__init__()
         self.cmd_q: queue.Queue[Any] = cmd_q or queue.Queue()
         self.reply_q: queue.Queue[Any] = reply_q or queue.Queue()
