@@ -5,17 +5,22 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
+import pytest_twisted
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
-from twisted_client import UsageError
+from twisted_client import UsageError, connect_tls
 from twisted_client.server import ServerProtocol, _parse_args, listen
 
+from .reliability_certs import make_ca, make_server
 from .wire import wire
 
 
@@ -213,3 +218,92 @@ def test_command_line_refuses_non_finite_seconds(
     error = capsys.readouterr().err
     option = argv[0].split("=")[0]
     assert f"argument {option}: expected a finite number of seconds" in error
+
+
+SERVER_CA = make_ca()
+SERVER_CERTIFICATE = make_server(SERVER_CA, "localhost", ips=("127.0.0.1",))
+
+
+@pytest.mark.filterwarnings("ignore:Passing pyOpenSSL:DeprecationWarning")
+@pytest_twisted.ensureDeferred
+async def test_listen_serves_over_tls(reactor: Any) -> None:
+    """``listen(tls=(certificate, key))`` serves TLS: `connect_tls` verifies it."""
+    port = listen(
+        reactor, 0, tls=(SERVER_CERTIFICATE.certificate, SERVER_CERTIFICATE.key)
+    )
+    try:
+        client = await connect_tls(
+            reactor,
+            "127.0.0.1",
+            port.getHost().port,
+            hostname="localhost",
+            trust=SERVER_CA.certificate,
+        )
+        await client.send(b"over tls")
+        assert await client.receive(timeout=10) == b"over tls"
+        await client.close()
+    finally:
+        await port.stopListening()
+
+
+@pytest.mark.parametrize(
+    ("tls", "needle"),
+    [
+        (("/nonexistent/cert.pem", "/nonexistent/key.pem"), "cannot read"),
+        ((b"no certificate", b"no key"), "a PEM certificate and its private key"),
+        ((SERVER_CERTIFICATE.certificate,), r"a \(certificate, key\) pair"),
+        ((SERVER_CERTIFICATE.certificate, 7), "PEM bytes or a path"),
+    ],
+)
+def test_listen_refuses_unusable_tls(tls: Any, needle: str) -> None:
+    """An unusable ``tls`` is a `UsageError` before anything listens."""
+    with pytest.raises(UsageError, match=needle):
+        listen(object(), 0, tls=tls)
+
+
+def test_command_line_serves_tls(tmp_path: Path) -> None:
+    """``--tls CERT KEY`` serves TLS that a stdlib client verifies against the CA."""
+    (tmp_path / "cert.pem").write_bytes(SERVER_CERTIFICATE.certificate)
+    (tmp_path / "key.pem").write_bytes(SERVER_CERTIFICATE.key)
+    (tmp_path / "ca.pem").write_bytes(SERVER_CA.certificate)
+    process, port = start_server(
+        "--tls", str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    )
+    try:
+        context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+            context.wrap_socket(raw, server_hostname="localhost") as sock,
+        ):
+            sock.sendall(wire(b"hello"))
+            header = sock.recv(4)
+            (length,) = struct.unpack("<L", header)
+            assert sock.recv(length) == b"hello"
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+
+
+def test_command_line_reports_unusable_tls_files(tmp_path: Path) -> None:
+    """A missing key file gives a one-line error and exit status 1."""
+    (tmp_path / "cert.pem").write_bytes(SERVER_CERTIFICATE.certificate)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "twisted_client.server",
+            "--port",
+            "0",
+            "--tls",
+            str(tmp_path / "cert.pem"),
+            str(tmp_path / "missing.pem"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "cannot read" in result.stderr
+    assert "missing.pem" in result.stderr
+    assert "Traceback" not in result.stderr

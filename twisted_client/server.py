@@ -176,7 +176,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="seconds to wait before answering",
     )
     parser.add_argument(
-        "--reply", help="answer this text instead of echoing (the classic example's: tuxy)"
+        "--reply",
+        help="answer this text instead of echoing (the classic example's: tuxy)",
     )
     parser.add_argument(
         "--push-every",
