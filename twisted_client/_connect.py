@@ -20,6 +20,7 @@ from ._checks import check_seconds, check_tls_available
 from ._client import Client, ClientProtocol, client_factory
 from ._errors import ConnectError, ConnectTimeout, UsageError
 from ._framing import DEFAULT_MAX_LENGTH
+from ._names import address, endpoint_name
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -57,11 +58,10 @@ def connect(
         `ConnectTimeout`. Cancelling it abandons the attempt.
     """
     endpoint = tcp_endpoint(reactor, host, port)
-    destination = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return _connect(
         reactor,
         endpoint,
-        destination,
+        address(host, port),
         timeout=timeout,
         max_length=max_length,
         max_buffered=max_buffered,
@@ -143,7 +143,7 @@ def endpoint_from(
                 f"bad endpoint description {endpoint!r}: {error}"
             ) from error
     if IStreamClientEndpoint.providedBy(endpoint):
-        return endpoint, repr(endpoint)
+        return endpoint, endpoint_name(endpoint)
     raise UsageError(
         f"endpoint must be an IStreamClientEndpoint or str, not {endpoint!r}"
     )

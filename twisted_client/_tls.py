@@ -34,6 +34,7 @@ from ._checks import check_tls_available
 from ._connect import _connect, tcp_endpoint
 from ._errors import UsageError
 from ._framing import DEFAULT_MAX_LENGTH
+from ._names import address
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IAddress, ITransport
@@ -92,7 +93,7 @@ def connect_tls(
     return _connect(
         reactor,
         endpoint,
-        f"tls:{_address(host, port)}",
+        f"tls:{address(host, port)}",
         timeout=timeout,
         max_length=max_length,
         max_buffered=max_buffered,
@@ -125,13 +126,7 @@ def tls_endpoint(
     from twisted.internet.ssl import optionsForClientTLS
 
     options = optionsForClientTLS(name, trustRoot=_trust_root(trust))
-    return _AfterHandshake(wrapClientTLS(options, endpoint), _address(host, port))
-
-
-def _address(host: str, port: int) -> str:
-    """``host:port`` as errors show it (an IPv6 address in brackets)."""
-    shown = f"[{host}]" if ":" in host else host
-    return f"{shown}:{port}"
+    return _AfterHandshake(wrapClientTLS(options, endpoint), address(host, port))
 
 
 def _trust_root(trust: Trust | None) -> Any:
@@ -165,10 +160,11 @@ class _AfterHandshake:
 
     def __init__(self, tls: IStreamClientEndpoint, address: str) -> None:
         self._tls = tls
-        self._address = address
+        self.address = address
+        """``host:port``, as error texts show it."""
 
     def __repr__(self) -> str:
-        return f"<TLS endpoint {self._address} (connected after the handshake)>"
+        return f"<TLS endpoint {self.address} (connected after the handshake)>"
 
     def connect(self, factory: IProtocolFactory) -> Deferred[IProtocol]:
         """
