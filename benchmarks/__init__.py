@@ -1,5 +1,5 @@
 """
-Benchmarks: the seed's socket client thread against the Twisted client, and more.
+Benchmarks: the classic socket client thread against the Twisted client, and more.
 
 ``python -m benchmarks`` (``twisted-client-bench``) runs them and prints the
 table; ``python -m benchmarks.parsing`` compares receiving one large message

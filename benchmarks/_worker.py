@@ -8,7 +8,7 @@ Prints ``DESCRIBE <text>`` once the client is set up, ``READY`` when an idle
 measurement may start, and finally ``RESULT <json metrics>``, or ``NA`` when
 the client has no such scenario, ``UNAVAILABLE <reason>``, or ``ERROR <text>``.
 The process then ends with ``os._exit``: a client that leaves a thread behind
-(the seed's thread does) cannot keep it alive.
+(the classic thread does) cannot keep it alive.
 """
 
 from __future__ import annotations

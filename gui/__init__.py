@@ -1,8 +1,8 @@
 """
-The seed's Qt demo, running on the Twisted reactor inside Qt.
+The classic socket client thread's Qt demo, running on the Twisted reactor inside Qt.
 
 ``python -m gui`` (or ``twisted-client-demo``) opens a window with pulsing
-circles, a live frame meter, a "Do it!" button that runs the seed's exchange
+circles, a live frame meter, a "Do it!" button that runs the classic exchange
 (CONNECT, SEND ``hello``, RECEIVE, CLOSE) on one of three backends, a stress
 action, and a log pane. With no display it runs headless: it presses the
 button itself, prints the log and a one-line summary, and exits 0 on success.

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # imported in `run`, once the binding is chosen
 __all__ = ["EmbeddedServers", "Outcome", "run", "start_embedded_servers"]
 
 SEED_REPLY = b"tuxy"
-"""What the seed's test server answers."""
+"""What the classic demo's test server answers."""
 
 
 class EmbeddedServers:
@@ -30,7 +30,7 @@ class EmbeddedServers:
     The demo servers, in-process on the reactor, on free loopback ports.
 
     ``seed`` answers every message with ``tuxy`` after ``delay`` seconds,
-    like the seed's test server; ``echo`` sends every message straight back
+    like the classic demo's test server; ``echo`` sends every message straight back
     (what the stress action streams through).
     """
 
@@ -40,7 +40,7 @@ class EmbeddedServers:
 
     @property
     def seed_address(self) -> ServerAddress:
-        """Where the seed-like server listens."""
+        """Where the classic demo's server listens."""
         return _address_of(self.seed)
 
     @property
@@ -60,7 +60,7 @@ def _address_of(port: Any) -> ServerAddress:
 
 
 def start_embedded_servers(reactor: Any, delay: float) -> EmbeddedServers:
-    """Start the seed-like server and the echo server on free ports."""
+    """Start the classic demo's server and the echo server on free ports."""
     from twisted_client.server import listen
 
     seed = listen(reactor, 0, delay=delay, reply=SEED_REPLY)

@@ -1,5 +1,5 @@
 """
-The three ways the demo runs the seed's commands, behind one small interface.
+The three ways the demo runs the classic thread's commands, behind one small interface.
 
 Every backend takes `Command` objects with `submit`, runs them strictly in
 order, and calls ``on_reply`` with one `Reply` per command, on the GUI thread:
@@ -8,10 +8,10 @@ order, and calls ``on_reply`` with one `Reply` per command, on the GUI thread:
   Each reply is delivered by the Deferred (or Qt signal) of the operation, the
   moment it completes: no polling, no thread.
 * `QueueBackend` over ``compat.SocketClientThread`` (``compat``): the drop-in
-  adapter, driven exactly as the seed drives its thread: commands go on
+  adapter, driven exactly as the classic demo drives its thread: commands go on
   ``cmd_q``, and a QTimer takes replies from ``reply_q`` every 100 ms.
 * `QueueBackend` over ``compat.threaded.SocketClientThread`` (``thread``): the
-  seed's original thread, driven the same way.
+  classic thread itself, driven the same way.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`CirclesWidget`: the seed's pulsing circles, one frame every 25 ms."""
+"""`CirclesWidget`: the classic demo's pulsing circles, one frame every 25 ms."""
 
 from __future__ import annotations
 

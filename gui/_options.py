@@ -34,7 +34,7 @@ BACKENDS = ("twisted", "compat", "thread")
 """The ways the demo can run the exchange; see `gui._backends`."""
 
 DEFAULT_PORT = 50007
-"""The seed's port, used when ``--server`` names a host without one."""
+"""The classic demo's port, used when ``--server`` names a host without one."""
 
 STRESS_LIMIT = 120.0
 """Headless with ``--stress``: the default limit on the run, in seconds."""
@@ -116,7 +116,8 @@ def _server(text: str) -> ServerAddress | None:
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m gui",
-        description="The seed's Qt demo on the Twisted reactor: pulsing circles, "
+        description="The classic socket client thread's Qt demo on the Twisted "
+        "reactor: pulsing circles, "
         "a 'Do it!' button that runs CONNECT, SEND hello, RECEIVE, CLOSE, and a "
         "frame meter that shows the window never freezes.",
     )
@@ -125,8 +126,8 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=BACKENDS,
         default="twisted",
         help="twisted: the native client (signals, no polling); compat: the "
-        "drop-in adapter polled like the seed's thread; thread: the seed's "
-        "original thread (default: twisted)",
+        "drop-in adapter polled like the classic thread; thread: the classic "
+        "thread itself (default: twisted)",
     )
     parser.add_argument(
         "--server",
@@ -142,7 +143,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         default=1.5,
         help="seconds the embedded server waits before answering (default 1.5, "
-        "as the seed's test server)",
+        "as the classic demo's test server)",
     )
     parser.add_argument(
         "--headless",

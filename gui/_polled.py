@@ -1,4 +1,4 @@
-"""`QueueBackend`: a seed-style client driven through its two queues, polled."""
+"""`QueueBackend`: a classic-style client driven through its two queues, polled."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ __all__ = ["QueueBackend"]
 
 class QueueBackend:
     """
-    A seed-style client driven through ``cmd_q`` and polled through ``reply_q``.
+    A classic-style client driven through ``cmd_q`` and polled through ``reply_q``.
 
-    As in the seed's demo, a QTimer calls ``reply_q.get(block=False)`` every
+    As in the classic demo, a QTimer calls ``reply_q.get(block=False)`` every
     ``interval_ms``; it takes one reply per tick, or every waiting reply while
     draining (the stress action).
     """
@@ -72,7 +72,7 @@ class QueueBackend:
             self._client.cmd_q.put(self._command_class(command.type, command.data))
 
     def set_drain(self, drain: bool) -> None:
-        """Take every waiting reply per tick (True) or one, as the seed (False)."""
+        """Per tick, take every waiting reply (True) or one (False, the classic way)."""
         self._drain = drain
 
     def stop(self) -> None:

@@ -42,8 +42,8 @@ BACKEND_HELP = {
     "twisted": "the native client on the reactor; QtClient: messages by Qt "
     "signal, the other replies by Deferred callbacks; nothing polls",
     "compat": "the drop-in compat.SocketClientThread, no thread; a QTimer polls "
-    "reply_q every 100 ms, as the seed does",
-    "thread": "the seed's own thread, blocking sockets; a QTimer polls reply_q "
+    "reply_q every 100 ms, as the classic demo does",
+    "thread": "the classic thread itself, blocking sockets; a QTimer polls reply_q "
     "every 100 ms",
 }
 
@@ -66,7 +66,7 @@ class DemoWindow(QWidget):  # type: ignore[misc]  # the binding is typed Any
     The demo's window.
 
     Its status line (`status_label`) names the Qt binding and the reactor
-    it runs on. "Do it!" queues the seed's exchange (CONNECT, SEND ``hello``, RECEIVE,
+    it runs on. "Do it!" queues the classic exchange (CONNECT, SEND ``hello``, RECEIVE,
     CLOSE) on the selected backend and logs each reply with a timestamp;
     "Stress" streams ``stress_mb`` MiB through the connection and back.
     Closing the window stops everything at once (`shutdown`).
@@ -110,7 +110,7 @@ class DemoWindow(QWidget):  # type: ignore[misc]  # the binding is typed Any
         self._stress: StressRun | None = None
         self._stress_meter = FrameMeter()
         self._shut_down = False
-        self.setWindowTitle("Twisted client demo: the seed's GUI on the reactor")
+        self.setWindowTitle("Twisted client demo: the classic GUI on the reactor")
         self._build(backend)
         self._meter_timer = QTimer(self)
         self._meter_timer.setInterval(250)
@@ -200,7 +200,7 @@ class DemoWindow(QWidget):  # type: ignore[misc]  # the binding is typed Any
         return bool(self._exchanges) or self._stress is not None
 
     def do_it(self) -> None:
-        """Queue the seed's exchange: CONNECT, SEND hello, RECEIVE, CLOSE."""
+        """Queue the classic exchange: CONNECT, SEND hello, RECEIVE, CLOSE."""
         backend = self._ensure_backend()
         if backend is None or self._stress is not None:
             return

@@ -18,10 +18,10 @@ _THREADED = "twisted_client.compat.threaded"
 
 class Bench:
     """
-    The seed's interface: put commands on ``cmd_q``, take replies from ``reply_q``.
+    The classic thread's interface: commands on ``cmd_q``, replies from ``reply_q``.
 
     ``impl`` is the module with ``SocketClientThread``, ``ClientCommand`` and
-    ``ClientReply``: ``twisted_client.compat.threaded`` (the seed's thread, the
+    ``ClientReply``: ``twisted_client.compat.threaded`` (the classic thread, the
     baseline) or ``twisted_client.compat`` (the drop-in adapter on the Twisted
     reactor). The driving code is the same for both, as it is for a program
     that changes its import.
@@ -39,7 +39,7 @@ class Bench:
         except (ImportError, AttributeError) as error:
             raise Unavailable(f"{self.impl_name}.SocketClientThread: {error}") from None
         if self.impl_name == _THREADED:
-            return "compat.threaded.SocketClientThread: the seed's thread, ported"
+            return "compat.threaded.SocketClientThread: the classic thread, ported"
         return (
             "compat.SocketClientThread: the drop-in adapter (reactor in a thread "
             "of its own; in the gui scenario, the Qt reactor in the GUI thread)"
@@ -49,7 +49,7 @@ class Bench:
 
     def _client(self, **options: Any) -> Any:
         if self.impl_name == _THREADED:
-            options = {}  # the seed's thread has no options (and no limit)
+            options = {}  # the classic thread has no options (and no limit)
         client = self.impl.SocketClientThread(**options)
         client.start()
         return client
@@ -171,7 +171,7 @@ class Bench:
         self, port: int, size: int, duration: float, interval_ms: int, window: int
     ) -> dict[str, Any]:
         """
-        Stream echoes under a 16 ms Qt timer, the seed's way.
+        Stream echoes under a 16 ms Qt timer, the classic thread's way.
 
         A 5 ms QTimer in the GUI thread takes every reply with
         ``reply_q.get(block=False)`` and tops the commands up so that

@@ -1,10 +1,10 @@
 """
-The seed's threaded socket client, and a drop-in replacement on Twisted.
+The classic socket client thread, and a drop-in replacement on Twisted.
 
 ``from compat import SocketClientThread, ClientCommand, ClientReply`` gives
-the drop-in: the seed's interface (``cmd_q``, ``reply_q``, ``start``,
+the drop-in: the classic thread's interface (``cmd_q``, ``reply_q``, ``start``,
 ``join``), running on the Twisted reactor with no thread per client.
-``compat.threaded.SocketClientThread`` is the seed's original, ported to
+``compat.threaded.SocketClientThread`` is the original, ported to
 Python 3 and kept as the baseline. ``compat.qt.ReplySignal`` delivers the
 drop-in's replies as a Qt signal.
 """

@@ -1,4 +1,4 @@
-"""`SocketClientThread`: the seed's interface, on the Twisted reactor."""
+"""`SocketClientThread`: the classic thread's interface, on the Twisted reactor."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ _BLOCKING_GET = (
     "reply_q.get() would block the thread that runs the Twisted reactor (in a "
     "Qt program: the GUI thread), and that is the thread that delivers the "
     "replies, so the program would freeze. Take replies without waiting: call "
-    "reply_q.get(block=False) from a QTimer, as the seed's demo does, or pass "
-    "on_reply= a callback or a compat.qt.ReplySignal to "
+    "reply_q.get(block=False) from a QTimer, as the article's demo does, "
+    "or pass on_reply= a callback or a compat.qt.ReplySignal to "
     "SocketClientThread(...)."
 )
 
@@ -49,15 +49,15 @@ _numbers = itertools.count(1)
 
 class SocketClientThread:
     """
-    The seed's socket client thread, as a drop-in running on the Twisted reactor.
+    The classic socket client thread, as a drop-in running on the Twisted reactor.
 
-    Code written for the seed's class switches by changing its import line:
+    Code written for the classic thread's class switches by changing its import line:
     the same constructor, the same ``cmd_q``, ``reply_q`` and ``alive``
     attributes, the same thread-like ``start()``, ``join(timeout=None)``,
-    ``is_alive()``, ``name`` and ``daemon``, and for every case the seed
+    ``is_alive()``, ``name`` and ``daemon``, and for every case the classic thread
     defines the same replies: `ClientReply` objects of the same type with the
     same data (``None``, the message, ``'Socket closed prematurely'``, or the
-    ``str()`` of the `OSError` the seed's socket raises for the same event,
+    ``str()`` of the `OSError` the classic thread's socket raises for the same event,
     such as ``'[Errno 111] Connection refused'``).
 
     It has no thread of its own. The commands run on the Twisted reactor: in
@@ -65,7 +65,7 @@ class SocketClientThread:
     started by the first client if the program only calls ``app.exec_()``);
     in a script, one daemon thread shared by every client of the process.
 
-    What it does better than the seed:
+    What it does better than the classic thread:
 
     * No polling: a command put on ``cmd_q`` (any `queue.Queue`; its ``put``
       is wrapped, see `compat._queues`) is started at once; an idle client
@@ -98,13 +98,13 @@ class SocketClientThread:
     * Clearing ``alive`` by hand does not stop the client (nothing polls
       it); ``join()`` does.
     * Messages longer than ``max_length`` (16 MiB by default) are refused;
-      the seed accepts up to 4 GiB - 1.
-    * A host name is tried over IPv6 and IPv4 (the seed: IPv4 only).
+      the classic thread accepts up to 4 GiB - 1.
+    * A host name is tried over IPv6 and IPv4 (the classic thread: IPv4 only).
     * After a failed CONNECT, a SEND answers ``'[Errno 32] Broken pipe (not
-      connected: the last CONNECT failed)'``; the seed gives the errno part
+      connected: the last CONNECT failed)'``; the classic thread gives the errno part
       only.
     * After the peer closed the connection, a SEND fails at once with
-      ``'[Errno 32] Broken pipe'``; the seed's first ``sendall`` after the
+      ``'[Errno 32] Broken pipe'``; the classic thread's first ``sendall`` after the
       peer's FIN usually still succeeds.
     * Which reactor runs is decided by the first ``start()`` of the process:
       a client started before the QApplication exists runs in script mode
@@ -119,7 +119,7 @@ class SocketClientThread:
             it runs out the reply is ``ERROR('[Errno 110] Connection timed
             out')``.
         max_length: The longest message accepted from the server (default
-            16 MiB, at most 4 GiB - 1, which is what the seed accepts).
+            16 MiB, at most 4 GiB - 1, which is what the classic thread accepts).
         on_reply: Called with each reply on the reactor's thread, in place of
             ``reply_q.put``; exceptions it raises are logged.
         tls: True, or a `TLSOptions` dict (``hostname``, ``trust``), to
@@ -226,7 +226,7 @@ class SocketClientThread:
         A command still running (a RECEIVE waiting for data, say) gets
         ``ERROR('the client was stopped by join() before this command
         completed')`` and the connection is dropped. Commands still in
-        ``cmd_q`` stay there, as with the seed. ``timeout`` bounds the wait
+        ``cmd_q`` stay there, as with the classic thread. ``timeout`` bounds the wait
         for the reactor's thread to do it (it normally takes microseconds).
 
         Raises:

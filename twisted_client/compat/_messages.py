@@ -1,4 +1,4 @@
-"""`ClientCommand` and `ClientReply`: the seed's data classes, for both clients."""
+"""`ClientCommand` and `ClientReply`: the classic thread's data classes, for both."""
 
 from __future__ import annotations
 

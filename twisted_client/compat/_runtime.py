@@ -10,8 +10,8 @@ reactor. It is chosen once, when the first client starts:
   with no reactor installed yet, `twisted_client.qt.install_reactor` installs
   one): the reactor runs in the GUI thread. If the program calls
   ``reactor.run()`` itself, that is it; if it only calls ``app.exec_()``, as
-  the seed's demo does, a zero-delay Qt timer notices once Qt's loop runs
-  and calls ``reactor.runReturn()``. Quitting the application ends the
+  the classic thread's demo does, a zero-delay Qt timer notices once Qt's
+  loop runs and calls ``reactor.runReturn()``. Quitting the application ends the
   reactor (`twisted_client.qt` sees to that).
 * **script mode** (anything else): the reactor runs in one daemon thread,
   ``compat-reactor``, shared by every client. An ``atexit`` hook stops it,

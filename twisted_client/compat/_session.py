@@ -252,7 +252,7 @@ class Session:
         return _error(str(error))
 
     def _lookup_error(self, host: str, port: int, error: ConnectError) -> _Result:
-        """The ``socket.gaierror`` text the seed gives for a name that fails."""
+        """The ``socket.gaierror`` text the classic thread gives for a bad name."""
 
         def lookup() -> str:
             try:
@@ -292,7 +292,7 @@ class Session:
         return _success()
 
     def _unconnected_error(self, after_failed_connect: str) -> ClientReply:
-        """What SEND and RECEIVE give with no connection, as the seed's socket does."""
+        """What SEND and RECEIVE give unconnected, as the classic socket does."""
         if self._state is _State.NEW:
             return _error(NOT_CONNECTED)
         if self._state is _State.FAILED:

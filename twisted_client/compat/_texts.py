@@ -1,9 +1,9 @@
 """
-The reply texts: what the seed's thread would have said, from a Twisted failure.
+The reply texts: what the classic thread would have said, from a Twisted failure.
 
-The seed puts ``str(exc)`` of the `OSError` its socket call raised into an
+The classic thread puts ``str(exc)`` of the `OSError` its socket call raised into an
 ERROR reply. The Twisted client reports the same events as its own
-exceptions; these functions give back the text the seed gives for the same
+exceptions; these functions give back the text the classic thread gives for the same
 kind of event, so code that shows or compares the texts keeps working.
 """
 
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 CLOSED_PREMATURELY = "Socket closed prematurely"
-"""The seed's text when the peer closes before a whole message arrived."""
+"""The classic thread's text when the peer closes before a whole message arrived."""
 
 CLOSED_LOCALLY = (
     "the client was closed locally: the program is quitting (the reactor stopped)"
@@ -41,7 +41,7 @@ CLOSED_LOCALLY = (
 """
 The text when the reactor stopped under a pending command (the program quit).
 
-The seed has no such case (its thread dies with the program); the reset
+The classic thread has no such case (its thread dies with the program); the reset
 text it would give for a dropped socket, ``'[Errno 104] Connection reset
 by peer'``, would blame the peer for what this side did.
 """
@@ -53,7 +53,7 @@ def os_error_text(number: int) -> str:
 
 
 def connect_error_text(error: BaseException) -> str:
-    """The seed's text for a failed CONNECT (the core's `ConnectError`)."""
+    """The classic thread's text for a failed CONNECT (the core's `ConnectError`)."""
     if isinstance(error, ConnectTimeout):
         return os_error_text(errno.ETIMEDOUT)
     reason = error.reason if isinstance(error, ConnectError) else error
@@ -81,7 +81,7 @@ def _lost_text(error: ConnectionClosed, clean_text: str) -> str:
 
 
 def send_error_text(failure: Failure) -> str:
-    """The seed's text when ``sendall`` fails: the connection ended or was closed."""
+    """The classic thread's text when ``sendall`` fails: the connection ended/closed."""
     error = failure.value
     if isinstance(error, ReactorShutdown):
         return CLOSED_LOCALLY
@@ -93,7 +93,7 @@ def send_error_text(failure: Failure) -> str:
 
 
 def receive_error_text(failure: Failure) -> str:
-    """The seed's text when RECEIVE fails: closed early, reset, or closed by us."""
+    """The classic thread's text when RECEIVE fails: closed early, reset, or by us."""
     error = failure.value
     if isinstance(error, ReactorShutdown):
         return CLOSED_LOCALLY

@@ -1,9 +1,9 @@
 """
-The seed's socket client thread, ported to Python 3 and otherwise unchanged.
+The classic socket client thread, ported to Python 3 and otherwise unchanged.
 
 This is the baseline the benchmarks compare against, so it is kept faithful:
 the 100 ms ``cmd_q.get`` poll, the handler table, ``sendall``, the ``recv``
-loop and the reply texts are the seed's. The only changes are what Python 3
+loop and the reply texts are the classic thread's. The only changes are what Python 3
 needs: messages are bytes, ``Queue`` is the ``queue`` module, and each
 instance gets a queue of its own. Do not improve it; use
 `compat.SocketClientThread` (the same interface on the Twisted reactor).
@@ -105,7 +105,7 @@ class SocketClientThread(threading.Thread):
             self.reply_q.put(self._error_reply(str(e)))
 
     def _handle_CLOSE(self, cmd: ClientCommand) -> None:
-        self.socket.close()  # type: ignore[union-attr]  # the seed's crash
+        self.socket.close()  # type: ignore[union-attr]  # the classic thread's crash
         reply = ClientReply(ClientReply.SUCCESS)
         self.reply_q.put(reply)
 
