@@ -230,6 +230,19 @@ def test_a_failure_is_reported_once_and_not_logged_as_unhandled(
     assert reports.unhandled == []
 
 
+def test_arguments_it_cannot_take_are_reported_not_raised(reports: Reports) -> None:
+    """A call missing a required argument fails the Deferred; nothing raises."""
+
+    @async_slot
+    async def needs_two(first: int, second: int) -> None:
+        pass
+
+    _results.failureResultOf(needs_two(1), TypeError)
+    assert len(reports.after_collection().reported) == 1
+    assert reports.reported[0].startswith("TypeError: ")
+    assert reports.unhandled == []
+
+
 def test_a_caller_of_a_failing_slot_still_gets_the_failure(reports: Reports) -> None:
     """The returned Deferred fails with the exception, reported all the same."""
 

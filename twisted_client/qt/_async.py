@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar, overload
 
-from twisted.internet.defer import CancelledError, DebugInfo, Deferred
+from twisted.internet.defer import CancelledError, DebugInfo, Deferred, fail
 from twisted.python.failure import Failure
 
 from .._errors import SignalTimeout, UsageError
@@ -52,7 +52,8 @@ def async_slot(*types: Any, **options: Any) -> Any:
     binding's ``Slot``/``pyqtSlot`` and those arguments, as qasync's
     ``@asyncSlot(...)`` does (``@async_slot()`` declares a slot that takes
     no arguments). As with Qt slots, arguments the function cannot take are
-    dropped from the end (``clicked`` gives ``checked``).
+    dropped from the end (``clicked`` gives ``checked``); a call it cannot
+    take at all fails (and is reported) like an exception in the coroutine.
 
     Each call starts the coroutine at once with `Deferred.fromCoroutine` and
     returns its Deferred: it fires with what the coroutine returns, fails with
@@ -91,7 +92,13 @@ def _runner(function: _CoroutineFunction[_T]) -> _Slot[_T]:
 
     @functools.wraps(function)
     def run(*args: Any, **kwargs: Any) -> Deferred[_T]:
-        running = Deferred.fromCoroutine(function(*_fitting(signature, args, kwargs)))
+        running: Deferred[_T]
+        try:
+            coroutine = function(*_fitting(signature, args, kwargs), **kwargs)
+        except Exception:  # arguments it cannot take: reported, not raised into Qt
+            running = fail()
+        else:
+            running = Deferred.fromCoroutine(coroutine)
         _ReportedFailure.install(running)
         return running.addErrback(_report, running)
 
@@ -108,7 +115,7 @@ def _fitting(
         except TypeError:
             continue
         return args[:count]
-    return args  # no count fits: the call raises the function's own TypeError
+    return args  # none fits: the call raises the function's own TypeError
 
 
 def _report(failure: Failure, running: Deferred[Any]) -> Failure:
