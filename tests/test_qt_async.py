@@ -186,7 +186,7 @@ def test_arguments_the_function_cannot_take_are_dropped_from_the_end(
 
 
 def test_a_declared_slot_on_a_qobject_runs_as_a_method(qt: Any) -> None:
-    """``@async_slot(int, str)`` on a method declares it to Qt; it gets self."""
+    """``@async_slot(int, str)`` or ``(int)`` on a method declares it to Qt."""
 
     class Window(qt.QtCore.QObject):  # type: ignore[misc]
         changed = qt.Signal(int, str)
@@ -200,11 +200,18 @@ def test_a_declared_slot_on_a_qobject_runs_as_a_method(qt: Any) -> None:
             self.seen.append((number, text))
             return number
 
+        @async_slot(int)
+        async def on_number(self, number: int) -> None:
+            self.seen.append((number, "number"))
+
     window = Window()
     window.changed.connect(window.on_changed)
     window.changed.emit(5, "five")
     assert window.seen == [(5, "five")]
     assert _results.successResultOf(window.on_changed(6, "six")) == 6
+    window.changed.connect(window.on_number)
+    window.changed.emit(7, "seven")
+    assert window.seen[-1] == (7, "number")
 
 
 def test_a_failure_is_reported_once_and_not_logged_as_unhandled(

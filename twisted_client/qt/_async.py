@@ -17,7 +17,7 @@ import functools
 import inspect
 import re
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar, overload
+from typing import Any, NoReturn, TypeVar, overload
 
 from twisted.internet.defer import CancelledError, DebugInfo, Deferred, fail
 from twisted.python.failure import Failure
@@ -66,7 +66,8 @@ def async_slot(*types: Any, **options: Any) -> Any:
     Raises:
         UsageError: the decorated function is not an ``async def``.
     """
-    if len(types) == 1 and not options and callable(types[0]):
+    bare = len(types) == 1 and not options and not isinstance(types[0], type)
+    if bare and callable(types[0]):  # @async_slot, not @async_slot(int)
         if inspect.iscoroutinefunction(types[0]):
             return _runner(types[0])
         _refuse(types[0])
@@ -79,7 +80,7 @@ def async_slot(*types: Any, **options: Any) -> Any:
     return decorate
 
 
-def _refuse(function: object) -> None:
+def _refuse(function: object) -> NoReturn:
     raise UsageError(
         f"async_slot decorates an 'async def' function, not {function!r}; a "
         "plain function is a Qt slot as it is"
