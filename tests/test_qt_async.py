@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any
 
 import pytest
+import pytest_twisted
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.task import Clock
 from twisted.logger import LogEvent, globalLogPublisher
@@ -404,3 +405,40 @@ def test_signal_once_refuses_a_negative_timeout_or_a_non_signal(
     assert _receivers(qt, emitter, "one", "PyObject") == 0
     with pytest.raises(UsageError, match="bound Qt signal"):
         signal_once(lambda: None)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_slot_awaits_a_qtclient_reply_on_the_running_reactor(
+    qt: Any, reactor: Any
+) -> None:
+    """
+    The README's pattern for real: a click runs an async slot that sends with
+    a QtClient and awaits the echo with signal_once (its timeout on the
+    running Qt reactor, the default), then emits the reply.
+    """
+    from twisted_client.qt import QtClient
+    from twisted_client.server import listen
+
+    port = listen(reactor, 0)
+    client = QtClient(reactor)
+
+    class Window(qt.QtCore.QObject):  # type: ignore[misc]
+        clicked = qt.Signal(bool)
+        answered = qt.Signal(object)
+
+        @async_slot
+        async def send_line(self) -> None:
+            await client.send(b"hello")
+            reply = await signal_once(client.message_received, timeout=5)
+            self.answered.emit(reply)
+
+    try:
+        await client.connect_to_host("127.0.0.1", port.getHost().port)
+        window = Window()
+        window.clicked.connect(window.send_line)
+        answered = signal_once(window.answered, timeout=5)
+        window.clicked.emit(False)
+        assert await answered == b"hello"
+    finally:
+        await client.close()
+        await port.stopListening()
