@@ -77,8 +77,10 @@ PUBLIC_MODULES = [
 # Names of other projects that our docstrings and annotations write short:
 # linked through intersphinx when it is on, shown unlinked otherwise.
 EXTERNAL = {
+    "AsyncioSelectorReactor": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
     "CancelledError": "twisted.internet.defer.CancelledError",
     "Certificate": "twisted.internet.ssl.Certificate",
+    "Clock": "twisted.internet.task.Clock",
     "Deferred": "twisted.internet.defer.Deferred",
     "EPollReactor": "twisted.internet.epollreactor.EPollReactor",
     "Failure": "twisted.python.failure.Failure",
@@ -89,6 +91,7 @@ EXTERNAL = {
     "IReactorTCP": "twisted.internet.interfaces.IReactorTCP",
     "IReactorTime": "twisted.internet.interfaces.IReactorTime",
     "IStreamClientEndpoint": "twisted.internet.interfaces.IStreamClientEndpoint",
+    "ITransport": "twisted.internet.interfaces.ITransport",
     "MemoryReactorClock": "twisted.internet.testing.MemoryReactorClock",
     "ModuleType": "types.ModuleType",
     "platformTrust": "twisted.internet.ssl.platformTrust",
@@ -97,15 +100,18 @@ EXTERNAL = {
 }
 _EXTERNAL_PACKAGES = (
     "twisted|zope|PyQt5|PyQt6|PySide6|shiboken6|qt5reactor|OpenSSL|pytest|_pytest"
-    "|collections|typing|types|asyncio|socket|ssl|queue|threading|argparse|sys|os"
+    "|collections|typing|types|asyncio|_asyncio|socket|ssl|queue|threading"
+    "|argparse|sys|os|enum|concurrent"
 )
-# Offline, every name of those packages is shown unlinked. Only theirs: a
-# name of ours that does not resolve is a docstring to fix.
-nitpick_ignore_regex = [(r"py:.*", rf"({_EXTERNAL_PACKAGES})\..*")]
-nitpick_ignore = [
-    (role, name) for name in EXTERNAL for role in ("py:obj", "py:class", "py:func")
+# Offline, every name of those packages is shown unlinked, and so are the
+# short names above and their attributes (`Deferred.fromCoroutine`). Only
+# theirs, and our private type variables (``_T``: nothing to document): any
+# other name of ours that does not resolve is a docstring to fix.
+nitpick_ignore_regex = [
+    (r"py:.*", rf"({_EXTERNAL_PACKAGES})\..*"),
+    (r"py:.*", rf"({'|'.join(EXTERNAL)}|QEventLoop)(\..*)?"),
+    (r"py:.*", r"twisted_client(\.\w+)*\._T\w*"),
 ]
-nitpick_ignore += [(role, "QEventLoop") for role in ("py:class", "py:obj")]
 
 
 def _public_modules() -> list[Any]:
@@ -159,13 +165,14 @@ def _resolve_short_names(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     if node.get("refdomain") != "py":
         return None
     target = node["reftarget"]
-    if target in EXTERNAL:
+    first, dot, rest = target.partition(".")
+    if first in EXTERNAL:
         if "sphinx.ext.intersphinx" not in app.extensions:
             return None
         from sphinx.ext.intersphinx import missing_reference
 
         node = node.deepcopy()
-        node["reftarget"] = EXTERNAL[target]
+        node["reftarget"] = EXTERNAL[first] + dot + rest
         return missing_reference(app, env, node, contnode)
     domain = env.get_domain("py")
     matches = [
