@@ -1,5 +1,6 @@
 """
-Sphinx configuration: the API reference, generated from the docstrings.
+Sphinx configuration: the guides (docs/*.md) and the API reference
+(docs/api/), generated from the docstrings.
 
 Build it (offline, warnings are errors) from the repository root::
 
@@ -28,9 +29,11 @@ author = "twisted-qt-client contributors"
 copyright = "the twisted-qt-client contributors"
 
 extensions = [
+    "myst_parser",  # the guides (docs/*.md), which GitHub shows as they are
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
 ]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
