@@ -14,45 +14,21 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator, Coroutine, Generator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from twisted.internet.asyncioreactor import AsyncioSelectorReactor
 from twisted.internet.defer import Deferred
 from twisted.internet.error import ReactorNotRunning
-from twisted.internet.main import installReactor
-from twisted.python.failure import Failure
 
 from ._errors import AsyncioReactorError, UsageError
+
+if TYPE_CHECKING:  # imported when used, not with the package (it is slow to import)
+    from twisted.internet.asyncioreactor import AsyncioSelectorReactor
+
+    from ._asyncio_guest import GuestReactor
 
 __all__ = ["as_future", "asyncio_reactor"]
 
 _T = TypeVar("_T")
-
-
-class _GuestReactor(AsyncioSelectorReactor):
-    """
-    Twisted's asyncio reactor as a guest on a loop that someone else runs.
-
-    The stock reactor owns its loop: its shutdown stops the loop, which in
-    `asyncio.run` ends the program with "Event loop stopped before Future
-    completed". This one leaves the loop running, and `leave_loop` takes its
-    last descriptor and timer off the loop once it has shut down.
-    """
-
-    def crash(self) -> None:
-        """Stop running as Twisted's reactors do, without stopping the loop."""
-        super(AsyncioSelectorReactor, self).crash()
-
-    def leave_loop(self) -> None:
-        """After shutdown: close the waker, unregister it, cancel the timer."""
-        if self.waker is not None:
-            self.removeReader(self.waker)  # type: ignore[no-untyped-call]
-            self.waker.connectionLost(Failure(ReactorNotRunning()))
-            self.waker = None
-        timer: asyncio.TimerHandle | None = self._timerHandle
-        if timer is not None:  # calls still pending stay uncalled
-            timer.cancel()
-            self._timerHandle = None
 
 
 @contextlib.asynccontextmanager
@@ -129,8 +105,12 @@ def as_future(
     )
 
 
-def _install(loop: asyncio.AbstractEventLoop) -> _GuestReactor:
-    """Install a `_GuestReactor` on ``loop``, or say why it cannot be."""
+def _install(loop: asyncio.AbstractEventLoop) -> GuestReactor:
+    """Install a `GuestReactor` on ``loop``, or say why it cannot be."""
+    from twisted.internet.main import installReactor
+
+    from ._asyncio_guest import GuestReactor
+
     if not isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop):
         raise AsyncioReactorError(
             "Twisted's asyncio reactor needs a selector event loop, and this one "
@@ -141,7 +121,7 @@ def _install(loop: asyncio.AbstractEventLoop) -> _GuestReactor:
     if "twisted.internet.reactor" in sys.modules:
         from twisted.internet import reactor as installed
 
-        if isinstance(installed, _GuestReactor):
+        if isinstance(installed, GuestReactor):
             raise AsyncioReactorError(
                 "Twisted's asyncio reactor ran in this process already, and a "
                 "Twisted reactor cannot be restarted: keep one 'async with "
@@ -153,6 +133,6 @@ def _install(loop: asyncio.AbstractEventLoop) -> _GuestReactor:
             "asyncio_reactor()' installs Twisted's asyncio reactor once per "
             "process, before anything imports twisted.internet.reactor"
         )
-    reactor = _GuestReactor(loop)
+    reactor = GuestReactor(loop)
     installReactor(reactor)
     return reactor
