@@ -7,7 +7,7 @@ import select
 import sys
 from typing import Any
 
-from .._errors import UsageError
+from .._errors import UsageError, WrongReactorError
 from ._binding import binding
 
 __all__ = [
@@ -30,10 +30,6 @@ REACTOR_KINDS = ("qt", "notifier", "qt5reactor")
 
 # Keeps the QApplication we create alive (PyQt destroys it with its wrapper).
 _made_apps: list[Any] = []
-
-
-class WrongReactorError(UsageError):
-    """A reactor of another kind than the one asked for is installed already."""
 
 
 def default_reactor_kind() -> str:
