@@ -52,7 +52,7 @@ def qt_reactors(qt: QtEPollReactor, notifier: QtNotifierReactor) -> None:
         listen(each, 0)
 
 
-def test_doubles() -> None:
+def doubles() -> None:
     """`MemoryReactorClock` everywhere; a bare `Clock` where only time is needed."""
     memory = MemoryReactorClock()
     connect(memory, "127.0.0.1", 50007)
