@@ -13,6 +13,7 @@ from twisted.internet.error import ConnectionLost, ConnectionRefusedError
 from twisted.python.failure import Failure
 
 from twisted_client import (
+    AsyncioReactorError,
     ClientClosed,
     ClientError,
     ClientTimeout,
@@ -23,6 +24,7 @@ from twisted_client import (
     ReactorShutdown,
     ReceiveTimeout,
     RemoteProtocolError,
+    SignalTimeout,
     UsageError,
     WrongThreadError,
 )
@@ -46,6 +48,8 @@ EXAMPLES: list[BaseException] = [
     ClientTimeout("a wait ran out of time"),
     ConnectTimeout("example.com:80", 2.5),
     ReceiveTimeout(0.25),
+    SignalTimeout("QtClient.connected", 5.0),
+    AsyncioReactorError("another Twisted reactor is installed already"),
     ConnectionClosed(Failure(ConnectionLost()), clean=False, partial=0),
     ConnectionClosed(Failure(ConnectionLost()), clean=True, partial=7),
     WrongReactorError("a Qt reactor was asked for"),

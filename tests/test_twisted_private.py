@@ -27,11 +27,13 @@ from twisted_client._twisted_private import (
 )
 
 PACKAGE = Path(twisted_client.__file__).parent
-#: The modules that may use Twisted's private names (see RELIED_ON), and the
-#: object they reach them on: ``self`` in a reactor subclass, else ``reactor``.
+#: The modules that may use Twisted's private names (see RELIED_ON): the
+#: object they reach them on (``self`` in a reactor subclass, else
+#: ``reactor``), and the Twisted reactor whose names they are.
 USERS = {
-    **{path: "self" for path in sorted((PACKAGE / "qt").glob("_*.py"))},
-    PACKAGE / "compat" / "_inline.py": "reactor",
+    **{path: ("self", "epoll") for path in sorted((PACKAGE / "qt").glob("_*.py"))},
+    PACKAGE / "compat" / "_inline.py": ("reactor", "epoll"),
+    PACKAGE / "_asyncio_guest.py": ("self", "asyncio"),
 }
 _QT5 = "qt5reactor:"
 
@@ -50,6 +52,22 @@ def epoll() -> Iterator[EPollReactor]:
     reactor.removeReader(reactor.waker)
     reactor.waker.connectionLost(None)
     reactor._poller.close()
+
+
+@pytest.fixture(scope="module")
+def reactors(epoll: EPollReactor) -> Iterator[dict[str, Any]]:
+    """A new reactor of each class we subclass: epoll, and asyncio's on its
+    own loop (neither installed nor started; closed afterwards)."""
+    import asyncio
+
+    from twisted.internet.asyncioreactor import AsyncioSelectorReactor
+
+    loop = asyncio.new_event_loop()
+    guest = AsyncioSelectorReactor(loop)
+    yield {"epoll": epoll, "asyncio": guest}
+    guest.removeReader(guest.waker)
+    guest.waker.connectionLost(None)
+    loop.close()
 
 
 def _problem(entry: Private, owner: type, instance: object) -> str | None:
@@ -75,13 +93,14 @@ def _problem(entry: Private, owner: type, instance: object) -> str | None:
     ids=lambda entry: f"{entry.owner}.{entry.name}",
 )
 def test_twisted_still_has_what_our_reactors_rely_on(
-    entry: Private, epoll: EPollReactor
+    entry: Private, reactors: dict[str, Any]
 ) -> None:
     """Each private method has the parameters expected; each attribute is set
-    on a new reactor (an EPollReactor is a PosixReactorBase and a ReactorBase)."""
+    on a new reactor of the class (an EPollReactor is a PosixReactorBase and a
+    ReactorBase)."""
     owner = _owner(entry)
-    assert isinstance(epoll, owner)
-    assert _problem(entry, owner, epoll) is None
+    instance = next(each for each in reactors.values() if isinstance(each, owner))
+    assert _problem(entry, owner, instance) is None
 
 
 @pytest.mark.qt
@@ -117,16 +136,16 @@ def _private_names_used_in(path: Path, on: str) -> set[str]:
 
 @pytest.mark.once
 def test_every_private_twisted_name_our_reactors_use_is_listed(
-    epoll: EPollReactor,
+    reactors: dict[str, Any],
 ) -> None:
-    """A private name that a module of twisted_client.qt, or the drop-in's
-    inline dispatch, uses and that Twisted's reactor has too is in
-    `RELIED_ON`, so the test above covers it."""
+    """A private name that a module of twisted_client.qt, the drop-in's
+    inline dispatch or the asyncio guest reactor uses, and that Twisted's
+    reactor has too, is in `RELIED_ON`, so the test above covers it."""
     listed = {entry.name for entry in RELIED_ON}
     unlisted = {}
-    for path, on in USERS.items():
+    for path, (on, base) in USERS.items():
         for name in _private_names_used_in(path, on):
-            if hasattr(epoll, name) and name not in listed:
+            if hasattr(reactors[base], name) and name not in listed:
                 unlisted.setdefault(path.name, []).append(name)
     assert unlisted == {}
 

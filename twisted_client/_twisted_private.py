@@ -18,7 +18,9 @@ nowhere else:
 Our Qt reactors (`twisted_client.qt`) are subclasses of Twisted's, and a
 subclass cannot help overriding and calling some private methods (``_add``,
 ``_remove``, ``_doReadOrWrite``, ...); the drop-in's inline dispatch
-(`twisted_client.compat._inline`) wraps the epoll reactor's poller. Those
+(`twisted_client.compat._inline`) wraps the epoll reactor's poller, and the
+asyncio guest reactor (`twisted_client._asyncio_guest`) cancels the asyncio
+reactor's timer. Those
 modules use the names themselves (a subclass's override has to be spelled
 as Twisted spells it), and `RELIED_ON` lists each of them with
 the parameters it is expected to have; ``tests/test_twisted_private.py``
@@ -70,11 +72,12 @@ _BASE = "twisted.internet.base:ReactorBase"
 _POSIX = "twisted.internet.posixbase:PosixReactorBase"
 _POLL_LIKE = "twisted.internet.posixbase:_PollLikeMixin"
 _EPOLL = "twisted.internet.epollreactor:EPollReactor"
+_ASYNCIO = "twisted.internet.asyncioreactor:AsyncioSelectorReactor"
 _QT5 = "qt5reactor:QtReactor"
 
 #: Every private member of Twisted's reactors (and of qt5reactor's) that
-#: the modules of `twisted_client.qt` and `twisted_client.compat._inline`
-#: override, call, read or set.
+#: the modules of `twisted_client.qt`, `twisted_client.compat._inline` and
+#: `twisted_client._asyncio_guest` override, call, read or set.
 RELIED_ON: tuple[Private, ...] = (
     # ReactorBase: the lifecycle (qt._lifecycle, qt._timer, qt._qt5reactor).
     Private(_BASE, "_started", None, "has_started; the Qt reactors' turns"),
@@ -121,6 +124,8 @@ RELIED_ON: tuple[Private, ...] = (
     Private(_EPOLL, "_selectables", None, "qt._qtreactor: fd to selectable"),
     Private(_EPOLL, "_reads", None, "qt._qtreactor: resumes a descriptor"),
     Private(_EPOLL, "_writes", None, "qt._qtreactor: resumes a descriptor"),
+    # AsyncioSelectorReactor: the guest reactor (twisted_client._asyncio_guest).
+    Private(_ASYNCIO, "_timerHandle", None, "_asyncio_guest cancels it"),
     # qt5reactor's QtReactor (qt._qt5reactor; PyQt5 only).
     Private(_QT5, "_iterate", ("delay", "fromqt"), "qt._qt5reactor override"),
     Private(_QT5, "_timer", None, "qt._qt5reactor stops it"),
