@@ -121,7 +121,8 @@ def pytest_collection_modifyitems(
 ) -> None:
     """
     Keep each case of the binding and kind matrices for its own pass; skip
-    the tests marked ``qt`` in a process without a Qt reactor.
+    the tests marked ``qt`` in a process without a Qt reactor; keep the
+    tests marked ``once`` for the pass without Qt alone.
 
     A test parametrized by ``kind`` (a reactor kind) or ``api`` (a binding),
     which starts programs of that kind or binding, runs only in the pass of
@@ -138,6 +139,8 @@ def pytest_collection_modifyitems(
         # a client ("threaded", "adapter") and runs in every pass.
         wants_kind = params.get("kind") if params.get("kind") in _KINDS else None
         here = _belongs_here(wants_kind, params.get("api"), kind, api)
+        if kind is not None and "once" in item.keywords:
+            here = False  # the same in every pass: the plain one runs it
         (kept if here else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)

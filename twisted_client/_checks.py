@@ -9,6 +9,7 @@ from typing import Any
 from ._errors import UsageError
 
 __all__ = [
+    "check_callback",
     "check_max_buffered",
     "check_seconds",
     "check_tls_available",
@@ -41,6 +42,12 @@ def check_seconds(
             f"{name} must be {'> 0' if positive else '>= 0'}, not {value!r}"
         )
     return float(value)
+
+
+def check_callback(name: str, value: object) -> None:
+    """Raise `UsageError` naming ``name`` unless ``value`` is callable or None."""
+    if value is not None and not callable(value):
+        raise UsageError(f"{name} must be callable or None, not {value!r}")
 
 
 def seconds_argument(*, positive: bool = False) -> Callable[[str], float]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from twisted.internet.abstract import isIPAddress, isIPv6Address
 from twisted.internet.defer import CancelledError, Deferred
@@ -21,6 +21,7 @@ from ._client import Client, ClientProtocol, client_factory
 from ._errors import ConnectError, ConnectTimeout, UsageError
 from ._framing import DEFAULT_MAX_LENGTH
 from ._names import address, endpoint_name
+from ._reactor_types import ConnectReactor, as_clock
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -29,7 +30,7 @@ __all__ = ["connect", "connect_endpoint", "endpoint_from", "tcp_endpoint"]
 
 
 def connect(
-    reactor: Any,
+    reactor: ConnectReactor,
     host: str,
     port: int,
     *,
@@ -59,7 +60,7 @@ def connect(
     """
     endpoint = tcp_endpoint(reactor, host, port)
     return _connect(
-        reactor,
+        as_clock(reactor),
         endpoint,
         address(host, port),
         timeout=timeout,
@@ -68,7 +69,9 @@ def connect(
     )
 
 
-def tcp_endpoint(reactor: Any, host: str, port: int) -> IStreamClientEndpoint:
+def tcp_endpoint(
+    reactor: ConnectReactor, host: str, port: int
+) -> IStreamClientEndpoint:
     """
     The TCP endpoint for ``host``:``port``, after checking both.
 
@@ -92,7 +95,7 @@ def tcp_endpoint(reactor: Any, host: str, port: int) -> IStreamClientEndpoint:
 
 
 def connect_endpoint(
-    reactor: Any,
+    reactor: IReactorTime,
     endpoint: IStreamClientEndpoint | str,
     *,
     timeout: float | None = 30.0,
@@ -124,7 +127,7 @@ _TLS_PREFIXES = ("tls", "ssl")
 
 
 def endpoint_from(
-    reactor: Any, endpoint: IStreamClientEndpoint | str
+    reactor: IReactorTime, endpoint: IStreamClientEndpoint | str
 ) -> tuple[IStreamClientEndpoint, str]:
     """
     The endpoint to connect through, and how errors name it.

@@ -9,16 +9,25 @@ The exceptions of `twisted_client`: one tree, with whose fault it is in the name
 * `ConnectError`, `ConnectTimeout`: the connection could not be made.
 * `ConnectionClosed`: the connection ended from outside (the peer, the network).
 * `ReceiveTimeout`: a wait ran out of time.
+* `WrongReactorError` and `QtBindingError` (public in `twisted_client.qt`):
+  the Qt reactor or binding asked for cannot be had; `BlockingCallError`
+  (public in `twisted_client.compat`): a wait that would freeze the reactor's
+  thread. All three are the caller's to fix: `UsageError` subclasses.
 
 Every one of them derives from `ClientError`; the timeouts also derive from the
-built-in `TimeoutError`, so ``except TimeoutError`` catches them.
+built-in `TimeoutError`, so ``except TimeoutError`` catches them. Each one
+pickles with its arguments and attributes (to a worker process and back, say).
 """
 
 from __future__ import annotations
 
+import copyreg
+from typing import Any
+
 from twisted.python.failure import Failure
 
 __all__ = [
+    "BlockingCallError",
     "ClientClosed",
     "ClientError",
     "ClientTimeout",
@@ -26,16 +35,32 @@ __all__ = [
     "ConnectTimeout",
     "ConnectionClosed",
     "MessageTooLong",
+    "QtBindingError",
     "ReactorShutdown",
     "ReceiveTimeout",
     "RemoteProtocolError",
     "UsageError",
+    "WrongReactorError",
     "WrongThreadError",
 ]
 
 
 class ClientError(Exception):
-    """The common base of every error this library raises or fails with."""
+    """
+    The common base of every error this library raises or fails with.
+
+    Pickling keeps ``args`` and every attribute as they are, without calling
+    ``__init__`` again: the subclasses' ``__init__`` parameters (a length, a
+    destination, a Failure) are not their ``args`` (the message).
+    """
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        """Rebuild as ``cls.__new__(cls)``, then set ``args`` and the attributes."""
+        # The state goes through BaseException.__setstate__, which sets each
+        # item as an attribute, ``args`` included (an OSError, which the
+        # timeouts are, takes its args from __init__ only, not from __new__).
+        state = {**self.__dict__, "args": self.args}
+        return (copyreg.__newobj__, (type(self),), state)  # type: ignore[attr-defined]
 
 
 class UsageError(ClientError):
@@ -80,6 +105,22 @@ class ReactorShutdown(ClientClosed):
         ),
     ) -> None:
         super().__init__(message)
+
+
+class WrongReactorError(UsageError):
+    """A reactor of another kind than the one asked for is installed already."""
+
+
+class QtBindingError(UsageError, ImportError):
+    """No usable Qt binding: none installed, or ``QT_API`` names a missing one."""
+
+    # Its __init__ is ImportError's, which takes the message: pickle it as an
+    # ImportError (that also keeps ``msg``, ``name`` and ``path``).
+    __reduce__ = ImportError.__reduce__
+
+
+class BlockingCallError(UsageError, RuntimeError):
+    """A blocking call was made on the thread that would have to answer it."""
 
 
 class RemoteProtocolError(ClientError):

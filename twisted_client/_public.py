@@ -11,7 +11,10 @@ def publish(
     package: str, namespace: Mapping[str, object], names: Iterable[str]
 ) -> None:
     """
-    Set ``__module__`` to ``package`` on each class of ``names`` defined below it.
+    Set ``__module__`` to ``package`` on each class of ``names`` that is
+    defined below it, or in a private module of the library's root (the one
+    error tree, ``twisted_client._errors``, holds the errors that
+    ``twisted_client.qt`` and ``twisted_client.compat`` publish).
 
     A traceback then shows ``twisted_client.ConnectError`` rather than
     ``twisted_client._errors.ConnectError``, and pickles refer to the public
@@ -19,7 +22,7 @@ def publish(
     Names absent from ``namespace`` (loaded on first use) are skipped: the
     package publishes those when it loads them.
     """
-    private = f"{package}._"
+    private = (f"{package}._", f"{package.partition('.')[0]}._")
     for name in names:
         value = namespace.get(name)
         if isinstance(value, type) and value.__module__.startswith(private):

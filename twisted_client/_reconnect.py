@@ -30,7 +30,7 @@ from ._errors import ClientClosed, ClientError, ConnectError, ConnectTimeout, Us
 from ._framing import DEFAULT_MAX_LENGTH
 
 if TYPE_CHECKING:
-    from twisted.internet.interfaces import IProtocol
+    from twisted.internet.interfaces import IProtocol, IReactorTime
 
 __all__ = ["CONNECTED", "CONNECTING", "STOPPED", "WAITING", "ReconnectingClient"]
 
@@ -84,7 +84,7 @@ class ReconnectingClient:
 
     def __init__(
         self,
-        reactor: Any,
+        reactor: IReactorTime,
         endpoint: IStreamClientEndpoint | str,
         *,
         timeout: float | None = 30.0,

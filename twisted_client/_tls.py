@@ -35,6 +35,7 @@ from ._connect import _connect, tcp_endpoint
 from ._errors import UsageError
 from ._framing import DEFAULT_MAX_LENGTH
 from ._names import address
+from ._reactor_types import ConnectReactor, as_clock
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IAddress, ITransport
@@ -52,7 +53,7 @@ _PEM_CERTIFICATE = re.compile(
 
 
 def connect_tls(
-    reactor: Any,
+    reactor: ConnectReactor,
     host: str,
     port: int,
     *,
@@ -91,7 +92,7 @@ def connect_tls(
     """
     endpoint = tls_endpoint(reactor, host, port, hostname=hostname, trust=trust)
     return _connect(
-        reactor,
+        as_clock(reactor),
         endpoint,
         f"tls:{address(host, port)}",
         timeout=timeout,
@@ -101,7 +102,7 @@ def connect_tls(
 
 
 def tls_endpoint(
-    reactor: Any,
+    reactor: ConnectReactor,
     host: str,
     port: int,
     *,

@@ -13,19 +13,25 @@ import argparse
 import sys
 from collections import deque
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.protocol import Factory, connectionDone
+from twisted.internet.protocol import ServerFactory, connectionDone
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
 from ._checks import check_seconds, seconds_argument
 from ._framing import DEFAULT_MAX_LENGTH, LengthPrefixedProtocol, check_max_length
+from ._reactor_types import ListenReactor, as_clock
 from ._server_tls import ServerTLS, server_tls_options
 
 if TYPE_CHECKING:
-    from twisted.internet.interfaces import IDelayedCall, IListeningPort, IReactorTime
+    from twisted.internet.interfaces import (
+        IDelayedCall,
+        IListeningPort,
+        IReactorSSL,
+        IReactorTime,
+    )
 
 __all__ = ["DEFAULT_PORT", "ServerProtocol", "listen", "main"]
 
@@ -105,7 +111,7 @@ class ServerProtocol(LengthPrefixedProtocol):
 
 
 def listen(
-    reactor: Any,
+    reactor: ListenReactor,
     port: int = 0,
     host: str = "127.0.0.1",
     *,
@@ -136,19 +142,25 @@ def listen(
     check_seconds("push_every", push_every, allow_none=True, positive=True)
     check_max_length(max_length)
     context = server_tls_options(tls) if tls is not None else None
+    clock = as_clock(reactor)
 
     def build() -> ServerProtocol:
         return ServerProtocol(
-            reactor,
+            clock,
             delay=delay,
             reply=reply,
             push_every=push_every,
             max_length=max_length,
         )
 
-    factory = Factory.forProtocol(build)
+    # forProtocol builds an instance of the class it is called on; its
+    # annotation says Factory whatever the class.
+    factory = cast("ServerFactory[ServerProtocol]", ServerFactory.forProtocol(build))
     if context is not None:
-        secure: IListeningPort = reactor.listenSSL(
+        # Every reactor with TCP has TLS too (pyOpenSSL permitting, which
+        # server_tls_options checked); the type says TCP only, so that the
+        # global reactor, typed without IReactorSSL, is accepted.
+        secure: IListeningPort = cast("IReactorSSL", reactor).listenSSL(
             port, factory, context, backlog=backlog, interface=host
         )
         return secure

@@ -10,8 +10,9 @@ from typing import Any
 
 from twisted.python import log
 
-from twisted_client import DEFAULT_MAX_LENGTH, MAX_PREFIX_LENGTH, UsageError
-from twisted_client._checks import check_seconds
+from twisted_client import DEFAULT_MAX_LENGTH
+from twisted_client._checks import check_callback, check_seconds
+from twisted_client._framing import check_max_length
 
 from ._messages import ClientReply
 from ._queues import GetGuard, PutHook, check_queue
@@ -149,7 +150,11 @@ class SocketClientThread:
         self.reply_q: queue.Queue[Any] = queue.Queue() if reply_q is None else reply_q
         check_queue("cmd_q", self.cmd_q)
         check_queue("reply_q", self.reply_q)
-        _check_options(connect_timeout, max_length, on_reply)
+        check_seconds(
+            "connect_timeout", connect_timeout, allow_none=True, positive=True
+        )
+        check_max_length(max_length)
+        check_callback("on_reply", on_reply)
         self._tls = tls_options(tls)
         self.alive = threading.Event()
         self.alive.set()
@@ -284,20 +289,3 @@ class SocketClientThread:
             self._on_reply(reply)
         except Exception:
             log.err(None, f"compat: on_reply raised for {reply!r}")
-
-
-def _check_options(
-    connect_timeout: float | None, max_length: int, on_reply: object
-) -> None:
-    check_seconds("connect_timeout", connect_timeout, allow_none=True, positive=True)
-    if (
-        isinstance(max_length, bool)
-        or not isinstance(max_length, int)
-        or not 0 <= max_length <= MAX_PREFIX_LENGTH
-    ):
-        raise UsageError(
-            f"max_length must be an int from 0 to {MAX_PREFIX_LENGTH}, "
-            f"not {max_length!r}"
-        )
-    if on_reply is not None and not callable(on_reply):
-        raise UsageError(f"on_reply must be callable or None, not {on_reply!r}")

@@ -23,13 +23,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from twisted_client import UsageError
+from twisted_client._errors import BlockingCallError
 
 __all__ = ["BlockingCallError", "GetGuard", "PutHook", "check_queue"]
-
-
-class BlockingCallError(UsageError, RuntimeError):
-    """A blocking call was made on the thread that would have to answer it."""
 
 
 def check_queue(name: str, candidate: object) -> None:

@@ -31,8 +31,9 @@ from typing import Any
 
 from twisted.python import threadable
 
+from twisted_client._twisted_private import has_started
 from twisted_client.qt._binding import binding, imported_api
-from twisted_client.qt._install import _has_started, _kind_of
+from twisted_client.qt._install import kind_of
 
 from ._inline import Dispatcher
 
@@ -77,7 +78,7 @@ class Runtime:
 
     def __init__(self, reactor: Any) -> None:
         self.reactor = reactor
-        self.mode = "running" if _has_started(reactor) else "pending"
+        self.mode = "running" if has_started(reactor) else "pending"
         self._thread: threading.Thread | None = None
         self._dispatcher = Dispatcher(reactor)
         self.run_inline = self._dispatcher.run
@@ -100,9 +101,9 @@ class Runtime:
         with _lock:
             if self.mode != "pending":
                 return
-            if _has_started(self.reactor):
+            if has_started(self.reactor):
                 self.mode = "running"
-            elif qt_application_exists() and _kind_of(self.reactor) is not None:
+            elif qt_application_exists() and kind_of(self.reactor) is not None:
                 self.mode = "gui"
                 binding().QtCore.QTimer.singleShot(0, self._run_return)
             else:
@@ -118,7 +119,7 @@ class Runtime:
         """The ident of the reactor's thread, or None if it is not known yet."""
         if self._thread is not None:
             return self._thread.ident
-        if _has_started(self.reactor):
+        if has_started(self.reactor):
             return threadable.ioThread
         if self.mode == "gui":
             return threading.main_thread().ident
@@ -133,7 +134,7 @@ class Runtime:
 
     def is_running(self) -> bool:
         """True while the reactor runs (or is about to, having been started)."""
-        return _has_started(self.reactor) or (
+        return has_started(self.reactor) or (
             self._thread is not None and self._thread.is_alive()
         )
 
@@ -180,7 +181,7 @@ class Runtime:
 
     def _run_return(self) -> None:
         """Start the Qt reactor from Qt's loop, unless the program did already."""
-        if not _has_started(self.reactor):
+        if not has_started(self.reactor):
             self.reactor.runReturn()
 
     def _run_in_thread(self) -> None:

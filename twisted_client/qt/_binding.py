@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from .._errors import UsageError
+from .._errors import QtBindingError
 
 __all__ = [
     "APIS",
@@ -51,10 +51,6 @@ APIS = ("pyqt5", "pyqt6", "pyside6")
 
 _PACKAGES = {"pyqt5": "PyQt5", "pyqt6": "PyQt6", "pyside6": "PySide6"}
 _EXTRAS = "pip install 'twisted-qt-client[pyqt5]' (or [pyqt6], or [pyside6])"
-
-
-class QtBindingError(UsageError, ImportError):
-    """No usable Qt binding: none installed, or ``QT_API`` names a missing one."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ import select
 import sys
 from typing import Any
 
-from .._errors import UsageError
+from .._errors import UsageError, WrongReactorError
+from .._twisted_private import ever_started
 from ._binding import binding
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "WrongReactorError",
     "default_reactor_kind",
     "install_reactor",
+    "kind_of",
     "qt_reactor",
 ]
 
@@ -30,10 +32,6 @@ REACTOR_KINDS = ("qt", "notifier", "qt5reactor")
 
 # Keeps the QApplication we create alive (PyQt destroys it with its wrapper).
 _made_apps: list[Any] = []
-
-
-class WrongReactorError(UsageError):
-    """A reactor of another kind than the one asked for is installed already."""
 
 
 def default_reactor_kind() -> str:
@@ -99,7 +97,7 @@ def install_reactor(kind: str | None = None) -> Any:
         return _install_kind(kind)
     from twisted.internet import reactor
 
-    installed = _kind_of(reactor)
+    installed = kind_of(reactor)
     if installed is None or (explicit and installed != kind):
         wanted = f"a {kind!r} Qt reactor" if explicit else "a Qt reactor"
         raise WrongReactorError(
@@ -149,7 +147,7 @@ def qt_reactor() -> Any:
     else:
         from twisted.internet import reactor
 
-        if _kind_of(reactor) is None:
+        if kind_of(reactor) is None:
             raise WrongReactorError(
                 "this needs the Twisted reactor to run inside Qt's event loop, "
                 f"but a {type(reactor).__module__}.{type(reactor).__name__} is "
@@ -157,7 +155,7 @@ def qt_reactor() -> Any:
                 "twisted_client.qt.install_reactor() before anything imports "
                 "twisted.internet.reactor, or pass the reactor to use"
             )
-    if not _has_started(reactor) and not getattr(reactor, "_startedBefore", False):
+    if not ever_started(reactor):
         _start_once_qt_runs(reactor)
     return reactor
 
@@ -173,17 +171,10 @@ def _start_once_qt_runs(reactor: Any) -> None:
 _start_pending: list[Any] = []
 
 
-def _has_started(reactor: Any) -> bool:
-    """True once the reactor was started (``run``, ``runReturn``), until it stops."""
-    return bool(
-        getattr(reactor, "running", False) or getattr(reactor, "_started", False)
-    )
-
-
 def _start_if_idle(reactor: Any) -> None:
     """Qt's loop runs: start the reactor inside it, unless it runs already."""
     _start_pending.remove(reactor)
-    if _has_started(reactor) or getattr(reactor, "_startedBefore", False):
+    if ever_started(reactor):
         return
     try:
         reactor.runReturn()
@@ -201,8 +192,16 @@ def _check_kind(kind: str, where: str) -> None:
         )
 
 
-def _kind_of(reactor: object) -> str | None:
-    """The kind of an installed reactor, or None when it is not driven by Qt."""
+def kind_of(reactor: object) -> str | None:
+    """
+    Whether ``reactor`` runs inside Qt's event loop, and which kind it is.
+
+    ``"qt"``, ``"notifier"`` or ``"qt5reactor"`` (ours, or stock qt5reactor's
+    `QtReactor`), or None for a reactor that Qt's loop does not drive. The one
+    answer to "is this a Qt reactor?" (`install_reactor`, `qt_reactor` and
+    the drop-in's runtime ask it); imports nothing that is not loaded yet,
+    so no Qt binding either.
+    """
     if "twisted_client.qt._qtreactor" in sys.modules:
         from ._qtreactor import QtEPollReactor
 

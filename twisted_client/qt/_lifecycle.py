@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-__all__ = ["QtLifecycleMixin"]
+__all__ = ["QtLifecycleMixin", "finish_shutdown"]
 
 _log = Logger()
 
@@ -438,3 +438,17 @@ class QtLifecycleMixin(_Base):
             _log.failure("while dropping the connections")
         if getattr(self, "threadpool", None) is not None:
             self._stopThreadPool()
+
+
+def finish_shutdown(reactor: object) -> None:
+    """
+    Stop ``reactor`` and drive it until its shutdown is over, if it is ours.
+
+    For a reactor with the lifecycle fixes (`QtLifecycleMixin`): once Qt's
+    loop has returned, nothing else drives it, so the shutdown triggers would
+    never finish otherwise; they get its `shutdown_timeout`. Nothing happens
+    when it has stopped already (quitting the application stops it), or when
+    it is another reactor (stock qt5reactor).
+    """
+    if isinstance(reactor, QtLifecycleMixin):
+        reactor._finish_shutdown()

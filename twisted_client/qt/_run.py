@@ -6,6 +6,7 @@ from typing import Any
 
 from ._binding import binding
 from ._install import install_reactor
+from ._lifecycle import finish_shutdown
 
 __all__ = ["run_app"]
 
@@ -33,7 +34,5 @@ def run_app(reactor: Any = None, *, install_signal_handlers: bool = True) -> int
     if not reactor.running:
         reactor.runReturn(installSignalHandlers=install_signal_handlers)
     status: int = app.exec()
-    finish = getattr(reactor, "_finish_shutdown", None)
-    if finish is not None:
-        finish()  # no-op when quitting stopped it already
+    finish_shutdown(reactor)  # nothing to do when quitting stopped it already
     return status
