@@ -17,13 +17,14 @@ import struct
 import time
 from typing import TYPE_CHECKING, Final
 
+from twisted.internet.abstract import FileDescriptor
 from twisted.internet.protocol import Protocol, connectionDone
 
 from ._checks import check_seconds
 from ._errors import UsageError
 
 if TYPE_CHECKING:
-    from twisted.internet.interfaces import IDelayedCall, IReactorTime
+    from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITransport
     from twisted.python.failure import Failure
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "DEFAULT_TURN_BUDGET",
     "HEADER_SIZE",
     "MAX_PREFIX_LENGTH",
+    "READ_SIZE",
     "LengthPrefixedProtocol",
     "check_max_length",
     "frame",
@@ -55,6 +57,14 @@ _CHECK_EVERY: Final = 16
 
 _JOIN_BELOW: Final = 64 * 1024
 """Messages shorter than this are written as one buffer: header + body."""
+
+READ_SIZE: Final = 256 * 1024
+"""
+Bytes a socket transport reads at once for this protocol (Twisted's default: 64 KiB).
+
+A 64 KiB message and its header then arrive in one read, one loop turn,
+as asyncio reads them (256 KiB).
+"""
 
 
 def check_max_length(max_length: int) -> int:
@@ -189,6 +199,17 @@ class LengthPrefixedProtocol(Protocol):
         self._pauses -= 1
         if self._pauses == 0 and not self._lost and self.transport is not None:
             self.transport.resumeProducing()  # type: ignore[attr-defined]
+
+    def makeConnection(self, transport: ITransport) -> None:
+        """
+        Read up to `READ_SIZE` bytes at a time from a socket transport.
+
+        Twisted's socket transports read ``bufferSize`` bytes per ``doRead``;
+        other transports (TLS, in-memory) are left as they are.
+        """
+        if isinstance(transport, FileDescriptor):
+            transport.bufferSize = READ_SIZE
+        super().makeConnection(transport)  # type: ignore[no-untyped-call]
 
     def send_message(self, message: bytes) -> None:
         """Write ``message`` with its prefix; see `frame` for the errors raised."""
