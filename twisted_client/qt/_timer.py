@@ -83,7 +83,9 @@ class QtTimerDriven(QtLifecycleMixin):
         True when `runUntilCurrent` would do nothing and the timer is right.
 
         No call from a thread, no stop, no timed call added since the last
-        run (``_newTimedCalls``), and the earliest timed call not due yet.
+        run (``_newTimedCalls``), and either no timed call or the timer
+        still armed (not the turn of its own firing, which may come a little
+        before the call is due by `seconds`) and the earliest call not due.
         """
         if (
             self._thread_calls
@@ -93,7 +95,9 @@ class QtTimerDriven(QtLifecycleMixin):
         ):
             return False
         pending = self._pendingTimedCalls
-        return not pending or pending[0].time > self.seconds()
+        if not pending:
+            return True
+        return self._deadline != math.inf and pending[0].time > self.seconds()
 
     def _rearm(self) -> None:
         if not self._started:
