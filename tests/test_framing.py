@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import struct
+import tracemalloc
 
 import pytest
 from hypothesis import given
@@ -433,3 +434,28 @@ def test_a_socket_transport_reads_256_kib_at_a_time() -> None:
     protocol, transport = connected()
     assert protocol.transport is transport
     assert not hasattr(transport, "bufferSize")
+
+
+def test_the_start_of_a_message_does_not_hold_the_whole_read() -> None:
+    """
+    A read of many small messages that ends in the start of the next one
+    leaves about that start held, not the whole read (1 MiB here): the
+    delivered part of a chunk is let go once it outweighs the rest.
+    """
+    protocol, _ = connected()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        chunk = wire(*[b"x" * 12] * 65536) + b"\x10\x00\x00\x00abc"
+        protocol.dataReceived(chunk)
+        del chunk
+        count = len(protocol.messages)
+        protocol.messages.clear()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert count == 65536
+    assert protocol.partial_bytes == 7
+    assert held < 64 * 1024
+    protocol.dataReceived(b"d" * 13)
+    assert protocol.messages == [b"abc" + b"d" * 13]

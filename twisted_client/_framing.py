@@ -337,6 +337,22 @@ class LengthPrefixedProtocol(Protocol):
                     return
         finally:
             self._parsing = False
+            self._compact()
+
+    def _compact(self) -> None:
+        """
+        Let go of the delivered start of the first chunk once it outweighs the rest.
+
+        A read of many messages ending in the start of the next one would
+        otherwise be held whole until that message is complete; copying the
+        rest out when it is the smaller part keeps at most twice the bytes
+        not delivered, and each byte is copied this way at most once more
+        than it would be anyway, amortized.
+        """
+        chunks = self._chunks
+        if chunks and self._offset > len(chunks[0]) - self._offset:
+            chunks[0] = chunks[0][self._offset :]
+            self._offset = 0
 
     def _next_message(self) -> bytes | None:
         """
