@@ -22,6 +22,7 @@ from twisted.internet.threads import deferToThread
 
 from tests.qt_kinds import KINDS, REACTOR_CLASS, skip_unless_runs_here
 from twisted_client import MESSAGE_OVERHEAD
+from twisted_client._framing import READ_SIZE
 from twisted_client.compat._texts import CLOSED_LOCALLY
 from twisted_client.server import listen
 
@@ -136,15 +137,16 @@ async def test_script_mode_flood_of_tiny_messages_stays_bounded(size: int) -> No
     server floods 300,000 empty or 1-byte messages: it stops reading once they
     count for more than ``max_buffered`` (1 MiB for ``max_length`` 64 KiB),
     and what it holds and the traced memory stay within ``max_length +
-    max_buffered`` plus one 64 KiB socket read. (Counting payload bytes only,
-    it read all 300,000: 13 MB traced for the 1-byte ones.)
+    max_buffered`` plus one socket read (`READ_SIZE`, 256 KiB). (Counting
+    payload bytes only, it read all 300,000: 13 MB traced for the 1-byte
+    ones.)
     """
     done = await run_program("flood", size, 300_000)
     report = report_of(done)
     assert report["mode"] == "thread"
     assert report["paused"] is True
     assert report["closed"] is False
-    one_read = 64 * 1024 // (4 + size) * (size + MESSAGE_OVERHEAD)
+    one_read = READ_SIZE // (4 + size) * (size + MESSAGE_OVERHEAD)
     bound = report["max_buffered"] + one_read
     assert report["buffered_bytes"] + MESSAGE_OVERHEAD * report["buffered"] <= bound
     assert report["traced_growth"] <= report["max_length"] + bound

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import itertools
 import struct
+import tracemalloc
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from twisted.internet.abstract import FileDescriptor
 from twisted.internet.error import ConnectionLost
 from twisted.internet.protocol import connectionDone
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
+from twisted.internet.testing import MemoryReactor, StringTransport
 from twisted.python.failure import Failure
 
 from twisted_client import (
@@ -21,6 +23,7 @@ from twisted_client import (
     UsageError,
     frame,
 )
+from twisted_client._framing import READ_SIZE
 
 from .wire import Recorder, wire
 
@@ -416,3 +419,43 @@ def test_data_received_again_from_message_received_keeps_order() -> None:
     protocol.makeConnection(StringTransport())
     protocol.dataReceived(wire(b"1", b"2"))
     assert protocol.messages == [b"1", b"2", b"3"]
+
+
+def test_a_socket_transport_reads_256_kib_at_a_time() -> None:
+    """
+    On a socket transport (a `FileDescriptor`) the protocol raises the read
+    size to `READ_SIZE`, so a 64 KiB message and its header come in one
+    read; a transport that is not a socket is left as it was.
+    """
+    socket_like = FileDescriptor(MemoryReactor())
+    assert socket_like.bufferSize == 64 * 1024
+    Recorder(DEFAULT_MAX_LENGTH).makeConnection(socket_like)
+    assert socket_like.bufferSize == READ_SIZE == 256 * 1024
+    protocol, transport = connected()
+    assert protocol.transport is transport
+    assert not hasattr(transport, "bufferSize")
+
+
+def test_the_start_of_a_message_does_not_hold_the_whole_read() -> None:
+    """
+    A read of many small messages that ends in the start of the next one
+    leaves about that start held, not the whole read (1 MiB here): the
+    delivered part of a chunk is let go once it outweighs the rest.
+    """
+    protocol, _ = connected()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        chunk = wire(*[b"x" * 12] * 65536) + b"\x10\x00\x00\x00abc"
+        protocol.dataReceived(chunk)
+        del chunk
+        count = len(protocol.messages)
+        protocol.messages.clear()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert count == 65536
+    assert protocol.partial_bytes == 7
+    assert held < 64 * 1024
+    protocol.dataReceived(b"d" * 13)
+    assert protocol.messages == [b"abc" + b"d" * 13]

@@ -21,6 +21,7 @@ from twisted_client import (
     connect,
     connect_endpoint,
 )
+from twisted_client._framing import READ_SIZE
 from twisted_client.server import listen
 
 
@@ -280,13 +281,13 @@ async def test_flood_pauses_reading_and_drops_nothing(reactor: Any) -> None:
             reactor, "127.0.0.1", port.getHost().port, max_buffered=limit
         )
         await turns_until(reactor, lambda: client.reading_paused)
-        # One socket read (at most 64 KiB of messages) may land past the limit.
+        # One socket read (at most READ_SIZE of messages) may land past the limit.
         held = client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered
-        assert limit < held <= limit + 64 * 1024
+        assert limit < held <= limit + READ_SIZE
         for n in range(Flood.COUNT):
             message = await client.receive(timeout=10)
             assert struct.unpack_from("<Q", message)[0] == n
-            assert client.buffered_bytes <= limit + 64 * 1024
+            assert client.buffered_bytes <= limit + READ_SIZE
         assert not client.reading_paused
         await client.close()
     finally:

@@ -64,6 +64,33 @@ async def test_call_later_from_a_qt_slot_fires_on_time(reactor: Any, qapp: Any) 
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_timer_that_fires_before_the_call_is_due_is_armed_again(
+    reactor: Any, qapp: Any
+) -> None:
+    """A call whose timer fires before it is due by ``reactor.seconds()`` (Qt's
+    clock and Twisted's differ a little; here Twisted's runs at half speed)
+    still fires: that turn arms the timer again instead of ending."""
+    real = reactor.seconds
+    start = real()
+
+    def slow() -> float:
+        return float(start + (real() - start) / 2)
+
+    fired: Deferred[None] = Deferred()
+    calls: list[Any] = []
+    reactor.seconds = slow
+    try:
+        from_qt_slot(
+            lambda: calls.append(reactor.callLater(0.02, fired.callback, None))
+        )
+        await qt_deadline(fired)
+    finally:
+        del reactor.seconds
+        if calls and calls[0].active():
+            calls[0].cancel()
+
+
+@pytest_twisted.ensureDeferred
 async def test_reset_sooner_from_a_qt_slot_is_honoured(reactor: Any, qapp: Any) -> None:
     """A call an hour away, reset from a Qt slot to fire in 10 ms, fires
     without waiting for another Twisted event (stock qt5reactor waits)."""

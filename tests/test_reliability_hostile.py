@@ -24,6 +24,7 @@ from twisted_client import (
     ReceiveTimeout,
     connect,
 )
+from twisted_client._framing import READ_SIZE
 
 from .reliability_peers import (
     PeerServer,
@@ -258,7 +259,7 @@ async def test_a_flooding_peer_pauses_reading_and_nothing_is_dropped(
         ]
         peer.transport.write(b"".join(frame(m) for m in messages))
         await paused
-        bound = max_buffered + 64 * 1024 + 16 * 1024  # limit + one read + one message
+        bound = max_buffered + READ_SIZE + 16 * 1024  # limit + one read + one message
         assert client.reading_paused
         assert client.buffered < count
         got = []
@@ -305,7 +306,7 @@ async def test_a_flood_of_tiny_messages_pauses_reading(reactor: Any, size: int) 
         assert client.reading_paused
         for _ in range(20):  # paused: nothing more is read
             await deferLater(reactor, 0, lambda: None)
-        one_read = 64 * 1024 // (4 + size) * (size + MESSAGE_OVERHEAD)
+        one_read = READ_SIZE // (4 + size) * (size + MESSAGE_OVERHEAD)
         held = client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered
         assert max_buffered < held <= max_buffered + one_read
         assert client.buffered < count // 2

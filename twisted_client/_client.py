@@ -133,8 +133,8 @@ class Client:
     then slows the peer down) and starts again when the application has read
     them down to half: memory stays bounded and nothing is dropped. The
     socket read in progress when reading stops is still parsed to its end,
-    so the bound can be passed by what one read holds (Twisted reads 64 KiB
-    at a time: at most 16,384 messages).
+    so the bound can be passed by what one read holds (256 KiB at a time:
+    at most 65,536 messages).
 
     How the connection ended is the error operations fail with afterwards
     (and what `when_closed` gives), each saying whose side ended it:

@@ -4,7 +4,11 @@ The wire format: a 4-byte little-endian unsigned length, then that many bytes.
 `LengthPrefixedProtocol` parses it in linear time. Twisted's own
 `IntNStringReceiver` re-slices its whole buffer for every chunk that arrives,
 which makes one large message quadratic (a 64 MiB message in 64 KiB chunks
-takes tens of seconds); here each byte is copied a bounded number of times.
+takes tens of seconds); here the chunks read are kept as they came, and a
+message is copied out of them once: a slice of the chunk that holds it
+whole, or one join of the pieces of the chunks it spans. (Bytes that came
+in reads shorter than 4 KiB are first gathered into one buffer, so that a
+trickle of tiny reads cannot cost more memory than the bytes themselves.)
 
 Given a clock, it also bounds the work of one call: a chunk holding thousands
 of small messages is delivered over several reactor turns, so that the event
@@ -15,15 +19,17 @@ from __future__ import annotations
 
 import struct
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Final
 
+from twisted.internet.abstract import FileDescriptor
 from twisted.internet.protocol import Protocol, connectionDone
 
 from ._checks import check_seconds
 from ._errors import UsageError
 
 if TYPE_CHECKING:
-    from twisted.internet.interfaces import IDelayedCall, IReactorTime
+    from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITransport
     from twisted.python.failure import Failure
 
 __all__ = [
@@ -31,6 +37,7 @@ __all__ = [
     "DEFAULT_TURN_BUDGET",
     "HEADER_SIZE",
     "MAX_PREFIX_LENGTH",
+    "READ_SIZE",
     "LengthPrefixedProtocol",
     "check_max_length",
     "frame",
@@ -55,6 +62,20 @@ _CHECK_EVERY: Final = 16
 
 _JOIN_BELOW: Final = 64 * 1024
 """Messages shorter than this are written as one buffer: header + body."""
+
+_GATHER_BELOW: Final = 4096
+"""Reads shorter than this are appended to the previous chunk if it is short too."""
+
+_GATHER_UP_TO: Final = 64 * 1024
+"""The size up to which short reads are gathered into one chunk."""
+
+READ_SIZE: Final = 256 * 1024
+"""
+Bytes a socket transport reads at once for this protocol (Twisted's default: 64 KiB).
+
+A 64 KiB message and its header then arrive in one read, one loop turn,
+as asyncio reads them (256 KiB).
+"""
 
 
 def check_max_length(max_length: int) -> int:
@@ -136,13 +157,16 @@ class LengthPrefixedProtocol(Protocol):
         self.max_length = check_max_length(max_length)
         self.clock = clock
         self.turn_budget: float = check_seconds("turn_budget", turn_budget) or 0.0
-        self._buffer = bytearray()
+        # Bytes received and not delivered: the chunks as read (short reads
+        # gathered), the first one from _offset on; _available counts them.
+        self._chunks: deque[bytes | bytearray] = deque()
+        self._offset = 0
+        self._available = 0
         self._refused = False
         self._pauses = 0
         self._lost = False
         self._continuation: IDelayedCall | None = None
         self._parsing = False
-        self._consumed = 0  # bytes of the buffer delivered by the running parse
 
     @property
     def parsing(self) -> bool:
@@ -159,7 +183,7 @@ class LengthPrefixedProtocol(Protocol):
         `connectionLost` only the incomplete message remains. Asked from
         `message_received`, the messages delivered so far do not count.
         """
-        return len(self._buffer) - self._consumed
+        return self._available
 
     @property
     def holding(self) -> bool:
@@ -190,6 +214,17 @@ class LengthPrefixedProtocol(Protocol):
         if self._pauses == 0 and not self._lost and self.transport is not None:
             self.transport.resumeProducing()  # type: ignore[attr-defined]
 
+    def makeConnection(self, transport: ITransport) -> None:
+        """
+        Read up to `READ_SIZE` bytes at a time from a socket transport.
+
+        Twisted's socket transports read ``bufferSize`` bytes per ``doRead``;
+        other transports (TLS, in-memory) are left as they are.
+        """
+        if isinstance(transport, FileDescriptor):
+            transport.bufferSize = READ_SIZE
+        super().makeConnection(transport)  # type: ignore[no-untyped-call]
+
     def send_message(self, message: bytes) -> None:
         """Write ``message`` with its prefix; see `frame` for the errors raised."""
         assert self.transport is not None
@@ -219,7 +254,8 @@ class LengthPrefixedProtocol(Protocol):
         """Parse ``data``; deliver the messages it completes, in order."""
         if self._refused:
             return
-        self._buffer += data
+        if data:
+            self._append(data)
         if self._continuation is None:  # else the continuation parses it, in order
             self._parse(self.clock is not None)
 
@@ -234,7 +270,7 @@ class LengthPrefixedProtocol(Protocol):
     def stop_parsing(self) -> None:
         """Ignore every byte from now on, and drop what was buffered."""
         self._refused = True
-        del self._buffer[:]
+        self._drop()
         if self._continuation is not None:
             self._continuation.cancel()
             self._continuation = None
@@ -248,9 +284,30 @@ class LengthPrefixedProtocol(Protocol):
         finally:
             self.resume_reading()  # the pause of the hold that scheduled this
 
+    def _append(self, data: bytes) -> None:
+        """Keep ``data`` after the bytes not delivered yet (see the module's doc)."""
+        chunks = self._chunks
+        data = bytes(data)  # a no-op for bytes; a caller's bytearray is copied
+        if chunks and len(data) < _GATHER_BELOW:
+            last = chunks[-1]
+            if len(last) < _GATHER_UP_TO:
+                if isinstance(last, bytes):
+                    chunks[-1] = last = bytearray(last)
+                last += data
+                self._available += len(data)
+                return
+        chunks.append(data)
+        self._available += len(data)
+
+    def _drop(self) -> None:
+        """Forget every byte not delivered yet."""
+        self._chunks.clear()
+        self._offset = 0
+        self._available = 0
+
     def _parse(self, budget: bool) -> None:
         """
-        Deliver the whole messages in the buffer (within the budget if asked).
+        Deliver the whole messages received (within the budget if asked).
 
         Called again from `message_received` (a nested event loop that reads
         this connection), it returns at once: the outer call goes on with
@@ -259,24 +316,13 @@ class LengthPrefixedProtocol(Protocol):
         if self._parsing:
             return
         self._parsing = True
-        buffer = self._buffer
-        offset = 0
         deadline = time.monotonic() + self.turn_budget if budget else 0.0
         delivered = 0
         try:
-            while len(buffer) - offset >= HEADER_SIZE:
-                (length,) = _HEADER.unpack_from(buffer, offset)
-                if length > self.max_length:
-                    self._refused = True
-                    offset = len(buffer)
-                    self.length_limit_exceeded(length)
+            while self._available >= HEADER_SIZE:
+                message = self._next_message()
+                if message is None:
                     return
-                end = offset + HEADER_SIZE + length
-                if end > len(buffer):
-                    return
-                with memoryview(buffer) as view:
-                    message = view[offset + HEADER_SIZE : end].tobytes()
-                offset = self._consumed = end
                 self.message_received(message)
                 if not self.parsing:  # message_received may stop it
                     return
@@ -284,15 +330,109 @@ class LengthPrefixedProtocol(Protocol):
                 if (
                     budget
                     and not delivered % _CHECK_EVERY
-                    and len(buffer) - offset >= HEADER_SIZE
+                    and self._available >= HEADER_SIZE
                     and time.monotonic() >= deadline
                 ):
                     self._hold()
                     return
         finally:
             self._parsing = False
-            del buffer[:offset]
-            self._consumed = 0
+            self._compact()
+
+    def _compact(self) -> None:
+        """
+        Let go of the delivered start of the first chunk once it outweighs the rest.
+
+        A read of many messages ending in the start of the next one would
+        otherwise be held whole until that message is complete; copying the
+        rest out when it is the smaller part keeps at most twice the bytes
+        not delivered, and each byte is copied this way at most once more
+        than it would be anyway, amortized.
+        """
+        chunks = self._chunks
+        if chunks and self._offset > len(chunks[0]) - self._offset:
+            chunks[0] = chunks[0][self._offset :]
+            self._offset = 0
+
+    def _next_message(self) -> bytes | None:
+        """
+        Take the next whole message off the chunks, or None if it is not whole.
+
+        An announced length above `max_length` refuses the connection, drops
+        what was buffered, calls `length_limit_exceeded` and returns None.
+        """
+        head = self._chunks[0]
+        offset = self._offset
+        if len(head) - offset >= HEADER_SIZE:
+            (length,) = _HEADER.unpack_from(head, offset)
+        else:
+            (length,) = _HEADER.unpack(self._peek(HEADER_SIZE))
+        if length > self.max_length:
+            self._refused = True
+            self._drop()
+            self.length_limit_exceeded(length)
+            return None
+        size = HEADER_SIZE + length
+        if size > self._available:
+            return None
+        self._available -= size
+        end = offset + size
+        if end > len(head):
+            return self._take_spanning(length)
+        if end == len(head):
+            self._chunks.popleft()
+            self._offset = 0
+        else:
+            self._offset = end
+        if isinstance(head, bytes):
+            return head[offset + HEADER_SIZE : end]
+        with memoryview(head) as view:
+            return view[offset + HEADER_SIZE : end].tobytes()
+
+    def _peek(self, size: int) -> bytes:
+        """The next ``size`` bytes (all received), without taking them."""
+        pieces = []
+        chunks = iter(self._chunks)
+        start = self._offset
+        while size > 0:
+            chunk = next(chunks)
+            piece = bytes(chunk[start : start + size])
+            pieces.append(piece)
+            size -= len(piece)
+            start = 0
+        return b"".join(pieces)
+
+    def _take_spanning(self, length: int) -> bytes:
+        """
+        Take a header and its ``length``-byte message that span several chunks.
+
+        The message is copied once, by one join of views of its pieces.
+        """
+        chunks = self._chunks
+        skip = HEADER_SIZE
+        views: list[memoryview] = []
+        try:
+            while skip or length:
+                chunk = chunks[0]
+                start = self._offset
+                if skip:
+                    skipped = min(skip, len(chunk) - start)
+                    skip -= skipped
+                    start += skipped
+                taken = min(length, len(chunk) - start)
+                if taken:
+                    views.append(memoryview(chunk)[start : start + taken])
+                    length -= taken
+                    start += taken
+                if start == len(chunk):
+                    chunks.popleft()
+                    self._offset = 0
+                else:
+                    self._offset = start
+            return b"".join(views)
+        finally:
+            for view in views:
+                view.release()
 
     def _hold(self) -> None:
         """Stop here: pause reading and continue on the clock's next turn."""

@@ -54,18 +54,50 @@ class QtTimerDriven(QtLifecycleMixin):
         """Dispatch the I/O that is ready now (nothing, by default)."""
 
     def _turn(self) -> None:
-        """One iteration: dispatch ready I/O, run what is due, re-arm the timer."""
+        """
+        One iteration: dispatch ready I/O, run what is due, re-arm the timer.
+
+        When the I/O scheduled nothing and nothing is due (the common case
+        of a socket wake-up), the turn ends after the I/O: the timer is
+        already armed for the earliest call (`callLater` keeps it so).
+        """
         if not self._started:
             return
+        rearm = True
         try:
             self._poll_now()
-            self.runUntilCurrent()
+            if self._nothing_due():
+                rearm = False
+            else:
+                self.runUntilCurrent()
         except KeyboardInterrupt:  # SIGINT without Twisted's handler
             self.sigInt(signal.SIGINT)
         except BaseException:  # nothing may escape into Qt
             log.err(None, "while running the reactor")
         finally:
-            self._rearm()
+            if rearm:
+                self._rearm()
+
+    def _nothing_due(self) -> bool:
+        """
+        True when `runUntilCurrent` would do nothing and the timer is right.
+
+        No call from a thread, no stop, no timed call added since the last
+        run (``_newTimedCalls``), and either no timed call or the timer
+        still armed (not the turn of its own firing, which may come a little
+        before the call is due by `seconds`) and the earliest call not due.
+        """
+        if (
+            self._thread_calls
+            or self.threadCallQueue
+            or self._justStopped
+            or self._newTimedCalls
+        ):
+            return False
+        pending = self._pendingTimedCalls
+        if not pending:
+            return True
+        return self._deadline != math.inf and pending[0].time > self.seconds()
 
     def _rearm(self) -> None:
         if not self._started:
