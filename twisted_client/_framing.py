@@ -216,7 +216,7 @@ class LengthPrefixedProtocol(Protocol):
 
     def makeConnection(self, transport: ITransport) -> None:
         """
-        Read up to `READ_SIZE` bytes at a time from a socket transport.
+        Read up to ``READ_SIZE`` (256 KiB) at a time from a socket transport.
 
         Twisted's socket transports read ``bufferSize`` bytes per ``doRead``;
         other transports (TLS, in-memory) are left as they are.
