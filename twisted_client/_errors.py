@@ -8,11 +8,13 @@ The exceptions of `twisted_client`: one tree, with whose fault it is in the name
 * `RemoteProtocolError` and `MessageTooLong`: the peer broke the framing.
 * `ConnectError`, `ConnectTimeout`: the connection could not be made.
 * `ConnectionClosed`: the connection ended from outside (the peer, the network).
-* `ReceiveTimeout`: a wait ran out of time.
+* `ReceiveTimeout`: a wait ran out of time; `SignalTimeout` (public in
+  `twisted_client.qt`): a Qt signal awaited with a timeout was not emitted.
 * `WrongReactorError` and `QtBindingError` (public in `twisted_client.qt`):
   the Qt reactor or binding asked for cannot be had; `BlockingCallError`
   (public in `twisted_client.compat`): a wait that would freeze the reactor's
-  thread. All three are the caller's to fix: `UsageError` subclasses.
+  thread; `AsyncioReactorError`: `asyncio_reactor` cannot run on this
+  loop. All four are the caller's to fix: `UsageError` subclasses.
 
 Every one of them derives from `ClientError`; the timeouts also derive from the
 built-in `TimeoutError`, so ``except TimeoutError`` catches them. Each one
@@ -27,6 +29,7 @@ from typing import Any
 from twisted.python.failure import Failure
 
 __all__ = [
+    "AsyncioReactorError",
     "BlockingCallError",
     "ClientClosed",
     "ClientError",
@@ -39,6 +42,7 @@ __all__ = [
     "ReactorShutdown",
     "ReceiveTimeout",
     "RemoteProtocolError",
+    "SignalTimeout",
     "UsageError",
     "WrongReactorError",
     "WrongThreadError",
