@@ -90,7 +90,8 @@ RELIED_ON: tuple[Private, ...] = (
     Private(_BASE, "_initThreadPool", (), "qt._lifecycle override"),
     Private(_BASE, "_stopThreadPool", (), "qt._lifecycle calls it"),
     Private(_BASE, "_threadpoolStartupID", None, "qt._lifecycle sets it"),
-    Private(_BASE, "_newTimedCalls", None, "compat._inline: a timer was added"),
+    Private(_BASE, "_newTimedCalls", None, "compat._inline, qt._timer: added"),
+    Private(_BASE, "_pendingTimedCalls", None, "qt._timer: the earliest call"),
     # PosixReactorBase: dispatching (qt._qtreactor, qt._notifierreactor).
     Private(
         _POLL_LIKE,
