@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -201,3 +202,13 @@ def qt() -> Any:
     if imported_api() is None:
         pytest.skip("no Qt binding in this pass")
     return binding()
+
+
+@pytest.fixture
+def echo_port(reactor: Any) -> Iterator[int]:
+    """The port of a demo echo server (`twisted_client.server.listen`) on loopback."""
+    from twisted_client.server import listen
+
+    port = listen(reactor, 0)
+    yield port.getHost().port
+    port.stopListening()

@@ -24,14 +24,8 @@ from twisted_client.compat import ClientCommand, ClientReply, threaded
 from twisted_client.server import listen
 
 from .compat_programs.peers import RawServer, ScriptedServer, frame, free_port, reset
+from .helpers import CLOSE, CONNECT, ERROR, RECEIVE, SEND, SUCCESS
 
-SUCCESS, ERROR = ClientReply.SUCCESS, ClientReply.ERROR
-CONNECT, SEND, RECEIVE, CLOSE = (
-    ClientCommand.CONNECT,
-    ClientCommand.SEND,
-    ClientCommand.RECEIVE,
-    ClientCommand.CLOSE,
-)
 KINDS = ["threaded", "adapter"]
 
 

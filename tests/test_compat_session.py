@@ -15,7 +15,7 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 
 from twisted_client import ConnectError, ConnectTimeout
-from twisted_client.compat import ClientCommand, ClientReply
+from twisted_client.compat import ClientCommand
 from twisted_client.compat._session import Session
 from twisted_client.compat._texts import (
     CLOSED_LOCALLY,
@@ -24,14 +24,7 @@ from twisted_client.compat._texts import (
 )
 
 from .compat_programs.peers import frame
-
-SUCCESS, ERROR = ClientReply.SUCCESS, ClientReply.ERROR
-CONNECT, SEND, RECEIVE, CLOSE = (
-    ClientCommand.CONNECT,
-    ClientCommand.SEND,
-    ClientCommand.RECEIVE,
-    ClientCommand.CLOSE,
-)
+from .helpers import CONNECT, ERROR, RECEIVE, SEND, SUCCESS
 
 
 class Harness:
