@@ -15,6 +15,11 @@ One reactor per process. ``--reactor`` (pytest-twisted's option) and
   Qt at all; tests marked ``qt`` are skipped. This proves the core does not
   depend on Qt.
 
+A test marked ``reactorless`` touches no running reactor and no Qt (a
+protocol in memory with `Clock`, text, option parsing, a program that picks
+its own reactor): it gives the same result in every pass, so it runs only in
+the plain pass (``--qt-reactor=none``) and is deselected in the Qt passes.
+
 The Qt binding of a pass is the one the seam chooses
 (`twisted_client.qt.binding`): ``QT_API`` in the environment, else the first
 installed. Subprocesses inherit ``QT_API``, so they test the same binding.
@@ -121,8 +126,9 @@ def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     """
-    Keep each case of the binding and kind matrices for its own pass; skip
-    the tests marked ``qt`` in a process without a Qt reactor.
+    Keep each case of the binding and kind matrices for its own pass, and
+    the tests marked ``reactorless`` for the pass without Qt; skip the tests
+    marked ``qt`` in a process without a Qt reactor.
 
     A test parametrized by ``kind`` (a reactor kind) or ``api`` (a binding),
     which starts programs of that kind or binding, runs only in the pass of
@@ -134,6 +140,11 @@ def pytest_collection_modifyitems(
     api = _pass_api() if kind is not None else None
     kept, dropped = [], []
     for item in items:
+        if "reactorless" in item.keywords:
+            if "qt" in item.keywords:
+                raise pytest.UsageError(f"{item.nodeid}: marked qt and reactorless")
+            (dropped if kind is not None else kept).append(item)
+            continue
         params = getattr(getattr(item, "callspec", None), "params", {})
         # Only a reactor kind counts: test_compat_contract's ``kind`` names
         # a client ("threaded", "adapter") and runs in every pass.

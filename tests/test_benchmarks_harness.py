@@ -39,6 +39,7 @@ def _outcome(*runs: Run) -> Outcome:
     return outcome
 
 
+@pytest.mark.reactorless
 def test_aggregate_gives_median_min_max_and_every_run() -> None:
     """Three runs of one metric become one entry with their median, min and max."""
     outcome = _outcome(
@@ -60,6 +61,7 @@ def test_aggregate_gives_median_min_max_and_every_run() -> None:
     }
 
 
+@pytest.mark.reactorless
 def test_targets_met_missed_and_not_measured() -> None:
     """A ratio target compares medians; a missing client makes it 'not measured'."""
     size16 = {"size": 16}
@@ -79,6 +81,7 @@ def test_targets_met_missed_and_not_measured() -> None:
     assert len(checked) == len(TARGETS)
 
 
+@pytest.mark.reactorless
 def test_markdown_summary_has_a_row_per_measured_client() -> None:
     """The README table lists each measured client once, baseline ratios included."""
     size16 = {"size": 16}
@@ -202,6 +205,7 @@ def test_the_report_names_the_qt_binding() -> None:
     assert "PySide6 6.8.1 on Qt 6.8.2;" in markdown_summary(results, doc)
 
 
+@pytest.mark.reactorless
 def test_a_saved_run_from_before_the_binding_was_recorded_ran_on_pyqt5() -> None:
     """A document with only PyQt5's versions reads as PyQt5; one with none, no Qt."""
     versions = {"pyqt5": "5.15.11", "qt": "5.15.14"}

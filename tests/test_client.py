@@ -80,6 +80,7 @@ def h() -> Harness:
     return Harness()
 
 
+@pytest.mark.reactorless
 def test_pushed_messages_wait_in_order(h: Harness) -> None:
     """Messages that arrive before anyone asks are kept and given out in order."""
     h.feed(b"one", b"two")
@@ -94,6 +95,7 @@ def test_pushed_messages_wait_in_order(h: Harness) -> None:
     assert h.client.buffered_bytes == 0
 
 
+@pytest.mark.reactorless
 def test_waiting_receives_are_served_in_order(h: Harness) -> None:
     """Receives made before the messages arrive get them in call order."""
     first, second = h.client.receive(), h.client.receive()
@@ -103,12 +105,14 @@ def test_waiting_receives_are_served_in_order(h: Harness) -> None:
     assert result_of(second) == b"b"
 
 
+@pytest.mark.reactorless
 def test_empty_message(h: Harness) -> None:
     """An empty message is a message."""
     h.feed(b"")
     assert result_of(h.client.receive()) == b""
 
 
+@pytest.mark.reactorless
 def test_receive_timeout_then_the_message_is_not_lost(h: Harness) -> None:
     """
     A receive that times out fails with `ReceiveTimeout`, a `TimeoutError`.
@@ -128,6 +132,7 @@ def test_receive_timeout_then_the_message_is_not_lost(h: Harness) -> None:
     assert result_of(h.client.receive()) == b"late"
 
 
+@pytest.mark.reactorless
 def test_receive_timeout_is_cancelled_by_the_message(h: Harness) -> None:
     """A message in time fires the receive and leaves no timer behind."""
     d = h.client.receive(timeout=5)
@@ -136,6 +141,7 @@ def test_receive_timeout_is_cancelled_by_the_message(h: Harness) -> None:
     assert h.clock.getDelayedCalls() == []
 
 
+@pytest.mark.reactorless
 def test_timeouts_do_not_reorder_messages(h: Harness) -> None:
     """Between two timed-out receives and a waiting one, order is kept."""
     timed = h.client.receive(timeout=1)
@@ -147,6 +153,7 @@ def test_timeouts_do_not_reorder_messages(h: Harness) -> None:
     assert result_of(h.client.receive(timeout=1)) == b"second"
 
 
+@pytest.mark.reactorless
 def test_cancelled_receive_leaves_the_next_message(h: Harness) -> None:
     """Cancelling a receive fails it with CancelledError and loses nothing."""
     d = h.client.receive()
@@ -156,6 +163,7 @@ def test_cancelled_receive_leaves_the_next_message(h: Harness) -> None:
     assert result_of(h.client.receive()) == b"kept"
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     "bad", [-1, "1", float("nan"), float("inf"), -float("inf"), True]
 )
@@ -165,6 +173,7 @@ def test_bad_timeout_is_a_usage_error(h: Harness, bad: object) -> None:
         h.client.receive(timeout=bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.reactorless
 def test_send_writes_one_framed_message(h: Harness) -> None:
     """`send` writes the prefix and the bytes; in memory, it fires at once."""
     d = h.client.send(b"hello")
@@ -172,6 +181,7 @@ def test_send_writes_one_framed_message(h: Harness) -> None:
     assert result_of(d) is None
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("bad", ["hello", 42, None])
 def test_send_non_bytes_is_a_type_error(h: Harness, bad: object) -> None:
     """Sending anything but bytes raises TypeError and writes nothing."""
@@ -181,6 +191,7 @@ def test_send_non_bytes_is_a_type_error(h: Harness, bad: object) -> None:
     assert h.client.is_open
 
 
+@pytest.mark.reactorless
 def test_clean_close_by_peer_after_delivering_everything(h: Harness) -> None:
     """
     When the peer closes, messages that arrived whole are still delivered.
@@ -198,6 +209,7 @@ def test_clean_close_by_peer_after_delivering_everything(h: Harness) -> None:
     assert str(error) == "connection closed by the peer"
 
 
+@pytest.mark.reactorless
 def test_waiting_receive_fails_when_the_peer_closes(h: Harness) -> None:
     """A receive that is waiting when the connection ends fails at once."""
     d = h.client.receive()
@@ -205,6 +217,7 @@ def test_waiting_receive_fails_when_the_peer_closes(h: Harness) -> None:
     assert isinstance(failure_of(d), ConnectionClosed)
 
 
+@pytest.mark.reactorless
 def test_close_mid_message_is_not_clean(h: Harness) -> None:
     """A connection that ends inside a message says so, and how much was lost."""
     h.protocol.dataReceived(wire(b"whole") + struct.pack("<L", 10) + b"half")
@@ -217,6 +230,7 @@ def test_close_mid_message_is_not_clean(h: Harness) -> None:
     assert "middle of a message" in str(error)
 
 
+@pytest.mark.reactorless
 def test_close_mid_header_is_not_clean(h: Harness) -> None:
     """Even two bytes of a header make the close unclean."""
     h.protocol.dataReceived(b"\x01\x00")
@@ -226,6 +240,7 @@ def test_close_mid_header_is_not_clean(h: Harness) -> None:
     assert (error.clean, error.partial) == (False, 2)
 
 
+@pytest.mark.reactorless
 def test_connection_lost_is_not_clean(h: Harness) -> None:
     """A reset or lost connection is reported as lost, with the reason."""
     h.lose(ConnectionLost("reset"))
@@ -236,12 +251,14 @@ def test_connection_lost_is_not_clean(h: Harness) -> None:
     assert str(error).startswith("connection lost")
 
 
+@pytest.mark.reactorless
 def test_send_after_the_peer_closed_fails(h: Harness) -> None:
     """Sending on a connection the peer closed fails with `ConnectionClosed`."""
     h.lose()
     assert isinstance(failure_of(h.client.send(b"x")), ConnectionClosed)
 
 
+@pytest.mark.reactorless
 def test_too_long_fails_every_waiting_receive(h: Harness) -> None:
     """
     An announced length above ``max_length`` fails every waiting receive.
@@ -262,6 +279,7 @@ def test_too_long_fails_every_waiting_receive(h: Harness) -> None:
     assert isinstance(failure_of(h.client.receive()), MessageTooLong)
 
 
+@pytest.mark.reactorless
 def test_too_long_after_whole_messages_delivers_them_first(h: Harness) -> None:
     """Messages that arrived whole before a hostile prefix are still delivered."""
     h.protocol.dataReceived(wire(b"fine") + struct.pack("<L", 2048))
@@ -269,6 +287,7 @@ def test_too_long_after_whole_messages_delivers_them_first(h: Harness) -> None:
     assert isinstance(failure_of(h.client.receive()), MessageTooLong)
 
 
+@pytest.mark.reactorless
 def test_close_fails_pending_and_later_operations(h: Harness) -> None:
     """After `close`, receives and sends fail with `ClientClosed`."""
     pending = h.client.receive()
@@ -282,6 +301,7 @@ def test_close_fails_pending_and_later_operations(h: Harness) -> None:
     assert result_of(closing) is None
 
 
+@pytest.mark.reactorless
 def test_close_drops_unread_messages(h: Harness) -> None:
     """Closing means not wanting more: unread messages are dropped."""
     h.feed(b"unread")
@@ -290,6 +310,7 @@ def test_close_drops_unread_messages(h: Harness) -> None:
     assert isinstance(failure_of(h.client.receive()), ClientClosed)
 
 
+@pytest.mark.reactorless
 def test_close_is_idempotent(h: Harness) -> None:
     """Closing twice is harmless; both Deferreds fire when the connection is gone."""
     first, second = h.client.close(), h.client.close()
@@ -299,6 +320,7 @@ def test_close_is_idempotent(h: Harness) -> None:
     assert result_of(h.client.close()) is None
 
 
+@pytest.mark.reactorless
 def test_cancelling_close_aborts(h: Harness) -> None:
     """Cancelling the Deferred of `close` drops the connection at once."""
     closing = h.client.close()
@@ -307,6 +329,7 @@ def test_cancelling_close_aborts(h: Harness) -> None:
     assert isinstance(failure_of(closing), CancelledError)
 
 
+@pytest.mark.reactorless
 def test_cancelled_close_logs_no_error_when_the_connection_ends(h: Harness) -> None:
     """After a cancelled `close`, the end of the connection is no unhandled error."""
     failures: list[dict[str, object]] = []
@@ -327,6 +350,7 @@ def test_cancelled_close_logs_no_error_when_the_connection_ends(h: Harness) -> N
     assert failures == []
 
 
+@pytest.mark.reactorless
 def test_when_closed_gives_the_reason(h: Harness) -> None:
     """`when_closed` fires, with the reason, once the connection is gone."""
     watcher, cancelled = h.client.when_closed(), h.client.when_closed()
@@ -339,6 +363,7 @@ def test_when_closed_gives_the_reason(h: Harness) -> None:
     assert result_of(h.client.when_closed()) is reason
 
 
+@pytest.mark.reactorless
 def test_when_closed_after_our_close(h: Harness) -> None:
     """Closed by us, the reason is `ClientClosed`."""
     h.client.close()
@@ -346,6 +371,7 @@ def test_when_closed_after_our_close(h: Harness) -> None:
     assert isinstance(result_of(h.client.when_closed()), ClientClosed)
 
 
+@pytest.mark.reactorless
 def test_reading_pauses_above_max_buffered_and_resumes_at_half() -> None:
     """
     Unread messages counting for more than ``max_buffered`` (each its length
@@ -377,6 +403,7 @@ READ = 64 * 1024
 """What one socket read delivers at most (Twisted's TCP reads 64 KiB)."""
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("size", [0, 1])
 def test_a_flood_of_tiny_messages_pauses_reading(size: int) -> None:
     """
@@ -412,6 +439,7 @@ def test_a_flood_of_tiny_messages_pauses_reading(size: int) -> None:
     assert h.transport.producerState == "producing"
 
 
+@pytest.mark.reactorless
 def test_each_message_counts_its_overhead() -> None:
     """
     ``buffered_bytes`` stays the payload; what pauses reading is the payload
@@ -431,6 +459,7 @@ def test_each_message_counts_its_overhead() -> None:
     assert not h.client.reading_paused  # 5 left: 5 * 64 <= 320
 
 
+@pytest.mark.reactorless
 def test_messages_for_waiters_are_not_buffered() -> None:
     """A message that goes straight to a waiting receive never counts as buffered."""
     h = Harness(max_length=100, max_buffered=10)
@@ -440,6 +469,7 @@ def test_messages_for_waiters_are_not_buffered() -> None:
     assert h.transport.producerState == "producing"
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("bad", [-1, 1.5, "1"])
 def test_bad_max_buffered_is_a_usage_error(bad: object) -> None:
     """``max_buffered`` must be an int >= 0."""
@@ -482,6 +512,7 @@ def test_async_iteration_ends_on_our_close(h: Harness) -> None:
     assert result_of(got) == [b"only"]
 
 
+@pytest.mark.reactorless
 def test_callbacks_that_receive_again_keep_order(h: Harness) -> None:
     """A callback that asks for the next message while messages arrive keeps order."""
     seen: list[bytes] = []
@@ -579,12 +610,14 @@ def test_async_iteration_ends_on_reactor_shutdown() -> None:
     assert got == [b"one"]
 
 
+@pytest.mark.reactorless
 def test_errors_share_one_base() -> None:
     """Every error the client fails with is a `ClientError`."""
     for error in (ClientClosed(), MessageTooLong(2, 1), ReceiveTimeout(1.0)):
         assert isinstance(error, ClientError)
 
 
+@pytest.mark.reactorless
 def test_repr_says_state(h: Harness) -> None:
     """The repr tells the peer and whether the client is open."""
     assert "open" in repr(h.client)

@@ -412,6 +412,7 @@ def test_thread_like_surface(reactor: Any) -> None:
     assert "stopped" in repr(client)
 
 
+@pytest.mark.reactorless
 def test_rejects_what_it_cannot_use() -> None:
     """Queues it cannot watch, and bad options, are refused at construction."""
     with pytest.raises(TypeError, match=r"cmd_q must be a queue\.Queue"):
@@ -427,6 +428,7 @@ def test_rejects_what_it_cannot_use() -> None:
         SocketClientThread(on_reply="print")  # type: ignore[arg-type]
 
 
+@pytest.mark.reactorless
 def test_readable_reprs() -> None:
     """Commands and replies show their type by name; both clients share the
     same two classes, with the seed's constant values."""

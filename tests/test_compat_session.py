@@ -10,6 +10,7 @@ import errno
 import queue
 from typing import Any
 
+import pytest
 from twisted.internet import error as twisted_errors
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
@@ -25,6 +26,9 @@ from twisted_client.compat._texts import (
 
 from .compat_programs.peers import frame
 from .helpers import CONNECT, ERROR, RECEIVE, SEND, SUCCESS
+
+# In memory with a Clock: the same in every pass, so it runs in the plain one.
+pytestmark = pytest.mark.reactorless
 
 
 class Harness:

@@ -151,6 +151,7 @@ async def test_an_unreadable_trust_file_is_an_error_reply(reactor: Any) -> None:
     assert got[0][1].startswith("CONNECT: cannot read the trusted certificates")
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     ("tls", "needle"),
     [
@@ -166,6 +167,7 @@ def test_bad_tls_options_are_refused_at_once(tls: Any, needle: str) -> None:
         SocketClientThread(tls=tls)
 
 
+@pytest.mark.reactorless
 def test_tls_without_its_libraries_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -175,6 +177,7 @@ def test_tls_without_its_libraries_says_what_to_install(
     SocketClientThread(tls=False)  # plain TCP needs nothing more
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("tls", [True, {"trust": CA.certificate}])
 def test_the_classic_thread_says_it_has_no_tls(tls: Any) -> None:
     """The baseline speaks TCP only: asked for TLS it refuses, naming the drop-in."""

@@ -184,12 +184,14 @@ def test_connect_endpoint_with_a_description_string() -> None:
     assert reactor.tcpClients[0][:2] == ("10.9.8.7", 1234)
 
 
+@pytest.mark.reactorless
 def test_connect_endpoint_with_a_bad_string() -> None:
     """A description Twisted cannot parse is a `UsageError` that quotes it."""
     with pytest.raises(UsageError, match="nonsense"):
         connect_endpoint(MemoryReactorClock(), "nonsense:x")
 
 
+@pytest.mark.reactorless
 def test_connect_endpoint_with_something_else() -> None:
     """Anything that is neither an endpoint nor a string is refused."""
     with pytest.raises(UsageError, match="IStreamClientEndpoint"):

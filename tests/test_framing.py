@@ -24,6 +24,9 @@ from twisted_client import (
 
 from .wire import Recorder, wire
 
+# In memory with a Clock: the same in every pass, so it runs in the plain one.
+pytestmark = pytest.mark.reactorless
+
 
 def connected(max_length: int = DEFAULT_MAX_LENGTH) -> tuple[Recorder, StringTransport]:
     """A `Recorder` connected to an in-memory transport."""

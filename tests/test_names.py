@@ -24,6 +24,7 @@ REACTOR = MemoryReactorClock()
 failure_of = SynchronousTestCase().failureResultOf
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     ("host", "port", "shown"),
     [("example.com", 80, "example.com:80"), ("::1", 443, "[::1]:443")],
@@ -38,6 +39,7 @@ def _tls_of(endpoint: Any) -> Any:
     return wrapClientTLS(optionsForClientTLS("example.com"), endpoint)
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     ("build", "name"),
     [
@@ -68,6 +70,7 @@ class _Custom:
         raise NotImplementedError
 
 
+@pytest.mark.reactorless
 def test_another_endpoint_is_named_by_its_repr() -> None:
     assert endpoint_name(_Custom()) == "<my endpoint>"
 

@@ -88,6 +88,7 @@ def result_of(deferred: Deferred[Any]) -> Any:
     return found[0].value if isinstance(found[0], Failure) else found[0]
 
 
+@pytest.mark.reactorless
 def test_states_through_failures_connection_loss_and_stop() -> None:
     """
     The state follows every step (connecting, waiting after a refusal,
@@ -146,6 +147,7 @@ def test_states_through_failures_connection_loss_and_stop() -> None:
     ]
 
 
+@pytest.mark.reactorless
 def test_backoff_grows_by_factor_up_to_max_delay() -> None:
     """Each failure in a row multiplies the delay by ``factor``, up to ``max_delay``."""
     clock = Clock()
@@ -160,6 +162,7 @@ def test_backoff_grows_by_factor_up_to_max_delay() -> None:
     assert len(endpoint.attempts) == 7
 
 
+@pytest.mark.reactorless
 def test_jitter_adds_at_most_its_value() -> None:
     """The random jitter adds between 0 and ``jitter`` seconds to each delay."""
     clock = Clock()
@@ -170,6 +173,7 @@ def test_jitter_adds_at_most_its_value() -> None:
         clock.advance(2)
 
 
+@pytest.mark.reactorless
 def test_when_connected_can_give_up_after_some_failures() -> None:
     """``when_connected(failures=2)`` fails with the second failure's `ConnectError`."""
     clock = Clock()
@@ -190,6 +194,7 @@ def test_when_connected_can_give_up_after_some_failures() -> None:
     assert isinstance(result_of(patient), Client)
 
 
+@pytest.mark.reactorless
 def test_each_attempt_has_a_timeout() -> None:
     """A hanging attempt is cancelled after ``timeout``: `ConnectTimeout`, a retry."""
     clock = Clock()
@@ -201,6 +206,7 @@ def test_each_attempt_has_a_timeout() -> None:
     assert len(endpoint.attempts) == 2
 
 
+@pytest.mark.reactorless
 def test_stop_while_connecting_or_waiting_makes_no_more_attempts() -> None:
     """Stop cancels the attempt or the scheduled one; waiters get `ClientClosed`."""
     clock = Clock()
@@ -221,6 +227,7 @@ def test_stop_while_connecting_or_waiting_makes_no_more_attempts() -> None:
     assert states == ["connecting", "stopped", "connecting", "waiting", "stopped"]
 
 
+@pytest.mark.reactorless
 def test_a_client_closed_by_the_application_is_replaced() -> None:
     """
     Closing the current `Client` by hand ends that connection only: a new one
@@ -246,6 +253,7 @@ def test_a_client_closed_by_the_application_is_replaced() -> None:
     assert new.is_open
 
 
+@pytest.mark.reactorless
 def test_a_listener_may_stop_the_client_and_a_failing_one_is_logged() -> None:
     """
     Listeners run outside ClientService's state machine, so one may call
@@ -283,6 +291,7 @@ def test_a_listener_may_stop_the_client_and_a_failing_one_is_logged() -> None:
     assert all(f.check(RuntimeError) for f in failures)
 
 
+@pytest.mark.reactorless
 def test_listeners_can_be_removed() -> None:
     """A removed listener hears nothing more; removing twice is harmless."""
     clock = Clock()
@@ -298,6 +307,7 @@ def test_listeners_can_be_removed() -> None:
     assert states[-1] == "connecting"
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     "options",
     [
@@ -326,6 +336,7 @@ def test_bad_arguments_raise_usage_error(options: dict[str, Any]) -> None:
         ReconnectingClient(Clock(), endpoint, **arguments)
 
 
+@pytest.mark.reactorless
 def test_when_connected_refuses_a_bad_failure_count() -> None:
     """``failures`` must be a positive int or None."""
     reconnecting, _, _ = make(Clock())
@@ -393,6 +404,7 @@ async def test_reconnects_over_loopback_when_the_server_comes_back(
     assert reconnecting.state == "stopped"
 
 
+@pytest.mark.reactorless
 def test_calls_in_the_wrong_order_are_answered_clearly() -> None:
     """
     Before `start`, `when_connected` fails with `ClientClosed` saying so and

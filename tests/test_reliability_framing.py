@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import struct
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twisted.internet.error import ConnectionDone, ConnectionLost
@@ -34,6 +35,9 @@ PROPERTIES = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+# In memory with a Clock: the same in every pass, so it runs in the plain one.
+pytestmark = pytest.mark.reactorless
 
 
 def cut(data: bytes, points: list[int]) -> list[bytes]:

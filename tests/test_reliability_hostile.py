@@ -133,6 +133,7 @@ async def test_a_peer_trickling_one_byte_per_write_is_reassembled(
         await server.stop()
 
 
+@pytest.mark.reactorless
 def test_a_trickling_peer_cannot_hang_a_receive_with_a_timeout() -> None:
     """
     A peer that sends one byte a second (slow loris) makes ``receive(timeout)``
@@ -162,6 +163,7 @@ def test_a_trickling_peer_cannot_hang_a_receive_with_a_timeout() -> None:
     assert later == [b"m" * 40]
 
 
+@pytest.mark.reactorless
 def test_a_trickled_oversized_header_is_refused_at_its_fourth_byte() -> None:
     """A too-long length sent one byte at a time fails as soon as it is complete."""
     protocol = ClientProtocol(Clock(), 1024, None)

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_twisted
 
 from benchmarks.soak import Sample, load, memory_growth, soak
@@ -64,6 +65,7 @@ async def test_soak_through_one_client_loses_nothing(reactor: Any) -> None:
     assert [s.messages for s in result.samples] == [0, *range(5000, 30_001, 5000)]
 
 
+@pytest.mark.reactorless
 def test_memory_growth_ignores_warm_up_and_sees_a_leak() -> None:
     """Growth is measured after the first tenth of the run; a steady climb shows."""
     warm_up = [Sample(0, 0.0, 10, 0), Sample(50, 0.0, 900, 0)]  # before 10 %
