@@ -1,6 +1,9 @@
 """
 Helpers shared by the test modules (fixtures live in `tests/conftest.py`).
 
+* ``success_of``, ``failure_of`` and ``assert_no_result``: trial's
+  `SynchronousTestCase` checks of a Deferred's result (one instance for the
+  whole suite), and ``error_of``: the exception a failed Deferred holds.
 * The compat drop-in's reply kinds and command kinds under short names, and
   `Adapter`: a started `compat.SocketClientThread` whose replies arrive in a
   `DeferredQueue`, so a test awaits them instead of polling.
@@ -10,9 +13,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.internet.defer import DeferredQueue
+from twisted.internet.defer import Deferred, DeferredQueue
+from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_client.compat import ClientCommand, ClientReply, SocketClientThread
+
+_trial = SynchronousTestCase()
+success_of = _trial.successResultOf
+failure_of = _trial.failureResultOf
+assert_no_result = _trial.assertNoResult
+
+
+def error_of(deferred: Deferred[Any]) -> BaseException:
+    """The exception ``deferred`` has failed with already; the test fails if
+    it has not fired or succeeded (trial's ``failureResultOf``)."""
+    return failure_of(deferred).value
+
 
 SUCCESS, ERROR = ClientReply.SUCCESS, ClientReply.ERROR
 CONNECT, SEND, RECEIVE, CLOSE = (

@@ -7,7 +7,7 @@ import struct
 import tracemalloc
 
 import pytest
-from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
+from twisted.internet.defer import CancelledError, ensureDeferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock, StringTransport
@@ -27,6 +27,7 @@ from twisted_client import (
     UsageError,
 )
 
+from .helpers import error_of, success_of
 from .wire import wire
 
 
@@ -54,26 +55,6 @@ class Harness:
         self.protocol.connectionLost(Failure(reason or ConnectionDone()))
 
 
-def result_of(d: Deferred[object]) -> object:
-    """The result ``d`` has already; fails the test if it has none or failed."""
-    outcome: list[object] = []
-    d.addBoth(outcome.append)
-    assert outcome, "the Deferred has not fired"
-    value = outcome[0]
-    if isinstance(value, Failure):
-        value.raiseException()
-    return value
-
-
-def failure_of(d: Deferred[object]) -> BaseException:
-    """The exception ``d`` has failed with already."""
-    outcome: list[object] = []
-    d.addBoth(outcome.append)
-    assert outcome, "the Deferred has not fired"
-    assert isinstance(outcome[0], Failure), f"succeeded with {outcome[0]!r}"
-    return outcome[0].value
-
-
 @pytest.fixture
 def h() -> Harness:
     """A connected client."""
@@ -86,7 +67,7 @@ def test_pushed_messages_wait_in_order(h: Harness) -> None:
     h.feed(b"one", b"two")
     h.feed(b"three")
     assert h.client.buffered == 3
-    assert [result_of(h.client.receive()) for _ in range(3)] == [
+    assert [success_of(h.client.receive()) for _ in range(3)] == [
         b"one",
         b"two",
         b"three",
@@ -101,15 +82,15 @@ def test_waiting_receives_are_served_in_order(h: Harness) -> None:
     first, second = h.client.receive(), h.client.receive()
     assert not first.called
     h.feed(b"a", b"b")
-    assert result_of(first) == b"a"
-    assert result_of(second) == b"b"
+    assert success_of(first) == b"a"
+    assert success_of(second) == b"b"
 
 
 @pytest.mark.reactorless
 def test_empty_message(h: Harness) -> None:
     """An empty message is a message."""
     h.feed(b"")
-    assert result_of(h.client.receive()) == b""
+    assert success_of(h.client.receive()) == b""
 
 
 @pytest.mark.reactorless
@@ -124,12 +105,12 @@ def test_receive_timeout_then_the_message_is_not_lost(h: Harness) -> None:
     h.clock.advance(2.4)
     assert not late.called
     h.clock.advance(0.1)
-    error = failure_of(late)
+    error = error_of(late)
     assert isinstance(error, ReceiveTimeout)
     assert isinstance(error, TimeoutError)
     assert "2.5 s" in str(error)
     h.feed(b"late")
-    assert result_of(h.client.receive()) == b"late"
+    assert success_of(h.client.receive()) == b"late"
 
 
 @pytest.mark.reactorless
@@ -137,7 +118,7 @@ def test_receive_timeout_is_cancelled_by_the_message(h: Harness) -> None:
     """A message in time fires the receive and leaves no timer behind."""
     d = h.client.receive(timeout=5)
     h.feed(b"in time")
-    assert result_of(d) == b"in time"
+    assert success_of(d) == b"in time"
     assert h.clock.getDelayedCalls() == []
 
 
@@ -147,10 +128,10 @@ def test_timeouts_do_not_reorder_messages(h: Harness) -> None:
     timed = h.client.receive(timeout=1)
     waiting = h.client.receive()
     h.clock.advance(1)
-    assert isinstance(failure_of(timed), ReceiveTimeout)
+    assert isinstance(error_of(timed), ReceiveTimeout)
     h.feed(b"first", b"second")
-    assert result_of(waiting) == b"first"
-    assert result_of(h.client.receive(timeout=1)) == b"second"
+    assert success_of(waiting) == b"first"
+    assert success_of(h.client.receive(timeout=1)) == b"second"
 
 
 @pytest.mark.reactorless
@@ -158,9 +139,9 @@ def test_cancelled_receive_leaves_the_next_message(h: Harness) -> None:
     """Cancelling a receive fails it with CancelledError and loses nothing."""
     d = h.client.receive()
     d.cancel()
-    assert isinstance(failure_of(d), CancelledError)
+    assert isinstance(error_of(d), CancelledError)
     h.feed(b"kept")
-    assert result_of(h.client.receive()) == b"kept"
+    assert success_of(h.client.receive()) == b"kept"
 
 
 @pytest.mark.reactorless
@@ -178,7 +159,7 @@ def test_send_writes_one_framed_message(h: Harness) -> None:
     """`send` writes the prefix and the bytes; in memory, it fires at once."""
     d = h.client.send(b"hello")
     assert h.transport.value() == wire(b"hello")
-    assert result_of(d) is None
+    assert success_of(d) is None
 
 
 @pytest.mark.reactorless
@@ -201,8 +182,8 @@ def test_clean_close_by_peer_after_delivering_everything(h: Harness) -> None:
     h.feed(b"last words")
     h.lose()
     assert not h.client.is_open
-    assert result_of(h.client.receive()) == b"last words"
-    error = failure_of(h.client.receive())
+    assert success_of(h.client.receive()) == b"last words"
+    error = error_of(h.client.receive())
     assert isinstance(error, ConnectionClosed)
     assert error.clean
     assert error.partial == 0
@@ -214,7 +195,7 @@ def test_waiting_receive_fails_when_the_peer_closes(h: Harness) -> None:
     """A receive that is waiting when the connection ends fails at once."""
     d = h.client.receive()
     h.lose()
-    assert isinstance(failure_of(d), ConnectionClosed)
+    assert isinstance(error_of(d), ConnectionClosed)
 
 
 @pytest.mark.reactorless
@@ -222,8 +203,8 @@ def test_close_mid_message_is_not_clean(h: Harness) -> None:
     """A connection that ends inside a message says so, and how much was lost."""
     h.protocol.dataReceived(wire(b"whole") + struct.pack("<L", 10) + b"half")
     h.lose()
-    assert result_of(h.client.receive()) == b"whole"
-    error = failure_of(h.client.receive())
+    assert success_of(h.client.receive()) == b"whole"
+    error = error_of(h.client.receive())
     assert isinstance(error, ConnectionClosed)
     assert not error.clean
     assert error.partial == 8
@@ -235,7 +216,7 @@ def test_close_mid_header_is_not_clean(h: Harness) -> None:
     """Even two bytes of a header make the close unclean."""
     h.protocol.dataReceived(b"\x01\x00")
     h.lose()
-    error = failure_of(h.client.receive())
+    error = error_of(h.client.receive())
     assert isinstance(error, ConnectionClosed)
     assert (error.clean, error.partial) == (False, 2)
 
@@ -244,7 +225,7 @@ def test_close_mid_header_is_not_clean(h: Harness) -> None:
 def test_connection_lost_is_not_clean(h: Harness) -> None:
     """A reset or lost connection is reported as lost, with the reason."""
     h.lose(ConnectionLost("reset"))
-    error = failure_of(h.client.receive())
+    error = error_of(h.client.receive())
     assert isinstance(error, ConnectionClosed)
     assert not error.clean
     assert error.reason.check(ConnectionLost)
@@ -255,7 +236,7 @@ def test_connection_lost_is_not_clean(h: Harness) -> None:
 def test_send_after_the_peer_closed_fails(h: Harness) -> None:
     """Sending on a connection the peer closed fails with `ConnectionClosed`."""
     h.lose()
-    assert isinstance(failure_of(h.client.send(b"x")), ConnectionClosed)
+    assert isinstance(error_of(h.client.send(b"x")), ConnectionClosed)
 
 
 @pytest.mark.reactorless
@@ -269,22 +250,22 @@ def test_too_long_fails_every_waiting_receive(h: Harness) -> None:
     first, second = h.client.receive(), h.client.receive()
     h.protocol.dataReceived(struct.pack("<L", 4_000_000_000))
     for d in (first, second):
-        error = failure_of(d)
+        error = error_of(d)
         assert isinstance(error, MessageTooLong)
         assert (error.length, error.max_length) == (4_000_000_000, 1024)
         assert "4000000000" in str(error)
         assert "1024" in str(error)
     assert h.transport.disconnected
     h.lose(ConnectionLost())
-    assert isinstance(failure_of(h.client.receive()), MessageTooLong)
+    assert isinstance(error_of(h.client.receive()), MessageTooLong)
 
 
 @pytest.mark.reactorless
 def test_too_long_after_whole_messages_delivers_them_first(h: Harness) -> None:
     """Messages that arrived whole before a hostile prefix are still delivered."""
     h.protocol.dataReceived(wire(b"fine") + struct.pack("<L", 2048))
-    assert result_of(h.client.receive()) == b"fine"
-    assert isinstance(failure_of(h.client.receive()), MessageTooLong)
+    assert success_of(h.client.receive()) == b"fine"
+    assert isinstance(error_of(h.client.receive()), MessageTooLong)
 
 
 @pytest.mark.reactorless
@@ -292,13 +273,13 @@ def test_close_fails_pending_and_later_operations(h: Harness) -> None:
     """After `close`, receives and sends fail with `ClientClosed`."""
     pending = h.client.receive()
     closing = h.client.close()
-    assert isinstance(failure_of(pending), ClientClosed)
-    assert isinstance(failure_of(h.client.receive()), ClientClosed)
-    assert isinstance(failure_of(h.client.send(b"x")), ClientClosed)
+    assert isinstance(error_of(pending), ClientClosed)
+    assert isinstance(error_of(h.client.receive()), ClientClosed)
+    assert isinstance(error_of(h.client.send(b"x")), ClientClosed)
     assert h.transport.disconnecting
     assert not closing.called
     h.lose()
-    assert result_of(closing) is None
+    assert success_of(closing) is None
 
 
 @pytest.mark.reactorless
@@ -307,7 +288,7 @@ def test_close_drops_unread_messages(h: Harness) -> None:
     h.feed(b"unread")
     h.client.close()
     assert h.client.buffered == 0
-    assert isinstance(failure_of(h.client.receive()), ClientClosed)
+    assert isinstance(error_of(h.client.receive()), ClientClosed)
 
 
 @pytest.mark.reactorless
@@ -315,9 +296,9 @@ def test_close_is_idempotent(h: Harness) -> None:
     """Closing twice is harmless; both Deferreds fire when the connection is gone."""
     first, second = h.client.close(), h.client.close()
     h.lose()
-    assert result_of(first) is None
-    assert result_of(second) is None
-    assert result_of(h.client.close()) is None
+    assert success_of(first) is None
+    assert success_of(second) is None
+    assert success_of(h.client.close()) is None
 
 
 @pytest.mark.reactorless
@@ -326,7 +307,7 @@ def test_cancelling_close_aborts(h: Harness) -> None:
     closing = h.client.close()
     closing.cancel()
     assert h.transport.disconnected
-    assert isinstance(failure_of(closing), CancelledError)
+    assert isinstance(error_of(closing), CancelledError)
 
 
 @pytest.mark.reactorless
@@ -342,7 +323,7 @@ def test_cancelled_close_logs_no_error_when_the_connection_ends(h: Harness) -> N
     try:
         closing = h.client.close()
         closing.cancel()
-        assert isinstance(failure_of(closing), CancelledError)
+        assert isinstance(error_of(closing), CancelledError)
         h.lose()
         gc.collect()
     finally:
@@ -357,10 +338,10 @@ def test_when_closed_gives_the_reason(h: Harness) -> None:
     cancelled.cancel()
     assert not watcher.called
     h.lose()
-    reason = result_of(watcher)
+    reason = success_of(watcher)
     assert isinstance(reason, ConnectionClosed)
-    assert isinstance(failure_of(cancelled), CancelledError)
-    assert result_of(h.client.when_closed()) is reason
+    assert isinstance(error_of(cancelled), CancelledError)
+    assert success_of(h.client.when_closed()) is reason
 
 
 @pytest.mark.reactorless
@@ -368,7 +349,7 @@ def test_when_closed_after_our_close(h: Harness) -> None:
     """Closed by us, the reason is `ClientClosed`."""
     h.client.close()
     h.lose()
-    assert isinstance(result_of(h.client.when_closed()), ClientClosed)
+    assert isinstance(success_of(h.client.when_closed()), ClientClosed)
 
 
 @pytest.mark.reactorless
@@ -386,12 +367,12 @@ def test_reading_pauses_above_max_buffered_and_resumes_at_half() -> None:
     h.feed(b"c" * 100)
     assert h.client.reading_paused
     assert h.transport.producerState == "paused"
-    assert result_of(h.client.receive()) == b"a" * 100
+    assert success_of(h.client.receive()) == b"a" * 100
     assert h.transport.producerState == "paused"
-    assert result_of(h.client.receive()) == b"b" * 100
+    assert success_of(h.client.receive()) == b"b" * 100
     assert h.transport.producerState == "producing"
     assert not h.client.reading_paused
-    assert result_of(h.client.receive()) == b"c" * 100
+    assert success_of(h.client.receive()) == b"c" * 100
 
 
 def accounted(client: Client) -> int:
@@ -434,7 +415,7 @@ def test_a_flood_of_tiny_messages_pauses_reading(size: int) -> None:
     assert max_buffered < accounted(h.client) <= max_buffered + one_read
     assert grown <= h.client.max_length + max_buffered + one_read
     count = h.client.buffered
-    got = [result_of(h.client.receive()) for _ in range(count)]
+    got = [success_of(h.client.receive()) for _ in range(count)]
     assert got == [b"x" * size] * count
     assert h.transport.producerState == "producing"
 
@@ -453,9 +434,9 @@ def test_each_message_counts_its_overhead() -> None:
     h.feed(b"")
     assert h.client.reading_paused
     for _ in range(5):
-        result_of(h.client.receive())
+        success_of(h.client.receive())
     assert h.client.reading_paused  # 6 left: 6 * 64 > 320
-    result_of(h.client.receive())
+    success_of(h.client.receive())
     assert not h.client.reading_paused  # 5 left: 5 * 64 <= 320
 
 
@@ -465,7 +446,7 @@ def test_messages_for_waiters_are_not_buffered() -> None:
     h = Harness(max_length=100, max_buffered=10)
     d = h.client.receive()
     h.feed(b"x" * 100)
-    assert result_of(d) == b"x" * 100
+    assert success_of(d) == b"x" * 100
     assert h.transport.producerState == "producing"
 
 
@@ -485,7 +466,7 @@ def test_async_iteration_ends_on_clean_close(h: Harness) -> None:
 
     h.feed(b"x", b"y")
     h.lose()
-    assert result_of(ensureDeferred(collect())) == [b"x", b"y"]
+    assert success_of(ensureDeferred(collect())) == [b"x", b"y"]
 
 
 def test_async_iteration_raises_when_cut_mid_message(h: Harness) -> None:
@@ -497,7 +478,7 @@ def test_async_iteration_raises_when_cut_mid_message(h: Harness) -> None:
     got = ensureDeferred(collect())
     h.protocol.dataReceived(wire(b"x") + b"\x09\x00")
     h.lose()
-    assert isinstance(failure_of(got), ConnectionClosed)
+    assert isinstance(error_of(got), ConnectionClosed)
 
 
 def test_async_iteration_ends_on_our_close(h: Harness) -> None:
@@ -509,7 +490,7 @@ def test_async_iteration_ends_on_our_close(h: Harness) -> None:
     got = ensureDeferred(collect())
     h.feed(b"only")
     h.client.close()
-    assert result_of(got) == [b"only"]
+    assert success_of(got) == [b"only"]
 
 
 @pytest.mark.reactorless
@@ -525,7 +506,7 @@ def test_callbacks_that_receive_again_keep_order(h: Harness) -> None:
     h.client.receive().addCallback(next_one)
     h.feed(b"1", b"2", b"3", b"4")
     assert seen == [b"1", b"2", b"3"]
-    assert result_of(h.client.receive()) == b"4"
+    assert success_of(h.client.receive()) == b"4"
 
 
 def shut_down(reactor: MemoryReactorClock) -> None:
@@ -549,7 +530,7 @@ def test_reactor_shutdown_ends_open_clients_locally() -> None:
     waiting = a.client.receive()
     b.feed(b"unread")
     shut_down(reactor)
-    error = failure_of(waiting)
+    error = error_of(waiting)
     assert isinstance(error, ReactorShutdown)
     assert isinstance(error, ClientClosed)
     assert "closed locally" in str(error)
@@ -557,9 +538,9 @@ def test_reactor_shutdown_ends_open_clients_locally() -> None:
     assert not a.client.is_open
     for h in (a, b):  # then the reactor drops every connection (disconnectAll)
         h.lose(ConnectionLost())
-        assert isinstance(result_of(h.client.when_closed()), ReactorShutdown)
-        assert isinstance(failure_of(h.client.receive()), ReactorShutdown)
-        assert isinstance(failure_of(h.client.send(b"x")), ReactorShutdown)
+        assert isinstance(success_of(h.client.when_closed()), ReactorShutdown)
+        assert isinstance(error_of(h.client.receive()), ReactorShutdown)
+        assert isinstance(error_of(h.client.send(b"x")), ReactorShutdown)
 
 
 def test_reactor_shutdown_leaves_ended_clients_alone() -> None:
@@ -570,11 +551,11 @@ def test_reactor_shutdown_leaves_ended_clients_alone() -> None:
     by_peer.lose()
     by_us.client.close()
     shut_down(reactor)
-    reason = result_of(by_peer.client.when_closed())
+    reason = success_of(by_peer.client.when_closed())
     assert isinstance(reason, ConnectionClosed)
     assert reason.clean
     by_us.lose(ConnectionLost())
-    reason = result_of(by_us.client.when_closed())
+    reason = success_of(by_us.client.when_closed())
     assert type(reason) is ClientClosed
 
 
@@ -589,7 +570,7 @@ def test_reactor_shutdown_resumes_a_paused_transport() -> None:
     shut_down(reactor)
     assert h.transport.producerState == "producing"
     assert not h.client.reading_paused
-    assert isinstance(failure_of(h.client.receive()), ReactorShutdown)
+    assert isinstance(error_of(h.client.receive()), ReactorShutdown)
 
 
 def test_async_iteration_ends_on_reactor_shutdown() -> None:
@@ -606,7 +587,7 @@ def test_async_iteration_ends_on_reactor_shutdown() -> None:
     done = ensureDeferred(read_all())
     h.feed(b"one")
     shut_down(reactor)
-    assert result_of(done) is None
+    assert success_of(done) is None
     assert got == [b"one"]
 
 

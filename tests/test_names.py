@@ -14,14 +14,14 @@ from twisted.internet.endpoints import (
 )
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.internet.testing import MemoryReactorClock
-from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from twisted_client import ConnectTimeout, connect_endpoint, tls_endpoint
 from twisted_client._names import address, endpoint_name
 
+from .helpers import failure_of
+
 REACTOR = MemoryReactorClock()
-failure_of = SynchronousTestCase().failureResultOf
 
 
 @pytest.mark.reactorless

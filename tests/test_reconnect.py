@@ -31,6 +31,7 @@ from twisted_client import (
     UsageError,
 )
 
+from .helpers import error_of, success_of
 from .reliability_peers import PeerServer, frame
 
 
@@ -80,14 +81,6 @@ def fired(deferred: Deferred[Any]) -> bool:
     return bool(found)
 
 
-def result_of(deferred: Deferred[Any]) -> Any:
-    """The result a fired Deferred holds (the exception if it failed)."""
-    found: list[Any] = []
-    deferred.addBoth(found.append)
-    assert found, "the Deferred has not fired"
-    return found[0].value if isinstance(found[0], Failure) else found[0]
-
-
 @pytest.mark.reactorless
 def test_states_through_failures_connection_loss_and_stop() -> None:
     """
@@ -112,7 +105,7 @@ def test_states_through_failures_connection_loss_and_stop() -> None:
     assert len(endpoint.attempts) == 2
     protocol, _ = endpoint.succeed()
     clock.advance(0)  # waiters and listeners hear of it on the next turn
-    first = result_of(waiting)
+    first = success_of(waiting)
     assert isinstance(first, Client)
     assert reconnecting.client is first
     assert reconnecting.state == "connected"
@@ -124,17 +117,17 @@ def test_states_through_failures_connection_loss_and_stop() -> None:
     assert isinstance(reconnecting.last_error, ConnectionClosed)
     clock.advance(reconnecting.retry_delay or 0)
     protocol, _ = endpoint.succeed()
-    second = result_of(reconnecting.when_connected())
+    second = success_of(reconnecting.when_connected())
     assert second is not first
     assert second.is_open
 
     stopping = reconnecting.stop()
     assert not second.is_open  # stop closes the connection through the Client
     protocol.connectionLost(Failure(ConnectionLost()))
-    assert result_of(stopping) is None
+    assert success_of(stopping) is None
     assert reconnecting.state == "stopped"
     clock.advance(0)
-    assert isinstance(result_of(reconnecting.when_connected()), ClientClosed)
+    assert isinstance(error_of(reconnecting.when_connected()), ClientClosed)
     assert states == [
         "connecting",
         "waiting",
@@ -185,13 +178,13 @@ def test_when_connected_can_give_up_after_some_failures() -> None:
     clock.advance(10)
     endpoint.fail()
     clock.advance(0)
-    error = result_of(giving_up)
+    error = error_of(giving_up)
     assert isinstance(error, ConnectError)
     assert not fired(patient)
     clock.advance(10)
     endpoint.succeed()
     clock.advance(0)
-    assert isinstance(result_of(patient), Client)
+    assert isinstance(success_of(patient), Client)
 
 
 @pytest.mark.reactorless
@@ -213,15 +206,15 @@ def test_stop_while_connecting_or_waiting_makes_no_more_attempts() -> None:
     reconnecting, endpoint, states = make(clock)
     waiting = reconnecting.when_connected()
     stopped = reconnecting.stop()
-    assert result_of(stopped) is None
+    assert success_of(stopped) is None
     clock.advance(0)
-    assert isinstance(result_of(waiting), ClientClosed)
+    assert isinstance(error_of(waiting), ClientClosed)
     assert reconnecting.state == "stopped"
 
     reconnecting.start()
     endpoint.fail()
     assert reconnecting.state == "waiting"
-    assert result_of(reconnecting.stop()) is None
+    assert success_of(reconnecting.stop()) is None
     clock.advance(1000)
     assert len(endpoint.attempts) == 2
     assert states == ["connecting", "stopped", "connecting", "waiting", "stopped"]
@@ -248,7 +241,7 @@ def test_a_client_closed_by_the_application_is_replaced() -> None:
     clock.advance(reconnecting.retry_delay or 0)
     endpoint.succeed()
     clock.advance(0)
-    new = result_of(asked)
+    new = success_of(asked)
     assert new is not old
     assert new.is_open
 
@@ -414,17 +407,17 @@ def test_calls_in_the_wrong_order_are_answered_clearly() -> None:
     clock = Clock()
     endpoint = ManualEndpoint()
     reconnecting = ReconnectingClient(clock, endpoint, jitter=0.0)
-    early = result_of(reconnecting.when_connected())
+    early = error_of(reconnecting.when_connected())
     assert isinstance(early, ClientClosed)
     assert "not started" in str(early)
-    assert result_of(reconnecting.stop()) is None
+    assert success_of(reconnecting.stop()) is None
     reconnecting.start()
     reconnecting.start()
     assert len(endpoint.attempts) == 1
     first = reconnecting.stop()
     second = reconnecting.stop()
-    assert result_of(first) is None
-    assert result_of(second) is None
+    assert success_of(first) is None
+    assert success_of(second) is None
     assert reconnecting.state == "stopped"
     reconnecting.start()
     assert len(endpoint.attempts) == 2

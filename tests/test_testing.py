@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
-from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_client import (
     Client,
@@ -23,12 +22,8 @@ from twisted_client import (
 )
 from twisted_client.testing import LoopbackServer, MemoryServer, MessagePeer, echo
 
+from .helpers import assert_no_result, failure_of, success_of
 from .wire import wire
-
-_trial = SynchronousTestCase()
-success_of = _trial.successResultOf
-failure_of = _trial.failureResultOf
-assert_no_result = _trial.assertNoResult
 
 
 def connected(server: MemoryServer, **options: Any) -> tuple[Client, MessagePeer]:

@@ -10,7 +10,6 @@ import sys
 import pytest
 from twisted.internet.defer import Deferred
 from twisted.internet.testing import MemoryReactorClock
-from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_client import (
     Client,
@@ -23,10 +22,7 @@ from twisted_client import (
 )
 from twisted_client.testing import MemoryServer, echo
 
-_trial = SynchronousTestCase()
-success_of = _trial.successResultOf
-failure_of = _trial.failureResultOf
-assert_no_result = _trial.assertNoResult
+from .helpers import assert_no_result, failure_of, success_of
 
 
 def _connected(server: MemoryServer) -> Client:
