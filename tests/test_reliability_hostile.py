@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import pytest_twisted
-from twisted.internet.task import Clock, LoopingCall, deferLater
+from twisted.internet.task import Clock, deferLater
 from twisted.internet.testing import StringTransport
 
 from twisted_client import (
@@ -31,6 +31,7 @@ from .reliability_peers import (
     frame,
     kernel_buffer,
     rss_bytes,
+    send_to_a_slow_reader,
     set_buffers,
     when_paused,
 )
@@ -189,12 +190,9 @@ async def test_send_waits_for_a_peer_that_does_not_read(reactor: Any) -> None:
     message being sent. Every message still arrives whole and in order.
     """
     server = PeerServer(reactor)
-    reader: LoopingCall | None = None
     try:
         client = await connect(reactor, "127.0.0.1", server.number)
         peer = await server.accept()
-        peer.transport.pauseProducing()
-        peer.pause_after_each_read = True
         set_buffers(client_transport(client), send=64 * 1024)
         set_buffers(peer.transport, recv=64 * 1024)
         in_kernel = kernel_buffer(
@@ -203,29 +201,11 @@ async def test_send_waits_for_a_peer_that_does_not_read(reactor: Any) -> None:
         messages = [bytes([i]) * (64 * 1024) for i in range(100)]
         total = sum(len(frame(m)) for m in messages)
         assert total > 10 * in_kernel  # so the reader really is the bottleneck
-
-        # The peer reads one chunk (at most 64 KiB) per tick: a slow reader.
-        reader = LoopingCall(peer.transport.resumeProducing)
-        reader.clock = reactor
-        reader.start(0.002, now=False)
-        done = 0
-        ahead = []
-        for message in messages:
-            await client.send(message)
-            done += len(frame(message))
-            ahead.append(done - len(peer.received))
-            assert done - len(peer.received) <= in_kernel
-        reader.stop()
-        reader = None
-        peer.pause_after_each_read = False
-        peer.transport.resumeProducing()
-        await client.close()
-        await peer.lost
-        assert peer.messages() == messages
+        ahead = await send_to_a_slow_reader(
+            reactor, client, peer, messages, lambda message: in_kernel
+        )
         assert max(ahead) > 0  # the bound was approached, not trivially met
     finally:
-        if reader is not None and reader.running:
-            reader.stop()
         await server.stop()
 
 
