@@ -4,6 +4,8 @@ Helpers shared by the test modules (fixtures live in `tests/conftest.py`).
 * ``success_of``, ``failure_of`` and ``assert_no_result``: trial's
   `SynchronousTestCase` checks of a Deferred's result (one instance for the
   whole suite), and ``error_of``: the exception a failed Deferred holds.
+* ``run_python``: a child Python program from the repository root, its
+  output captured, with a timeout.
 * The compat drop-in's reply kinds and command kinds under short names, and
   `Adapter`: a started `compat.SocketClientThread` whose replies arrive in a
   `DeferredQueue`, so a test awaits them instead of polling.
@@ -11,6 +13,10 @@ Helpers shared by the test modules (fixtures live in `tests/conftest.py`).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from twisted.internet.defer import Deferred, DeferredQueue
@@ -67,3 +73,27 @@ class Adapter:
     def native(self) -> Any:
         """The Twisted `Client` under it (to look at its transport and buffers)."""
         return self.thread._session._client  # type: ignore[union-attr]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository root: child programs run from here."""
+
+
+def run_python(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 60.0
+) -> subprocess.CompletedProcess[str]:
+    """
+    ``python ARGS`` (this interpreter) from the repository root, with ``env``
+    (default: this process's environment); its output captured as text. A
+    program still running after ``timeout`` seconds is killed and the test
+    fails with `subprocess.TimeoutExpired`, so a hang cannot stall the run.
+    """
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

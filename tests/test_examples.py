@@ -18,6 +18,8 @@ import pytest
 
 from twisted_client.qt import APIS
 
+from .helpers import run_python
+
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
 """Seconds before a run that does not end counts as a hang (the test fails)."""
@@ -96,15 +98,7 @@ def test_qt_chat_echoes_a_line_on_each_binding(api: str) -> None:
     """The chat window sends a typed line and shows its echo; closing it ends it."""
     if importlib.util.find_spec(NAMES[api]) is None:
         pytest.skip(f"{NAMES[api]} is not installed (pip install '.[{api}]')")
-    done = subprocess.run(
-        [sys.executable, "-c", _DRIVER],
-        cwd=ROOT,
-        env=_environment(api),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    done = run_python("-c", _DRIVER, env=_environment(api), timeout=TIMEOUT)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].endswith(f"({NAMES[api]})")
@@ -125,14 +119,12 @@ def test_echo_client_gets_its_answers() -> None:
             assert server.stdout is not None
             address = server.stdout.readline().split()[-1]  # listening on HOST:PORT
             host, port = address.rsplit(":", 1)
-            done = subprocess.run(
-                [sys.executable, "examples/echo_client.py", host, port],
-                cwd=ROOT,
+            done = run_python(
+                "examples/echo_client.py",
+                host,
+                port,
                 env=_environment(),
-                capture_output=True,
-                text=True,
                 timeout=TIMEOUT,
-                check=False,
             )
         finally:
             server.kill()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,8 @@ import pytest_twisted
 
 from benchmarks.soak import Sample, load, memory_growth, soak
 from twisted_client.server import listen
+
+from .helpers import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,14 +79,12 @@ def test_memory_growth_ignores_warm_up_and_sees_a_leak() -> None:
 
 def run_program(*args: str) -> subprocess.CompletedProcess[str]:
     """``python -m benchmarks.soak ARGS`` with a timeout, so a hang fails the test."""
-    return subprocess.run(
-        [sys.executable, "-m", "benchmarks.soak", *args],
-        cwd=ROOT,
+    return run_python(
+        "-m",
+        "benchmarks.soak",
+        *args,
         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
 
 

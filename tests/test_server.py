@@ -20,6 +20,7 @@ from twisted.internet.testing import StringTransport
 from twisted_client import UsageError, connect_tls
 from twisted_client.server import ServerProtocol, _parse_args, listen
 
+from .helpers import run_python
 from .reliability_certs import make_ca, make_server
 from .wire import wire
 
@@ -172,18 +173,12 @@ def test_command_line_reports_a_port_in_use() -> None:
     taken.bind(("127.0.0.1", 0))
     taken.listen(1)
     try:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "twisted_client.server",
-                "--port",
-                str(taken.getsockname()[1]),
-            ],
-            capture_output=True,
-            text=True,
+        result = run_python(
+            "-m",
+            "twisted_client.server",
+            "--port",
+            str(taken.getsockname()[1]),
             timeout=30,
-            check=False,
         )
     finally:
         taken.close()
@@ -195,13 +190,7 @@ def test_command_line_reports_a_port_in_use() -> None:
 @pytest.mark.reactorless
 def test_command_line_refuses_bad_arguments() -> None:
     """A negative delay is refused by the argument parser (exit status 2)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "twisted_client.server", "--delay", "-1"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_python("-m", "twisted_client.server", "--delay", "-1", timeout=30)
     assert result.returncode == 2
     assert "--delay" in result.stderr
 
@@ -301,21 +290,15 @@ def test_command_line_serves_tls(tmp_path: Path) -> None:
 def test_command_line_reports_unusable_tls_files(tmp_path: Path) -> None:
     """A missing key file gives a one-line error and exit status 1."""
     (tmp_path / "cert.pem").write_bytes(SERVER_CERTIFICATE.certificate)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "twisted_client.server",
-            "--port",
-            "0",
-            "--tls",
-            str(tmp_path / "cert.pem"),
-            str(tmp_path / "missing.pem"),
-        ],
-        capture_output=True,
-        text=True,
+    result = run_python(
+        "-m",
+        "twisted_client.server",
+        "--port",
+        "0",
+        "--tls",
+        str(tmp_path / "cert.pem"),
+        str(tmp_path / "missing.pem"),
         timeout=30,
-        check=False,
     )
     assert result.returncode == 1
     assert "cannot read" in result.stderr
