@@ -30,10 +30,11 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+import pytest_twisted
 
 QT_REACTOR_KINDS = ("auto", "qt", "notifier", "qt5reactor", "none")
 _KINDS = ("qt", "notifier", "qt5reactor")  # the Qt reactors a pass can run
@@ -223,3 +224,13 @@ def echo_port(reactor: Any) -> Iterator[int]:
     port = listen(reactor, 0)
     yield port.getHost().port
     port.stopListening()
+
+
+@pytest_twisted.async_yield_fixture
+async def peer_server(reactor: Any) -> AsyncIterator[Any]:
+    """A `tests.reliability_peers.PeerServer` on loopback, stopped after the test."""
+    from .reliability_peers import PeerServer
+
+    server = PeerServer(reactor)
+    yield server
+    await server.stop()
