@@ -5,7 +5,8 @@ Helpers shared by the test modules (fixtures live in `tests/conftest.py`).
   `SynchronousTestCase` checks of a Deferred's result (one instance for the
   whole suite), and ``error_of``: the exception a failed Deferred holds.
 * ``run_python``: a child Python program from the repository root, its
-  output captured, with a timeout.
+  output captured, with a timeout; ``finish`` and ``stop_all`` for the
+  programs a test starts with `subprocess.Popen`.
 * The compat drop-in's reply kinds and command kinds under short names, and
   `Adapter`: a started `compat.SocketClientThread` whose replies arrive in a
   `DeferredQueue`, so a test awaits them instead of polling.
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
 from twisted.internet.defer import Deferred, DeferredQueue
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -97,3 +99,28 @@ def run_python(
         timeout=timeout,
         check=False,
     )
+
+
+def finish(
+    process: subprocess.Popen[str], timeout: float, what: str = "the program"
+) -> tuple[str, str]:
+    """
+    Wait for ``process`` to end; its ``(stdout, stderr)`` (stderr is ``""``
+    when it goes to stdout). One still running after ``timeout`` seconds is
+    killed and the test fails, showing what it printed.
+    """
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"{what} hung; it printed:\n{out[-3000:]}\n{err or ''}")
+    return out, err or ""
+
+
+def stop_all(processes: Iterable[subprocess.Popen[str]]) -> None:
+    """Kill each of ``processes`` still running, and reap it."""
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
