@@ -15,6 +15,11 @@ One reactor per process. ``--reactor`` (pytest-twisted's option) and
   Qt at all; tests marked ``qt`` are skipped. This proves the core does not
   depend on Qt.
 
+A test marked ``reactorless`` touches no running reactor and no Qt (a
+protocol in memory with `Clock`, text, option parsing, a program that picks
+its own reactor): it gives the same result in every pass, so it runs only in
+the plain pass (``--qt-reactor=none``) and is deselected in the Qt passes.
+
 The Qt binding of a pass is the one the seam chooses
 (`twisted_client.qt.binding`): ``QT_API`` in the environment, else the first
 installed. Subprocesses inherit ``QT_API``, so they test the same binding.
@@ -25,9 +30,11 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+import pytest_twisted
 
 QT_REACTOR_KINDS = ("auto", "qt", "notifier", "qt5reactor", "none")
 _KINDS = ("qt", "notifier", "qt5reactor")  # the Qt reactors a pass can run
@@ -120,9 +127,9 @@ def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     """
-    Keep each case of the binding and kind matrices for its own pass; skip
-    the tests marked ``qt`` in a process without a Qt reactor; keep the
-    tests marked ``once`` for the pass without Qt alone.
+    Keep each case of the binding and kind matrices for its own pass, and
+    the tests marked ``reactorless`` for the pass without Qt; skip the tests
+    marked ``qt`` in a process without a Qt reactor.
 
     A test parametrized by ``kind`` (a reactor kind) or ``api`` (a binding),
     which starts programs of that kind or binding, runs only in the pass of
@@ -134,13 +141,16 @@ def pytest_collection_modifyitems(
     api = _pass_api() if kind is not None else None
     kept, dropped = [], []
     for item in items:
+        if "reactorless" in item.keywords:
+            if "qt" in item.keywords:
+                raise pytest.UsageError(f"{item.nodeid}: marked qt and reactorless")
+            (dropped if kind is not None else kept).append(item)
+            continue
         params = getattr(getattr(item, "callspec", None), "params", {})
         # Only a reactor kind counts: test_compat_contract's ``kind`` names
         # a client ("threaded", "adapter") and runs in every pass.
         wants_kind = params.get("kind") if params.get("kind") in _KINDS else None
         here = _belongs_here(wants_kind, params.get("api"), kind, api)
-        if kind is not None and "once" in item.keywords:
-            here = False  # the same in every pass: the plain one runs it
         (kept if here else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -204,3 +214,23 @@ def qt() -> Any:
     if imported_api() is None:
         pytest.skip("no Qt binding in this pass")
     return binding()
+
+
+@pytest.fixture
+def echo_port(reactor: Any) -> Iterator[int]:
+    """The port of a demo echo server (`twisted_client.server.listen`) on loopback."""
+    from twisted_client.server import listen
+
+    port = listen(reactor, 0)
+    yield port.getHost().port
+    port.stopListening()
+
+
+@pytest_twisted.async_yield_fixture
+async def peer_server(reactor: Any) -> AsyncIterator[Any]:
+    """A `tests.reliability_peers.PeerServer` on loopback, stopped after the test."""
+    from .reliability_peers import PeerServer
+
+    server = PeerServer(reactor)
+    yield server
+    await server.stop()

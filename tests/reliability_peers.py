@@ -12,11 +12,13 @@ import re
 import socket
 import struct
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.defer import Deferred, DeferredQueue
 from twisted.internet.error import ProcessExitedAlready
 from twisted.internet.protocol import Factory, ProcessProtocol, Protocol, connectionDone
+from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
 from twisted_client import Client
@@ -134,6 +136,44 @@ def when_paused(transport: Any) -> Deferred[None]:
 
     transport.pauseProducing = pause
     return paused
+
+
+async def send_to_a_slow_reader(
+    reactor: Any,
+    client: Client,
+    peer: Peer,
+    messages: list[bytes],
+    allowed: Callable[[bytes], int],
+) -> list[int]:
+    """
+    Send ``messages`` one ``await client.send`` at a time to ``peer``, which
+    reads one chunk (at most 64 KiB) per tick; after each send, assert that
+    the bytes sent but not yet read by the peer are at most
+    ``allowed(message)``. Then let the peer read the rest, close, and assert
+    it got every message whole and in order. Returns how far the sender was
+    ahead after each send.
+    """
+    peer.transport.pauseProducing()
+    peer.pause_after_each_read = True
+    reader = LoopingCall(peer.transport.resumeProducing)
+    reader.clock = reactor
+    reader.start(0.002, now=False)
+    done = 0
+    ahead = []
+    try:
+        for message in messages:
+            await client.send(message)
+            done += len(frame(message))
+            ahead.append(done - len(peer.received))
+            assert done - len(peer.received) <= allowed(message)
+    finally:
+        reader.stop()
+    peer.pause_after_each_read = False
+    peer.transport.resumeProducing()
+    await client.close()
+    await peer.lost
+    assert peer.messages() == messages
+    return ahead
 
 
 class ServerProcess(ProcessProtocol):

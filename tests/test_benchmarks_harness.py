@@ -12,8 +12,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -30,6 +28,8 @@ from benchmarks._report import (
 )
 from benchmarks._runner import Outcome, Run
 
+from .helpers import run_python
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,6 +39,7 @@ def _outcome(*runs: Run) -> Outcome:
     return outcome
 
 
+@pytest.mark.reactorless
 def test_aggregate_gives_median_min_max_and_every_run() -> None:
     """Three runs of one metric become one entry with their median, min and max."""
     outcome = _outcome(
@@ -60,6 +61,7 @@ def test_aggregate_gives_median_min_max_and_every_run() -> None:
     }
 
 
+@pytest.mark.reactorless
 def test_targets_met_missed_and_not_measured() -> None:
     """A ratio target compares medians; a missing client makes it 'not measured'."""
     size16 = {"size": 16}
@@ -79,6 +81,7 @@ def test_targets_met_missed_and_not_measured() -> None:
     assert len(checked) == len(TARGETS)
 
 
+@pytest.mark.reactorless
 def test_markdown_summary_has_a_row_per_measured_client() -> None:
     """The README table lists each measured client once, baseline ratios included."""
     size16 = {"size": 16}
@@ -110,25 +113,18 @@ def test_tiny_run_writes_the_json_contract(tmp_path: Path) -> None:
     """A whole (tiny) run writes machine, pinned and results in the contract's shape."""
     out = tmp_path / "bench.json"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "--tiny",
-            "--only",
-            "rr,bulk,scale,shutdown,idle",
-            "--clients",
-            "raw,thread,twisted-epoll",
-            "--json",
-            str(out),
-        ],
-        cwd=ROOT,
+    done = run_python(
+        "-m",
+        "benchmarks",
+        "--tiny",
+        "--only",
+        "rr,bulk,scale,shutdown,idle",
+        "--clients",
+        "raw,thread,twisted-epoll",
+        "--json",
+        str(out),
         env=env,
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     doc = json.loads(out.read_text())
@@ -202,6 +198,7 @@ def test_the_report_names_the_qt_binding() -> None:
     assert "PySide6 6.8.1 on Qt 6.8.2;" in markdown_summary(results, doc)
 
 
+@pytest.mark.reactorless
 def test_a_saved_run_from_before_the_binding_was_recorded_ran_on_pyqt5() -> None:
     """A document with only PyQt5's versions reads as PyQt5; one with none, no Qt."""
     versions = {"pyqt5": "5.15.11", "qt": "5.15.14"}
@@ -229,27 +226,20 @@ def test_qt_api_reaches_every_worker_and_the_report(tmp_path: Path, api: str) ->
     out = tmp_path / "bench.json"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     env.pop("QT_API", None)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks",
-            "--tiny",
-            "--qt-api",
-            api,
-            "--only",
-            "shutdown",
-            "--clients",
-            "twisted-qt,twisted-qt5reactor,qtcpsocket",
-            "--json",
-            str(out),
-        ],
-        cwd=ROOT,
+    done = run_python(
+        "-m",
+        "benchmarks",
+        "--tiny",
+        "--qt-api",
+        api,
+        "--only",
+        "shutdown",
+        "--clients",
+        "twisted-qt,twisted-qt5reactor,qtcpsocket",
+        "--json",
+        str(out),
         env=env,
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     doc = json.loads(out.read_text())
@@ -269,15 +259,7 @@ def test_a_qt_api_that_cannot_be_imported_is_a_usage_error(tmp_path: Path) -> No
     broken.mkdir()
     (broken / "__init__.py").write_text("raise ImportError('broken on purpose')\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--tiny", "--qt-api", "pyqt6"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python("-m", "benchmarks", "--tiny", "--qt-api", "pyqt6", env=env)
     assert done.returncode == 2
     assert "PyQt6 was chosen (QT_API=pyqt6) but cannot be imported" in done.stderr
     assert "Traceback" not in done.stderr

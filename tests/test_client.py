@@ -7,7 +7,7 @@ import struct
 import tracemalloc
 
 import pytest
-from twisted.internet.defer import CancelledError, Deferred, ensureDeferred
+from twisted.internet.defer import CancelledError, ensureDeferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock, StringTransport
@@ -27,6 +27,7 @@ from twisted_client import (
     UsageError,
 )
 
+from .helpers import error_of, success_of
 from .wire import wire
 
 
@@ -54,38 +55,19 @@ class Harness:
         self.protocol.connectionLost(Failure(reason or ConnectionDone()))
 
 
-def result_of(d: Deferred[object]) -> object:
-    """The result ``d`` has already; fails the test if it has none or failed."""
-    outcome: list[object] = []
-    d.addBoth(outcome.append)
-    assert outcome, "the Deferred has not fired"
-    value = outcome[0]
-    if isinstance(value, Failure):
-        value.raiseException()
-    return value
-
-
-def failure_of(d: Deferred[object]) -> BaseException:
-    """The exception ``d`` has failed with already."""
-    outcome: list[object] = []
-    d.addBoth(outcome.append)
-    assert outcome, "the Deferred has not fired"
-    assert isinstance(outcome[0], Failure), f"succeeded with {outcome[0]!r}"
-    return outcome[0].value
-
-
 @pytest.fixture
 def h() -> Harness:
     """A connected client."""
     return Harness()
 
 
+@pytest.mark.reactorless
 def test_pushed_messages_wait_in_order(h: Harness) -> None:
     """Messages that arrive before anyone asks are kept and given out in order."""
     h.feed(b"one", b"two")
     h.feed(b"three")
     assert h.client.buffered == 3
-    assert [result_of(h.client.receive()) for _ in range(3)] == [
+    assert [success_of(h.client.receive()) for _ in range(3)] == [
         b"one",
         b"two",
         b"three",
@@ -94,21 +76,24 @@ def test_pushed_messages_wait_in_order(h: Harness) -> None:
     assert h.client.buffered_bytes == 0
 
 
+@pytest.mark.reactorless
 def test_waiting_receives_are_served_in_order(h: Harness) -> None:
     """Receives made before the messages arrive get them in call order."""
     first, second = h.client.receive(), h.client.receive()
     assert not first.called
     h.feed(b"a", b"b")
-    assert result_of(first) == b"a"
-    assert result_of(second) == b"b"
+    assert success_of(first) == b"a"
+    assert success_of(second) == b"b"
 
 
+@pytest.mark.reactorless
 def test_empty_message(h: Harness) -> None:
     """An empty message is a message."""
     h.feed(b"")
-    assert result_of(h.client.receive()) == b""
+    assert success_of(h.client.receive()) == b""
 
 
+@pytest.mark.reactorless
 def test_receive_timeout_then_the_message_is_not_lost(h: Harness) -> None:
     """
     A receive that times out fails with `ReceiveTimeout`, a `TimeoutError`.
@@ -120,42 +105,46 @@ def test_receive_timeout_then_the_message_is_not_lost(h: Harness) -> None:
     h.clock.advance(2.4)
     assert not late.called
     h.clock.advance(0.1)
-    error = failure_of(late)
+    error = error_of(late)
     assert isinstance(error, ReceiveTimeout)
     assert isinstance(error, TimeoutError)
     assert "2.5 s" in str(error)
     h.feed(b"late")
-    assert result_of(h.client.receive()) == b"late"
+    assert success_of(h.client.receive()) == b"late"
 
 
+@pytest.mark.reactorless
 def test_receive_timeout_is_cancelled_by_the_message(h: Harness) -> None:
     """A message in time fires the receive and leaves no timer behind."""
     d = h.client.receive(timeout=5)
     h.feed(b"in time")
-    assert result_of(d) == b"in time"
+    assert success_of(d) == b"in time"
     assert h.clock.getDelayedCalls() == []
 
 
+@pytest.mark.reactorless
 def test_timeouts_do_not_reorder_messages(h: Harness) -> None:
     """Between two timed-out receives and a waiting one, order is kept."""
     timed = h.client.receive(timeout=1)
     waiting = h.client.receive()
     h.clock.advance(1)
-    assert isinstance(failure_of(timed), ReceiveTimeout)
+    assert isinstance(error_of(timed), ReceiveTimeout)
     h.feed(b"first", b"second")
-    assert result_of(waiting) == b"first"
-    assert result_of(h.client.receive(timeout=1)) == b"second"
+    assert success_of(waiting) == b"first"
+    assert success_of(h.client.receive(timeout=1)) == b"second"
 
 
+@pytest.mark.reactorless
 def test_cancelled_receive_leaves_the_next_message(h: Harness) -> None:
     """Cancelling a receive fails it with CancelledError and loses nothing."""
     d = h.client.receive()
     d.cancel()
-    assert isinstance(failure_of(d), CancelledError)
+    assert isinstance(error_of(d), CancelledError)
     h.feed(b"kept")
-    assert result_of(h.client.receive()) == b"kept"
+    assert success_of(h.client.receive()) == b"kept"
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     "bad", [-1, "1", float("nan"), float("inf"), -float("inf"), True]
 )
@@ -165,13 +154,15 @@ def test_bad_timeout_is_a_usage_error(h: Harness, bad: object) -> None:
         h.client.receive(timeout=bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.reactorless
 def test_send_writes_one_framed_message(h: Harness) -> None:
     """`send` writes the prefix and the bytes; in memory, it fires at once."""
     d = h.client.send(b"hello")
     assert h.transport.value() == wire(b"hello")
-    assert result_of(d) is None
+    assert success_of(d) is None
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("bad", ["hello", 42, None])
 def test_send_non_bytes_is_a_type_error(h: Harness, bad: object) -> None:
     """Sending anything but bytes raises TypeError and writes nothing."""
@@ -181,6 +172,7 @@ def test_send_non_bytes_is_a_type_error(h: Harness, bad: object) -> None:
     assert h.client.is_open
 
 
+@pytest.mark.reactorless
 def test_clean_close_by_peer_after_delivering_everything(h: Harness) -> None:
     """
     When the peer closes, messages that arrived whole are still delivered.
@@ -190,58 +182,64 @@ def test_clean_close_by_peer_after_delivering_everything(h: Harness) -> None:
     h.feed(b"last words")
     h.lose()
     assert not h.client.is_open
-    assert result_of(h.client.receive()) == b"last words"
-    error = failure_of(h.client.receive())
+    assert success_of(h.client.receive()) == b"last words"
+    error = error_of(h.client.receive())
     assert isinstance(error, ConnectionClosed)
     assert error.clean
     assert error.partial == 0
     assert str(error) == "connection closed by the peer"
 
 
+@pytest.mark.reactorless
 def test_waiting_receive_fails_when_the_peer_closes(h: Harness) -> None:
     """A receive that is waiting when the connection ends fails at once."""
     d = h.client.receive()
     h.lose()
-    assert isinstance(failure_of(d), ConnectionClosed)
+    assert isinstance(error_of(d), ConnectionClosed)
 
 
+@pytest.mark.reactorless
 def test_close_mid_message_is_not_clean(h: Harness) -> None:
     """A connection that ends inside a message says so, and how much was lost."""
     h.protocol.dataReceived(wire(b"whole") + struct.pack("<L", 10) + b"half")
     h.lose()
-    assert result_of(h.client.receive()) == b"whole"
-    error = failure_of(h.client.receive())
+    assert success_of(h.client.receive()) == b"whole"
+    error = error_of(h.client.receive())
     assert isinstance(error, ConnectionClosed)
     assert not error.clean
     assert error.partial == 8
     assert "middle of a message" in str(error)
 
 
+@pytest.mark.reactorless
 def test_close_mid_header_is_not_clean(h: Harness) -> None:
     """Even two bytes of a header make the close unclean."""
     h.protocol.dataReceived(b"\x01\x00")
     h.lose()
-    error = failure_of(h.client.receive())
+    error = error_of(h.client.receive())
     assert isinstance(error, ConnectionClosed)
     assert (error.clean, error.partial) == (False, 2)
 
 
+@pytest.mark.reactorless
 def test_connection_lost_is_not_clean(h: Harness) -> None:
     """A reset or lost connection is reported as lost, with the reason."""
     h.lose(ConnectionLost("reset"))
-    error = failure_of(h.client.receive())
+    error = error_of(h.client.receive())
     assert isinstance(error, ConnectionClosed)
     assert not error.clean
     assert error.reason.check(ConnectionLost)
     assert str(error).startswith("connection lost")
 
 
+@pytest.mark.reactorless
 def test_send_after_the_peer_closed_fails(h: Harness) -> None:
     """Sending on a connection the peer closed fails with `ConnectionClosed`."""
     h.lose()
-    assert isinstance(failure_of(h.client.send(b"x")), ConnectionClosed)
+    assert isinstance(error_of(h.client.send(b"x")), ConnectionClosed)
 
 
+@pytest.mark.reactorless
 def test_too_long_fails_every_waiting_receive(h: Harness) -> None:
     """
     An announced length above ``max_length`` fails every waiting receive.
@@ -252,61 +250,67 @@ def test_too_long_fails_every_waiting_receive(h: Harness) -> None:
     first, second = h.client.receive(), h.client.receive()
     h.protocol.dataReceived(struct.pack("<L", 4_000_000_000))
     for d in (first, second):
-        error = failure_of(d)
+        error = error_of(d)
         assert isinstance(error, MessageTooLong)
         assert (error.length, error.max_length) == (4_000_000_000, 1024)
         assert "4000000000" in str(error)
         assert "1024" in str(error)
     assert h.transport.disconnected
     h.lose(ConnectionLost())
-    assert isinstance(failure_of(h.client.receive()), MessageTooLong)
+    assert isinstance(error_of(h.client.receive()), MessageTooLong)
 
 
+@pytest.mark.reactorless
 def test_too_long_after_whole_messages_delivers_them_first(h: Harness) -> None:
     """Messages that arrived whole before a hostile prefix are still delivered."""
     h.protocol.dataReceived(wire(b"fine") + struct.pack("<L", 2048))
-    assert result_of(h.client.receive()) == b"fine"
-    assert isinstance(failure_of(h.client.receive()), MessageTooLong)
+    assert success_of(h.client.receive()) == b"fine"
+    assert isinstance(error_of(h.client.receive()), MessageTooLong)
 
 
+@pytest.mark.reactorless
 def test_close_fails_pending_and_later_operations(h: Harness) -> None:
     """After `close`, receives and sends fail with `ClientClosed`."""
     pending = h.client.receive()
     closing = h.client.close()
-    assert isinstance(failure_of(pending), ClientClosed)
-    assert isinstance(failure_of(h.client.receive()), ClientClosed)
-    assert isinstance(failure_of(h.client.send(b"x")), ClientClosed)
+    assert isinstance(error_of(pending), ClientClosed)
+    assert isinstance(error_of(h.client.receive()), ClientClosed)
+    assert isinstance(error_of(h.client.send(b"x")), ClientClosed)
     assert h.transport.disconnecting
     assert not closing.called
     h.lose()
-    assert result_of(closing) is None
+    assert success_of(closing) is None
 
 
+@pytest.mark.reactorless
 def test_close_drops_unread_messages(h: Harness) -> None:
     """Closing means not wanting more: unread messages are dropped."""
     h.feed(b"unread")
     h.client.close()
     assert h.client.buffered == 0
-    assert isinstance(failure_of(h.client.receive()), ClientClosed)
+    assert isinstance(error_of(h.client.receive()), ClientClosed)
 
 
+@pytest.mark.reactorless
 def test_close_is_idempotent(h: Harness) -> None:
     """Closing twice is harmless; both Deferreds fire when the connection is gone."""
     first, second = h.client.close(), h.client.close()
     h.lose()
-    assert result_of(first) is None
-    assert result_of(second) is None
-    assert result_of(h.client.close()) is None
+    assert success_of(first) is None
+    assert success_of(second) is None
+    assert success_of(h.client.close()) is None
 
 
+@pytest.mark.reactorless
 def test_cancelling_close_aborts(h: Harness) -> None:
     """Cancelling the Deferred of `close` drops the connection at once."""
     closing = h.client.close()
     closing.cancel()
     assert h.transport.disconnected
-    assert isinstance(failure_of(closing), CancelledError)
+    assert isinstance(error_of(closing), CancelledError)
 
 
+@pytest.mark.reactorless
 def test_cancelled_close_logs_no_error_when_the_connection_ends(h: Harness) -> None:
     """After a cancelled `close`, the end of the connection is no unhandled error."""
     failures: list[dict[str, object]] = []
@@ -319,7 +323,7 @@ def test_cancelled_close_logs_no_error_when_the_connection_ends(h: Harness) -> N
     try:
         closing = h.client.close()
         closing.cancel()
-        assert isinstance(failure_of(closing), CancelledError)
+        assert isinstance(error_of(closing), CancelledError)
         h.lose()
         gc.collect()
     finally:
@@ -327,25 +331,28 @@ def test_cancelled_close_logs_no_error_when_the_connection_ends(h: Harness) -> N
     assert failures == []
 
 
+@pytest.mark.reactorless
 def test_when_closed_gives_the_reason(h: Harness) -> None:
     """`when_closed` fires, with the reason, once the connection is gone."""
     watcher, cancelled = h.client.when_closed(), h.client.when_closed()
     cancelled.cancel()
     assert not watcher.called
     h.lose()
-    reason = result_of(watcher)
+    reason = success_of(watcher)
     assert isinstance(reason, ConnectionClosed)
-    assert isinstance(failure_of(cancelled), CancelledError)
-    assert result_of(h.client.when_closed()) is reason
+    assert isinstance(error_of(cancelled), CancelledError)
+    assert success_of(h.client.when_closed()) is reason
 
 
+@pytest.mark.reactorless
 def test_when_closed_after_our_close(h: Harness) -> None:
     """Closed by us, the reason is `ClientClosed`."""
     h.client.close()
     h.lose()
-    assert isinstance(result_of(h.client.when_closed()), ClientClosed)
+    assert isinstance(success_of(h.client.when_closed()), ClientClosed)
 
 
+@pytest.mark.reactorless
 def test_reading_pauses_above_max_buffered_and_resumes_at_half() -> None:
     """
     Unread messages counting for more than ``max_buffered`` (each its length
@@ -360,12 +367,12 @@ def test_reading_pauses_above_max_buffered_and_resumes_at_half() -> None:
     h.feed(b"c" * 100)
     assert h.client.reading_paused
     assert h.transport.producerState == "paused"
-    assert result_of(h.client.receive()) == b"a" * 100
+    assert success_of(h.client.receive()) == b"a" * 100
     assert h.transport.producerState == "paused"
-    assert result_of(h.client.receive()) == b"b" * 100
+    assert success_of(h.client.receive()) == b"b" * 100
     assert h.transport.producerState == "producing"
     assert not h.client.reading_paused
-    assert result_of(h.client.receive()) == b"c" * 100
+    assert success_of(h.client.receive()) == b"c" * 100
 
 
 def accounted(client: Client) -> int:
@@ -377,6 +384,7 @@ READ = 64 * 1024
 """What one socket read delivers at most (Twisted's TCP reads 64 KiB)."""
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("size", [0, 1])
 def test_a_flood_of_tiny_messages_pauses_reading(size: int) -> None:
     """
@@ -407,11 +415,12 @@ def test_a_flood_of_tiny_messages_pauses_reading(size: int) -> None:
     assert max_buffered < accounted(h.client) <= max_buffered + one_read
     assert grown <= h.client.max_length + max_buffered + one_read
     count = h.client.buffered
-    got = [result_of(h.client.receive()) for _ in range(count)]
+    got = [success_of(h.client.receive()) for _ in range(count)]
     assert got == [b"x" * size] * count
     assert h.transport.producerState == "producing"
 
 
+@pytest.mark.reactorless
 def test_each_message_counts_its_overhead() -> None:
     """
     ``buffered_bytes`` stays the payload; what pauses reading is the payload
@@ -425,21 +434,23 @@ def test_each_message_counts_its_overhead() -> None:
     h.feed(b"")
     assert h.client.reading_paused
     for _ in range(5):
-        result_of(h.client.receive())
+        success_of(h.client.receive())
     assert h.client.reading_paused  # 6 left: 6 * 64 > 320
-    result_of(h.client.receive())
+    success_of(h.client.receive())
     assert not h.client.reading_paused  # 5 left: 5 * 64 <= 320
 
 
+@pytest.mark.reactorless
 def test_messages_for_waiters_are_not_buffered() -> None:
     """A message that goes straight to a waiting receive never counts as buffered."""
     h = Harness(max_length=100, max_buffered=10)
     d = h.client.receive()
     h.feed(b"x" * 100)
-    assert result_of(d) == b"x" * 100
+    assert success_of(d) == b"x" * 100
     assert h.transport.producerState == "producing"
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("bad", [-1, 1.5, "1"])
 def test_bad_max_buffered_is_a_usage_error(bad: object) -> None:
     """``max_buffered`` must be an int >= 0."""
@@ -455,7 +466,7 @@ def test_async_iteration_ends_on_clean_close(h: Harness) -> None:
 
     h.feed(b"x", b"y")
     h.lose()
-    assert result_of(ensureDeferred(collect())) == [b"x", b"y"]
+    assert success_of(ensureDeferred(collect())) == [b"x", b"y"]
 
 
 def test_async_iteration_raises_when_cut_mid_message(h: Harness) -> None:
@@ -467,7 +478,7 @@ def test_async_iteration_raises_when_cut_mid_message(h: Harness) -> None:
     got = ensureDeferred(collect())
     h.protocol.dataReceived(wire(b"x") + b"\x09\x00")
     h.lose()
-    assert isinstance(failure_of(got), ConnectionClosed)
+    assert isinstance(error_of(got), ConnectionClosed)
 
 
 def test_async_iteration_ends_on_our_close(h: Harness) -> None:
@@ -479,9 +490,10 @@ def test_async_iteration_ends_on_our_close(h: Harness) -> None:
     got = ensureDeferred(collect())
     h.feed(b"only")
     h.client.close()
-    assert result_of(got) == [b"only"]
+    assert success_of(got) == [b"only"]
 
 
+@pytest.mark.reactorless
 def test_callbacks_that_receive_again_keep_order(h: Harness) -> None:
     """A callback that asks for the next message while messages arrive keeps order."""
     seen: list[bytes] = []
@@ -494,7 +506,7 @@ def test_callbacks_that_receive_again_keep_order(h: Harness) -> None:
     h.client.receive().addCallback(next_one)
     h.feed(b"1", b"2", b"3", b"4")
     assert seen == [b"1", b"2", b"3"]
-    assert result_of(h.client.receive()) == b"4"
+    assert success_of(h.client.receive()) == b"4"
 
 
 def shut_down(reactor: MemoryReactorClock) -> None:
@@ -518,7 +530,7 @@ def test_reactor_shutdown_ends_open_clients_locally() -> None:
     waiting = a.client.receive()
     b.feed(b"unread")
     shut_down(reactor)
-    error = failure_of(waiting)
+    error = error_of(waiting)
     assert isinstance(error, ReactorShutdown)
     assert isinstance(error, ClientClosed)
     assert "closed locally" in str(error)
@@ -526,9 +538,9 @@ def test_reactor_shutdown_ends_open_clients_locally() -> None:
     assert not a.client.is_open
     for h in (a, b):  # then the reactor drops every connection (disconnectAll)
         h.lose(ConnectionLost())
-        assert isinstance(result_of(h.client.when_closed()), ReactorShutdown)
-        assert isinstance(failure_of(h.client.receive()), ReactorShutdown)
-        assert isinstance(failure_of(h.client.send(b"x")), ReactorShutdown)
+        assert isinstance(success_of(h.client.when_closed()), ReactorShutdown)
+        assert isinstance(error_of(h.client.receive()), ReactorShutdown)
+        assert isinstance(error_of(h.client.send(b"x")), ReactorShutdown)
 
 
 def test_reactor_shutdown_leaves_ended_clients_alone() -> None:
@@ -539,11 +551,11 @@ def test_reactor_shutdown_leaves_ended_clients_alone() -> None:
     by_peer.lose()
     by_us.client.close()
     shut_down(reactor)
-    reason = result_of(by_peer.client.when_closed())
+    reason = success_of(by_peer.client.when_closed())
     assert isinstance(reason, ConnectionClosed)
     assert reason.clean
     by_us.lose(ConnectionLost())
-    reason = result_of(by_us.client.when_closed())
+    reason = success_of(by_us.client.when_closed())
     assert type(reason) is ClientClosed
 
 
@@ -558,7 +570,7 @@ def test_reactor_shutdown_resumes_a_paused_transport() -> None:
     shut_down(reactor)
     assert h.transport.producerState == "producing"
     assert not h.client.reading_paused
-    assert isinstance(failure_of(h.client.receive()), ReactorShutdown)
+    assert isinstance(error_of(h.client.receive()), ReactorShutdown)
 
 
 def test_async_iteration_ends_on_reactor_shutdown() -> None:
@@ -575,16 +587,18 @@ def test_async_iteration_ends_on_reactor_shutdown() -> None:
     done = ensureDeferred(read_all())
     h.feed(b"one")
     shut_down(reactor)
-    assert result_of(done) is None
+    assert success_of(done) is None
     assert got == [b"one"]
 
 
+@pytest.mark.reactorless
 def test_errors_share_one_base() -> None:
     """Every error the client fails with is a `ClientError`."""
     for error in (ClientClosed(), MessageTooLong(2, 1), ReceiveTimeout(1.0)):
         assert isinstance(error, ClientError)
 
 
+@pytest.mark.reactorless
 def test_repr_says_state(h: Harness) -> None:
     """The repr tells the peer and whether the client is open."""
     assert "open" in repr(h.client)

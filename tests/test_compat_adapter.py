@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import pytest_twisted
-from twisted.internet.defer import DeferredQueue
 from twisted.internet.protocol import Factory
 from twisted.internet.threads import deferToThread
 
@@ -29,67 +28,28 @@ from twisted_client.compat import (
     ClientReply,
     SocketClientThread,
 )
-from twisted_client.server import ServerProtocol, listen
+from twisted_client.server import ServerProtocol
 
 from .compat_programs.peers import ScriptedServer
-
-SUCCESS, ERROR = ClientReply.SUCCESS, ClientReply.ERROR
-CONNECT, SEND, RECEIVE, CLOSE = (
-    ClientCommand.CONNECT,
-    ClientCommand.SEND,
-    ClientCommand.RECEIVE,
-    ClientCommand.CLOSE,
-)
-
-
-class Collected:
-    """A started adapter whose replies arrive in a DeferredQueue (no polling)."""
-
-    def __init__(self, reactor: Any, **options: Any) -> None:
-        self.replies: DeferredQueue[ClientReply] = DeferredQueue()
-        self.client = SocketClientThread(
-            reactor=reactor, on_reply=self.replies.put, **options
-        )
-        self.client.start()
-
-    def put(self, kind: int, data: Any = None) -> None:
-        self.client.cmd_q.put(ClientCommand(kind, data))
-
-    async def next(self) -> tuple[int, Any]:
-        reply = await self.replies.get()
-        return (reply.type, reply.data)
-
-    async def exchange(self, *commands: tuple[Any, ...]) -> list[tuple[int, Any]]:
-        """Queue every command at once; await one reply per command."""
-        for each in commands:
-            self.put(*each)
-        return [await self.next() for _ in commands]
-
-
-@pytest.fixture
-def echo(reactor: Any) -> Any:
-    """An echo server on a loopback port; yields the port number."""
-    port = listen(reactor, 0)
-    yield port.getHost().port
-    port.stopListening()
+from .helpers import CLOSE, CONNECT, ERROR, RECEIVE, SEND, SUCCESS, Adapter
 
 
 @pytest_twisted.ensureDeferred
-async def test_commands_before_connect(reactor: Any, echo: int) -> None:
+async def test_commands_before_connect(reactor: Any, echo_port: int) -> None:
     """SEND, RECEIVE and CLOSE before any CONNECT (the seed's thread dies on
     each) get ERROR(NOT_CONNECTED), and the client keeps working."""
-    client = Collected(reactor)
+    client = Adapter(reactor)
     try:
         got = await client.exchange(
             (SEND, b"early"),
             (RECEIVE,),
             (CLOSE,),
-            (CONNECT, ("127.0.0.1", echo)),
+            (CONNECT, ("127.0.0.1", echo_port)),
             (SEND, b"later"),
             (RECEIVE,),
         )
     finally:
-        client.client.join()
+        client.thread.join()
     refused = (ERROR, NOT_CONNECTED)
     assert got == [
         refused,
@@ -114,13 +74,13 @@ async def test_connect_while_connected(reactor: Any) -> None:
 
     port = reactor.listenTCP(0, Factory.forProtocol(build), interface="127.0.0.1")
     address = ("127.0.0.1", port.getHost().port)
-    client = Collected(reactor)
+    client = Adapter(reactor)
     try:
         got = await client.exchange(
             (CONNECT, address), (CONNECT, address), (SEND, b"still"), (RECEIVE,)
         )
     finally:
-        client.client.join()
+        client.thread.join()
         await port.stopListening()
     assert got[1][0] == ERROR
     assert "already connected" in got[1][1]
@@ -129,18 +89,18 @@ async def test_connect_while_connected(reactor: Any) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_unknown_commands_and_non_commands(reactor: Any, echo: int) -> None:
+async def test_unknown_commands_and_non_commands(reactor: Any, echo_port: int) -> None:
     """An unknown command type, or an object that is no ClientCommand, gets an
     ERROR naming what was wrong (the seed's thread dies on a KeyError)."""
-    client = Collected(reactor)
-    client.client.cmd_q.put(None)
+    client = Adapter(reactor)
+    client.thread.cmd_q.put(None)
     try:
-        got = [await client.next()]
+        got = [await client.reply()]
         got += await client.exchange(
-            (9,), (CONNECT, ("127.0.0.1", echo)), (SEND, b"ok"), (RECEIVE,)
+            (9,), (CONNECT, ("127.0.0.1", echo_port)), (SEND, b"ok"), (RECEIVE,)
         )
     finally:
-        client.client.join()
+        client.thread.join()
     assert got[0] == (ERROR, "not a ClientCommand: None")
     assert got[1][0] == ERROR
     assert "unknown command type 9" in got[1][1]
@@ -148,14 +108,14 @@ async def test_unknown_commands_and_non_commands(reactor: Any, echo: int) -> Non
 
 
 @pytest_twisted.ensureDeferred
-async def test_data_that_is_not_bytes(reactor: Any, echo: int) -> None:
+async def test_data_that_is_not_bytes(reactor: Any, echo_port: int) -> None:
     """SEND with str or None data gets an ERROR that says messages are bytes
     (the seed's thread dies on a TypeError); bytearray and memoryview are sent
     like bytes, as the seed's sendall accepts them."""
-    client = Collected(reactor)
+    client = Adapter(reactor)
     try:
         got = await client.exchange(
-            (CONNECT, ("127.0.0.1", echo)),
+            (CONNECT, ("127.0.0.1", echo_port)),
             (SEND, "text"),
             (SEND, None),
             (SEND, bytearray(b"array")),
@@ -164,7 +124,7 @@ async def test_data_that_is_not_bytes(reactor: Any, echo: int) -> None:
             (RECEIVE,),
         )
     finally:
-        client.client.join()
+        client.thread.join()
     assert got[1][0] == ERROR
     assert "bytes, not str" in got[1][1]
     assert got[2][0] == ERROR
@@ -178,18 +138,18 @@ async def test_data_that_is_not_bytes(reactor: Any, echo: int) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_bad_connect_data(reactor: Any, echo: int) -> None:
+async def test_bad_connect_data(reactor: Any, echo_port: int) -> None:
     """CONNECT data that is not a (host, port) pair, or a port that is not an
     int, gets an ERROR that says so; a good CONNECT after it works."""
-    client = Collected(reactor)
+    client = Adapter(reactor)
     try:
         got = await client.exchange(
             (CONNECT, "127.0.0.1"),
-            (CONNECT, ("127.0.0.1", str(echo))),
-            (CONNECT, ("127.0.0.1", echo)),
+            (CONNECT, ("127.0.0.1", str(echo_port))),
+            (CONNECT, ("127.0.0.1", echo_port)),
         )
     finally:
-        client.client.join()
+        client.thread.join()
     assert got[0][0] == ERROR
     assert "(host, port)" in got[0][1]
     assert got[1][0] == ERROR
@@ -198,22 +158,22 @@ async def test_bad_connect_data(reactor: Any, echo: int) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_hostile_length_prefix(reactor: Any, echo: int) -> None:
+async def test_hostile_length_prefix(reactor: Any, echo_port: int) -> None:
     """A peer announcing a 4 GiB message gets ERROR with the MessageTooLong text
     (the seed tries to collect 4 GiB); nothing of that size is allocated, and
     the client can CONNECT again afterwards."""
     hostile = ScriptedServer(reactor, b"\xff\xff\xff\xff")
-    client = Collected(reactor)
+    client = Adapter(reactor)
     try:
         got = await client.exchange(
             (CONNECT, ("127.0.0.1", hostile.port)),
             (RECEIVE,),
-            (CONNECT, ("127.0.0.1", echo)),
+            (CONNECT, ("127.0.0.1", echo_port)),
             (SEND, b"fine"),
             (RECEIVE,),
         )
     finally:
-        client.client.join()
+        client.thread.join()
         await hostile.stop()
     assert got[0] == (SUCCESS, None)
     assert got[1] == (
@@ -225,15 +185,15 @@ async def test_hostile_length_prefix(reactor: Any, echo: int) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_max_length_option(reactor: Any, echo: int) -> None:
+async def test_max_length_option(reactor: Any, echo_port: int) -> None:
     """``max_length`` bounds the messages accepted: one byte over is an ERROR."""
-    client = Collected(reactor, max_length=4)
+    client = Adapter(reactor, max_length=4)
     try:
         got = await client.exchange(
-            (CONNECT, ("127.0.0.1", echo)), (SEND, b"12345"), (RECEIVE,)
+            (CONNECT, ("127.0.0.1", echo_port)), (SEND, b"12345"), (RECEIVE,)
         )
     finally:
-        client.client.join()
+        client.thread.join()
     assert got[2][0] == ERROR
     assert "longer than max_length=4" in got[2][1]
 
@@ -244,23 +204,23 @@ async def test_join_answers_a_receive_that_waits(reactor: Any) -> None:
     thread never dies) returns with that RECEIVE answered by
     ERROR(STOPPED_BY_JOIN), drops the connection, and handles no more."""
     silent = ScriptedServer(reactor)
-    client = Collected(reactor)
+    client = Adapter(reactor)
     try:
         assert await client.exchange((CONNECT, ("127.0.0.1", silent.port))) == [
             (SUCCESS, None)
         ]
         client.put(RECEIVE)
-        client.client.join()
+        client.thread.join()
         assert [(reply.type, reply.data) for reply in client.replies.pending] == [
             (ERROR, STOPPED_BY_JOIN)
         ]
         client.replies.pending.clear()
-        assert not client.client.is_alive()
-        assert not client.client.alive.is_set()
+        assert not client.thread.is_alive()
+        assert not client.thread.alive.is_set()
         await silent.ended
         client.put(SEND, b"after join")
         assert client.replies.pending == []
-        assert client.client.cmd_q.qsize() == 1
+        assert client.thread.cmd_q.qsize() == 1
     finally:
         await silent.stop()
 
@@ -356,13 +316,13 @@ def test_commands_queued_before_start_run_at_start(reactor: Any) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_an_idle_client_sets_no_timer(reactor: Any, echo: int) -> None:
+async def test_an_idle_client_sets_no_timer(reactor: Any, echo_port: int) -> None:
     """Connected and idle, the client has no timer pending on the reactor (the
     seed's thread wakes ten times a second)."""
     before = set(reactor.getDelayedCalls())
-    client = Collected(reactor)
+    client = Adapter(reactor)
     try:
-        assert await client.exchange((CONNECT, ("127.0.0.1", echo))) == [
+        assert await client.exchange((CONNECT, ("127.0.0.1", echo_port))) == [
             (SUCCESS, None)
         ]
         added = [
@@ -371,12 +331,12 @@ async def test_an_idle_client_sets_no_timer(reactor: Any, echo: int) -> None:
             if call not in before and call.active()
         ]
     finally:
-        client.client.join()
+        client.thread.join()
     assert added == []
 
 
 @pytest_twisted.ensureDeferred
-async def test_plain_user_queues(reactor: Any, echo: int) -> None:
+async def test_plain_user_queues(reactor: Any, echo_port: int) -> None:
     """Plain queue.Queue objects passed in are used as they are; the put hook
     is removed from the command queue by join()."""
     commands: queue.Queue[Any] = queue.Queue()
@@ -389,7 +349,7 @@ async def test_plain_user_queues(reactor: Any, echo: int) -> None:
 
         def run() -> list[tuple[int, Any]]:
             for each in (
-                ClientCommand(CONNECT, ("127.0.0.1", echo)),
+                ClientCommand(CONNECT, ("127.0.0.1", echo_port)),
                 ClientCommand(SEND, b"plain"),
                 ClientCommand(RECEIVE),
             ):
@@ -404,27 +364,27 @@ async def test_plain_user_queues(reactor: Any, echo: int) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_on_reply_replaces_reply_q(reactor: Any, echo: int) -> None:
+async def test_on_reply_replaces_reply_q(reactor: Any, echo_port: int) -> None:
     """With on_reply, each reply goes to the callback, in order, on the
     reactor's thread, and nothing accumulates in reply_q."""
     threads: list[int] = []
-    client = Collected(reactor)
-    original = client.client._on_reply
+    client = Adapter(reactor)
+    original = client.thread._on_reply
 
     def record(reply: ClientReply) -> None:
         threads.append(threading.get_ident())
         assert original is not None
         original(reply)
 
-    client.client._on_reply = record
+    client.thread._on_reply = record
     try:
         got = await client.exchange(
-            (CONNECT, ("127.0.0.1", echo)), (SEND, b"cb"), (RECEIVE,)
+            (CONNECT, ("127.0.0.1", echo_port)), (SEND, b"cb"), (RECEIVE,)
         )
     finally:
-        client.client.join()
+        client.thread.join()
     assert got == [(SUCCESS, None), (SUCCESS, None), (SUCCESS, b"cb")]
-    assert client.client.reply_q.empty()
+    assert client.thread.reply_q.empty()
     assert set(threads) == {threading.get_ident()}
 
 
@@ -452,6 +412,7 @@ def test_thread_like_surface(reactor: Any) -> None:
     assert "stopped" in repr(client)
 
 
+@pytest.mark.reactorless
 def test_rejects_what_it_cannot_use() -> None:
     """Queues it cannot watch, and bad options, are refused at construction."""
     with pytest.raises(TypeError, match=r"cmd_q must be a queue\.Queue"):
@@ -467,6 +428,7 @@ def test_rejects_what_it_cannot_use() -> None:
         SocketClientThread(on_reply="print")  # type: ignore[arg-type]
 
 
+@pytest.mark.reactorless
 def test_readable_reprs() -> None:
     """Commands and replies show their type by name; both clients share the
     same two classes, with the seed's constant values."""

@@ -24,14 +24,8 @@ from twisted_client.compat import ClientCommand, ClientReply, threaded
 from twisted_client.server import listen
 
 from .compat_programs.peers import RawServer, ScriptedServer, frame, free_port, reset
+from .helpers import CLOSE, CONNECT, ERROR, RECEIVE, SEND, SUCCESS
 
-SUCCESS, ERROR = ClientReply.SUCCESS, ClientReply.ERROR
-CONNECT, SEND, RECEIVE, CLOSE = (
-    ClientCommand.CONNECT,
-    ClientCommand.SEND,
-    ClientCommand.RECEIVE,
-    ClientCommand.CLOSE,
-)
 KINDS = ["threaded", "adapter"]
 
 
@@ -79,6 +73,12 @@ def in_thread(reactor: Any, kind: str, body: Callable[[Any], Any]) -> Any:
     return deferToThread(run)
 
 
+def exchange(reactor: Any, kind: str, *commands: ClientCommand) -> Any:
+    """`converse` with a new client of ``kind`` in a worker thread: a Deferred
+    firing with one ``(type, data)`` reply per command."""
+    return in_thread(reactor, kind, lambda client: converse(client, *commands))
+
+
 @pytest.fixture(params=KINDS)
 def kind(request: pytest.FixtureRequest) -> str:
     """Which client: the seed's thread ("threaded") or the drop-in ("adapter")."""
@@ -122,18 +122,15 @@ async def test_pipelined_commands(reactor: Any, kind: str) -> None:
     port = listen(reactor, 0, delay=0.02, reply=b"tuxy")
     number = port.getHost().port
     try:
-        got = await in_thread(
+        got = await exchange(
             reactor,
             kind,
-            lambda client: converse(
-                client,
-                command(CONNECT, ("127.0.0.1", number)),
-                command(SEND, b"hello"),
-                command(RECEIVE),
-                command(SEND, b"again"),
-                command(RECEIVE),
-                command(CLOSE),
-            ),
+            command(CONNECT, ("127.0.0.1", number)),
+            command(SEND, b"hello"),
+            command(RECEIVE),
+            command(SEND, b"again"),
+            command(RECEIVE),
+            command(CLOSE),
         )
     finally:
         await port.stopListening()
@@ -153,18 +150,15 @@ async def test_empty_and_one_mebibyte_messages(reactor: Any, kind: str) -> None:
     port = listen(reactor, 0)
     big = bytes(range(256)) * 4096
     try:
-        got = await in_thread(
+        got = await exchange(
             reactor,
             kind,
-            lambda client: converse(
-                client,
-                command(CONNECT, ("127.0.0.1", port.getHost().port)),
-                command(SEND, b""),
-                command(RECEIVE),
-                command(SEND, big),
-                command(RECEIVE),
-                command(CLOSE),
-            ),
+            command(CONNECT, ("127.0.0.1", port.getHost().port)),
+            command(SEND, b""),
+            command(RECEIVE),
+            command(SEND, big),
+            command(RECEIVE),
+            command(CLOSE),
         )
     finally:
         await port.stopListening()
@@ -191,15 +185,12 @@ async def test_byte_at_a_time_delivery(reactor: Any, kind: str) -> None:
     and returned whole by one RECEIVE."""
     message = b"one byte at a time"
     with RawServer(_trickle(message)) as server:
-        got = await in_thread(
+        got = await exchange(
             reactor,
             kind,
-            lambda client: converse(
-                client,
-                command(CONNECT, ("127.0.0.1", server.port)),
-                command(RECEIVE),
-                command(CLOSE),
-            ),
+            command(CONNECT, ("127.0.0.1", server.port)),
+            command(RECEIVE),
+            command(CLOSE),
         )
     assert server.error is None
     assert got == [(SUCCESS, None), (SUCCESS, message), (SUCCESS, None)]
@@ -236,11 +227,7 @@ async def test_refused_connection(reactor: Any, kind: str) -> None:
     """CONNECT to a port nobody listens on: ERROR('[Errno 111] Connection
     refused'), the str() of the OSError the seed's socket raises."""
     number = free_port()
-    got = await in_thread(
-        reactor,
-        kind,
-        lambda client: converse(client, command(CONNECT, ("127.0.0.1", number))),
-    )
+    got = await exchange(reactor, kind, command(CONNECT, ("127.0.0.1", number)))
     assert got == [(ERROR, "[Errno 111] Connection refused")]
 
 
@@ -255,46 +242,37 @@ async def test_name_that_does_not_resolve(reactor: Any, kind: str) -> None:
         expected = str(error)
     else:
         pytest.skip(f"{host} resolves here")
-    got = await in_thread(
-        reactor, kind, lambda client: converse(client, command(CONNECT, (host, 1)))
-    )
+    got = await exchange(reactor, kind, command(CONNECT, (host, 1)))
     assert got == [(ERROR, expected)]
 
 
+def _close_mid_message(connection: socket.socket) -> None:
+    """Announce 10 bytes, send 3, close."""
+    connection.sendall(frame(b"0123456789")[:7])
+
+
+def _close_before_a_header(connection: socket.socket) -> None:
+    """Close without sending anything."""
+
+
+@pytest.mark.parametrize(
+    "script",
+    [_close_mid_message, _close_before_a_header],
+    ids=["mid-message", "before-a-header"],
+)
 @pytest_twisted.ensureDeferred
-async def test_peer_closes_mid_message(reactor: Any, kind: str) -> None:
-    """The peer announces 10 bytes, sends 3 and closes: ERROR('Socket closed
-    prematurely')."""
-
-    def script(connection: socket.socket) -> None:
-        connection.sendall(frame(b"0123456789")[:7])
-
+async def test_peer_closes(
+    reactor: Any, kind: str, script: Callable[[socket.socket], None]
+) -> None:
+    """The peer closes in the middle of a message (it announced 10 bytes and
+    sent 3) or before sending anything: the same ERROR('Socket closed
+    prematurely') either way."""
     with RawServer(script) as server:
-        got = await in_thread(
+        got = await exchange(
             reactor,
             kind,
-            lambda client: converse(
-                client,
-                command(CONNECT, ("127.0.0.1", server.port)),
-                command(RECEIVE),
-            ),
-        )
-    assert got == [(SUCCESS, None), (ERROR, "Socket closed prematurely")]
-
-
-@pytest_twisted.ensureDeferred
-async def test_peer_closes_before_a_header(reactor: Any, kind: str) -> None:
-    """The peer closes without sending anything: ERROR('Socket closed
-    prematurely'), the same as in the middle of a message."""
-    with RawServer(lambda connection: None) as server:
-        got = await in_thread(
-            reactor,
-            kind,
-            lambda client: converse(
-                client,
-                command(CONNECT, ("127.0.0.1", server.port)),
-                command(RECEIVE),
-            ),
+            command(CONNECT, ("127.0.0.1", server.port)),
+            command(RECEIVE),
         )
     assert got == [(SUCCESS, None), (ERROR, "Socket closed prematurely")]
 
@@ -326,17 +304,14 @@ async def test_send_and_receive_after_close(reactor: Any, kind: str) -> None:
     descriptor') and a second CLOSE succeeds, as the seed's closed socket does."""
     port = listen(reactor, 0)
     try:
-        got = await in_thread(
+        got = await exchange(
             reactor,
             kind,
-            lambda client: converse(
-                client,
-                command(CONNECT, ("127.0.0.1", port.getHost().port)),
-                command(CLOSE),
-                command(SEND, b"late"),
-                command(RECEIVE),
-                command(CLOSE),
-            ),
+            command(CONNECT, ("127.0.0.1", port.getHost().port)),
+            command(CLOSE),
+            command(SEND, b"late"),
+            command(RECEIVE),
+            command(CLOSE),
         )
     finally:
         await port.stopListening()
@@ -353,19 +328,16 @@ async def test_send_and_receive_after_a_failed_connect(reactor: Any, kind: str) 
     port = listen(reactor, 0)
     refused = free_port()
     try:
-        got = await in_thread(
+        got = await exchange(
             reactor,
             kind,
-            lambda client: converse(
-                client,
-                command(CONNECT, ("127.0.0.1", refused)),
-                command(SEND, b"x"),
-                command(RECEIVE),
-                command(CONNECT, ("127.0.0.1", port.getHost().port)),
-                command(SEND, b"echo"),
-                command(RECEIVE),
-                command(CLOSE),
-            ),
+            command(CONNECT, ("127.0.0.1", refused)),
+            command(SEND, b"x"),
+            command(RECEIVE),
+            command(CONNECT, ("127.0.0.1", port.getHost().port)),
+            command(SEND, b"echo"),
+            command(RECEIVE),
+            command(CLOSE),
         )
     finally:
         await port.stopListening()

@@ -14,8 +14,10 @@ import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
-from twisted_client.compat import ClientCommand, ClientReply, SocketClientThread
+from twisted_client.compat import ClientReply, SocketClientThread
 from twisted_client.server import listen
+
+from .compat_programs.seed import seed_commands
 
 pytestmark = pytest.mark.qt
 
@@ -25,12 +27,7 @@ SEED_REPLIES = [(SUCCESS, None), (SUCCESS, None), (SUCCESS, b"tuxy"), (SUCCESS, 
 
 def do_it(client: SocketClientThread, port: int) -> None:
     """The demo's "Do it!" button: the seed's four commands, queued at once."""
-    for command in (
-        ClientCommand(ClientCommand.CONNECT, ("localhost", port)),
-        ClientCommand(ClientCommand.SEND, b"hello"),
-        ClientCommand(ClientCommand.RECEIVE),
-        ClientCommand(ClientCommand.CLOSE),
-    ):
+    for command in seed_commands(port):
         client.cmd_q.put(command)
 
 

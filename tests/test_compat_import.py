@@ -15,15 +15,18 @@ import twisted_client.compat
 import twisted_client.compat.threaded
 
 
+@pytest.mark.reactorless
 def test_both_packages_export_the_same_names() -> None:
     assert compat.__all__ == twisted_client.compat.__all__
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("name", twisted_client.compat.__all__)
 def test_each_name_is_the_same_object(name: str) -> None:
     assert getattr(compat, name) is getattr(twisted_client.compat, name)
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("name", twisted_client.compat.threaded.__all__)
 def test_the_threaded_baseline_is_the_same_object(name: str) -> None:
     assert getattr(compat.threaded, name) is getattr(
@@ -31,6 +34,7 @@ def test_the_threaded_baseline_is_the_same_object(name: str) -> None:
     )
 
 
+@pytest.mark.reactorless
 def test_the_drop_in_names_its_home_package() -> None:
     """Tracebacks and reprs show ``twisted_client.compat.SocketClientThread``."""
     assert compat.SocketClientThread.__module__ == "twisted_client.compat"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,8 @@ from twisted_client._framing import READ_SIZE
 from twisted_client.compat._texts import CLOSED_LOCALLY
 from twisted_client.server import listen
 
+from .helpers import run_python
+
 ROOT = Path(__file__).resolve().parent.parent
 SUCCESS, ERROR = 1, 0
 
@@ -35,13 +36,11 @@ def run_program(name: str, *args: object, env: dict[str, str] | None = None) -> 
     a Deferred firing with the CompletedProcess (60 s timeout)."""
     environment = dict(os.environ, **(env or {}))
     return deferToThread(
-        subprocess.run,
-        [sys.executable, "-m", f"tests.compat_programs.{name}", *map(str, args)],
-        cwd=ROOT,
+        run_python,
+        "-m",
+        f"tests.compat_programs.{name}",
+        *map(str, args),
         env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
     )
 
 

@@ -13,17 +13,14 @@ import tracemalloc
 from typing import Any
 
 import pytest_twisted
-from twisted.internet.defer import DeferredQueue
 from twisted.internet.task import LoopingCall
 
 from twisted_client.compat import (
     CLOSED_PREMATURELY,
-    ClientCommand,
-    ClientReply,
-    SocketClientThread,
 )
 from twisted_client.server import listen
 
+from .helpers import CLOSE, CONNECT, ERROR, RECEIVE, SEND, SUCCESS, Adapter
 from .reliability_peers import (
     PeerServer,
     client_transport,
@@ -35,36 +32,7 @@ from .reliability_peers import (
     when_paused,
 )
 
-SUCCESS, ERROR = ClientReply.SUCCESS, ClientReply.ERROR
-CONNECT, SEND, RECEIVE, CLOSE = (
-    ClientCommand.CONNECT,
-    ClientCommand.SEND,
-    ClientCommand.RECEIVE,
-    ClientCommand.CLOSE,
-)
 MiB = 1024 * 1024
-
-
-class Adapter:
-    """A started drop-in whose replies arrive in a DeferredQueue."""
-
-    def __init__(self, reactor: Any, **options: Any) -> None:
-        self.replies: DeferredQueue[ClientReply] = DeferredQueue()
-        self.thread = SocketClientThread(
-            reactor=reactor, on_reply=self.replies.put, **options
-        )
-        self.thread.start()
-
-    def put(self, kind: int, data: Any = None) -> None:
-        self.thread.cmd_q.put(ClientCommand(kind, data))
-
-    async def reply(self) -> tuple[int, Any]:
-        got = await self.replies.get()
-        return got.type, got.data
-
-    def native(self) -> Any:
-        """The Twisted `Client` under it (to look at its transport and buffers)."""
-        return self.thread._session._client  # type: ignore[union-attr]
 
 
 @pytest_twisted.ensureDeferred

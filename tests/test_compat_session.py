@@ -10,12 +10,13 @@ import errno
 import queue
 from typing import Any
 
+import pytest
 from twisted.internet import error as twisted_errors
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 
 from twisted_client import ConnectError, ConnectTimeout
-from twisted_client.compat import ClientCommand, ClientReply
+from twisted_client.compat import ClientCommand
 from twisted_client.compat._session import Session
 from twisted_client.compat._texts import (
     CLOSED_LOCALLY,
@@ -24,14 +25,10 @@ from twisted_client.compat._texts import (
 )
 
 from .compat_programs.peers import frame
+from .helpers import CONNECT, ERROR, RECEIVE, SEND, SUCCESS
 
-SUCCESS, ERROR = ClientReply.SUCCESS, ClientReply.ERROR
-CONNECT, SEND, RECEIVE, CLOSE = (
-    ClientCommand.CONNECT,
-    ClientCommand.SEND,
-    ClientCommand.RECEIVE,
-    ClientCommand.CLOSE,
-)
+# In memory with a Clock: the same in every pass, so it runs in the plain one.
+pytestmark = pytest.mark.reactorless
 
 
 class Harness:

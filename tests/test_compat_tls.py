@@ -18,18 +18,17 @@ import pytest
 import pytest_twisted
 
 from twisted_client import UsageError
-from twisted_client.compat import ClientReply, SocketClientThread, TLSOptions
+from twisted_client.compat import SocketClientThread, TLSOptions
 from twisted_client.compat.threaded import NO_TLS
 from twisted_client.compat.threaded import SocketClientThread as ClassicThread
 from twisted_client.server import listen
 
+from .helpers import CLOSE, CONNECT, ERROR, RECEIVE, SEND, SUCCESS, Adapter
 from .reliability_certs import make_ca, make_server
-from .test_compat_adapter import CLOSE, CONNECT, RECEIVE, SEND, Collected
 
 # Twisted's TLS options still hand pyOpenSSL objects to pyOpenSSL, which warns.
 pytestmark = pytest.mark.filterwarnings("ignore:Passing pyOpenSSL:DeprecationWarning")
 
-SUCCESS, ERROR = ClientReply.SUCCESS, ClientReply.ERROR
 CA = make_ca()
 SERVER = make_server(CA, "localhost", ips=("127.0.0.1",))
 OTHER_CA = make_ca("Some other CA")
@@ -47,13 +46,13 @@ async def exchange_over_tls(
     reactor: Any, port: int, tls: bool | TLSOptions, host: str = "127.0.0.1"
 ) -> list[tuple[int, Any]]:
     """The classic exchange (CONNECT, SEND, RECEIVE, CLOSE) with ``tls``."""
-    client = Collected(reactor, tls=tls)
+    client = Adapter(reactor, tls=tls)
     try:
         return await client.exchange(
             (CONNECT, (host, port)), (SEND, b"secret"), (RECEIVE,), (CLOSE,)
         )
     finally:
-        client.client.join()
+        client.thread.join()
 
 
 @pytest_twisted.ensureDeferred
@@ -124,18 +123,18 @@ async def test_a_plain_client_gets_no_answer_from_a_tls_server_but_a_tls_one_doe
         reactor, tls_echo, {"hostname": "localhost", "trust": CA.certificate}
     )
     assert got[2] == (SUCCESS, b"secret")
-    plain = Collected(reactor, tls=False)
+    plain = Adapter(reactor, tls=False)
     try:
         connected = await plain.exchange((CONNECT, ("127.0.0.1", tls_echo)))
         assert connected == [(SUCCESS, None)]
         plain.put(SEND, b"in clear")
         plain.put(RECEIVE)
-        sent = await plain.next()
+        sent = await plain.reply()
         # The server reads the clear bytes as a broken TLS record and drops
         # the connection: the RECEIVE ends, it never gets an echo.
-        received = await plain.next()
+        received = await plain.reply()
     finally:
-        plain.client.join()
+        plain.thread.join()
     assert sent == (SUCCESS, None)
     assert received[0] == ERROR
 
@@ -143,15 +142,16 @@ async def test_a_plain_client_gets_no_answer_from_a_tls_server_but_a_tls_one_doe
 @pytest_twisted.ensureDeferred
 async def test_an_unreadable_trust_file_is_an_error_reply(reactor: Any) -> None:
     """The trust file is read at each CONNECT: one that is missing is an ERROR."""
-    client = Collected(reactor, tls={"trust": "/nonexistent/ca.pem"})
+    client = Adapter(reactor, tls={"trust": "/nonexistent/ca.pem"})
     try:
         got = await client.exchange((CONNECT, ("127.0.0.1", 1)))
     finally:
-        client.client.join()
+        client.thread.join()
     assert got[0][0] == ERROR
     assert got[0][1].startswith("CONNECT: cannot read the trusted certificates")
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     ("tls", "needle"),
     [
@@ -167,6 +167,7 @@ def test_bad_tls_options_are_refused_at_once(tls: Any, needle: str) -> None:
         SocketClientThread(tls=tls)
 
 
+@pytest.mark.reactorless
 def test_tls_without_its_libraries_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -176,6 +177,7 @@ def test_tls_without_its_libraries_says_what_to_install(
     SocketClientThread(tls=False)  # plain TCP needs nothing more
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("tls", [True, {"trust": CA.certificate}])
 def test_the_classic_thread_says_it_has_no_tls(tls: Any) -> None:
     """The baseline speaks TCP only: asked for TLS it refuses, naming the drop-in."""

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from twisted.internet.address import IPv4Address
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import CancelledError
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock, StringTransport
@@ -21,13 +21,7 @@ from twisted_client import (
     connect_endpoint,
 )
 
-
-def outcome(d: Deferred[Any]) -> Any:
-    """What ``d`` fired with (a Failure if it failed); the test fails if it has not."""
-    seen: list[Any] = []
-    d.addBoth(seen.append)
-    assert seen, "the Deferred has not fired"
-    return seen[0]
+from .helpers import failure_of, success_of
 
 
 def accept(reactor: MemoryReactorClock, index: int = 0) -> StringTransport:
@@ -47,7 +41,7 @@ def test_connect_to_an_address_gives_a_client() -> None:
     assert (host, port) == ("127.0.0.1", 50007)
     assert not d.called
     transport = accept(reactor)
-    client = outcome(d)
+    client = success_of(d)
     assert isinstance(client, Client)
     client.send(b"hi")
     assert transport.value() == b"\x02\x00\x00\x00hi"
@@ -58,7 +52,7 @@ def test_connect_passes_max_length_on() -> None:
     reactor = MemoryReactorClock()
     d = connect(reactor, "127.0.0.1", 50007, max_length=7, max_buffered=99)
     accept(reactor)
-    client = outcome(d)
+    client = success_of(d)
     assert (client.max_length, client.max_buffered) == (7, 99)
 
 
@@ -76,7 +70,7 @@ def test_refused_connection_is_a_connect_error() -> None:
     _, _, factory, _, _ = reactor.tcpClients[0]
     connector = reactor.connectors[0]
     factory.clientConnectionFailed(connector, Failure(ConnectionRefusedError()))
-    failure = outcome(d)
+    failure = failure_of(d)
     assert isinstance(failure, Failure)
     error = failure.value
     assert isinstance(error, ConnectError)
@@ -96,7 +90,7 @@ def test_connect_timeout() -> None:
     reactor.advance(2.9)
     assert not d.called
     reactor.advance(0.1)
-    failure = outcome(d)
+    failure = failure_of(d)
     assert isinstance(failure, Failure)
     assert isinstance(failure.value, ConnectTimeout)
     assert isinstance(failure.value, ConnectError)
@@ -127,7 +121,7 @@ def test_one_timer_per_attempt(host: str) -> None:
     assert reactor.tcpClients[0][3] is None
     assert [call.getTime() for call in reactor.getDelayedCalls()] == [5]
     accept(reactor)
-    assert isinstance(outcome(d), Client)
+    assert isinstance(success_of(d), Client)
     assert reactor.getDelayedCalls() == []
 
 
@@ -136,7 +130,7 @@ def test_cancel_connect() -> None:
     reactor = MemoryReactorClock()
     d = connect(reactor, "127.0.0.1", 50007)
     d.cancel()
-    failure = outcome(d)
+    failure = failure_of(d)
     assert isinstance(failure, Failure)
     assert failure.check(CancelledError)
     assert reactor.connectors[0].stoppedConnecting
@@ -174,7 +168,7 @@ def test_connect_endpoint_with_an_endpoint_object() -> None:
     d = connect_endpoint(reactor, TCP4ClientEndpoint(reactor, "10.1.2.3", 7))
     assert reactor.tcpClients[0][:2] == ("10.1.2.3", 7)
     accept(reactor)
-    assert isinstance(outcome(d), Client)
+    assert isinstance(success_of(d), Client)
 
 
 def test_connect_endpoint_with_a_description_string() -> None:
@@ -184,12 +178,14 @@ def test_connect_endpoint_with_a_description_string() -> None:
     assert reactor.tcpClients[0][:2] == ("10.9.8.7", 1234)
 
 
+@pytest.mark.reactorless
 def test_connect_endpoint_with_a_bad_string() -> None:
     """A description Twisted cannot parse is a `UsageError` that quotes it."""
     with pytest.raises(UsageError, match="nonsense"):
         connect_endpoint(MemoryReactorClock(), "nonsense:x")
 
 
+@pytest.mark.reactorless
 def test_connect_endpoint_with_something_else() -> None:
     """Anything that is neither an endpoint nor a string is refused."""
     with pytest.raises(UsageError, match="IStreamClientEndpoint"):
@@ -201,6 +197,6 @@ def test_connect_endpoint_timeout() -> None:
     reactor = MemoryReactorClock()
     d = connect_endpoint(reactor, "tcp:host=10.9.8.7:port=1234", timeout=1)
     reactor.advance(1)
-    failure = outcome(d)
+    failure = failure_of(d)
     assert isinstance(failure, Failure)
     assert failure.check(ConnectTimeout)

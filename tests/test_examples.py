@@ -20,6 +20,8 @@ import pytest
 
 from twisted_client.qt import APIS
 
+from .helpers import run_python
+
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
 """Seconds before a run that does not end counts as a hang (the test fails)."""
@@ -98,15 +100,7 @@ def test_qt_chat_echoes_a_line_on_each_binding(api: str) -> None:
     """The chat window sends a typed line and shows its echo; closing it ends it."""
     if importlib.util.find_spec(NAMES[api]) is None:
         pytest.skip(f"{NAMES[api]} is not installed (pip install '.[{api}]')")
-    done = subprocess.run(
-        [sys.executable, "-c", _DRIVER],
-        cwd=ROOT,
-        env=_environment(api),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    done = run_python("-c", _DRIVER, env=_environment(api), timeout=TIMEOUT)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].endswith(f"({NAMES[api]})")
@@ -119,15 +113,7 @@ def test_qt_chat_echoes_a_line_on_each_binding(api: str) -> None:
 
 def _run_example(*arguments: str) -> subprocess.CompletedProcess[str]:
     """Run ``python ARGUMENTS`` in the repository, bounded by `TIMEOUT`."""
-    return subprocess.run(
-        [sys.executable, *arguments],
-        cwd=ROOT,
-        env=_environment(),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    return run_python(*arguments, env=_environment(), timeout=TIMEOUT)
 
 
 def _against_the_server(example: str) -> subprocess.CompletedProcess[str]:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
 import struct
 import tracemalloc
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.error import ConnectionLost
 from twisted.internet.protocol import connectionDone
@@ -26,6 +23,9 @@ from twisted_client import (
 from twisted_client._framing import READ_SIZE
 
 from .wire import Recorder, wire
+
+# In memory with a Clock: the same in every pass, so it runs in the plain one.
+pytestmark = pytest.mark.reactorless
 
 
 def connected(max_length: int = DEFAULT_MAX_LENGTH) -> tuple[Recorder, StringTransport]:
@@ -190,43 +190,6 @@ def test_unimplemented_message_received_says_so() -> None:
     protocol.makeConnection(StringTransport())
     with pytest.raises(NotImplementedError):
         protocol.dataReceived(wire(b"x"))
-
-
-@given(
-    messages=st.lists(st.binary(max_size=300), max_size=20),
-    cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=30),
-)
-def test_any_messages_any_chunking(messages: list[bytes], cuts: list[int]) -> None:
-    """Any list of messages, cut at any points, arrives whole and in order."""
-    data = wire(*messages)
-    points = sorted({0, len(data), *(c % (len(data) + 1) for c in cuts)})
-    protocol, _ = connected()
-    for start, end in itertools.pairwise(points):
-        protocol.dataReceived(data[start:end])
-    assert protocol.messages == messages
-    assert protocol.partial_bytes == 0
-
-
-@given(garbage=st.binary(max_size=2000), max_length=st.integers(0, 600))
-def test_garbage_is_framed_or_refused(garbage: bytes, max_length: int) -> None:
-    """
-    Arbitrary bytes never raise out of `dataReceived`.
-
-    They yield messages consistent with the framing, then either wait for
-    more bytes (never more than were sent) or refuse a too-long prefix.
-    """
-    protocol, transport = connected(max_length)
-    protocol.dataReceived(garbage)
-    consumed = sum(4 + len(m) for m in protocol.messages)
-    assert wire(*protocol.messages) == garbage[:consumed]
-    if protocol.refused:
-        assert transport.disconnecting
-        (announced,) = struct.unpack_from("<L", garbage, consumed)
-        assert protocol.refused == [announced]
-        assert announced > max_length
-    else:
-        assert protocol.partial_bytes == len(garbage) - consumed
-        assert protocol.partial_bytes < 4 + max_length
 
 
 def test_frame_refuses_what_the_prefix_cannot_announce() -> None:

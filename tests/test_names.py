@@ -14,16 +14,17 @@ from twisted.internet.endpoints import (
 )
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.internet.testing import MemoryReactorClock
-from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from twisted_client import ConnectTimeout, connect_endpoint, tls_endpoint
 from twisted_client._names import address, endpoint_name
 
+from .helpers import failure_of
+
 REACTOR = MemoryReactorClock()
-failure_of = SynchronousTestCase().failureResultOf
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     ("host", "port", "shown"),
     [("example.com", 80, "example.com:80"), ("::1", 443, "[::1]:443")],
@@ -38,6 +39,7 @@ def _tls_of(endpoint: Any) -> Any:
     return wrapClientTLS(optionsForClientTLS("example.com"), endpoint)
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     ("build", "name"),
     [
@@ -68,6 +70,7 @@ class _Custom:
         raise NotImplementedError
 
 
+@pytest.mark.reactorless
 def test_another_endpoint_is_named_by_its_repr() -> None:
     assert endpoint_name(_Custom()) == "<my endpoint>"
 

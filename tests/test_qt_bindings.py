@@ -25,7 +25,6 @@ import gc
 import json
 import os
 import subprocess
-import sys
 import threading
 from functools import partial
 from pathlib import Path
@@ -38,6 +37,8 @@ from twisted.internet.threads import deferToThread
 
 from tests.qt_kinds import REACTOR_CLASS, binding_name, kinds_here
 from twisted_client.server import listen
+
+from .helpers import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = Path("tests") / "qt_programs" / "binding_app.py"
@@ -75,15 +76,7 @@ def seam(
     if qt_api is not None:
         env["QT_API"] = qt_api
     code = SEAM.format(blocked=blocked, before=before, bindings=BINDINGS)
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    done = run_python("-c", code, env=env, timeout=TIMEOUT)
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     return result
@@ -182,15 +175,7 @@ def test_qt5reactor_is_refused_off_pyqt5_without_importing_pyqt5() -> None:
     )
     env = {k: v for k, v in os.environ.items() if k != "QT_API"}
     env["QT_QPA_PLATFORM"] = "offscreen"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    done = run_python("-c", code, env=env, timeout=TIMEOUT)
     error, pyqt5_imported = done.stdout.splitlines()
     assert error.startswith(
         "UsageError the 'qt5reactor' reactor runs on PyQt5 only, "
@@ -209,13 +194,7 @@ def run_app_program(mode: str, kind: str, port: int) -> Deferred[Any]:
     env = {k: v for k, v in os.environ.items() if k != "QT_API"}
     env.update(QT_QPA_PLATFORM="offscreen", TWISTED_CLIENT_QT_REACTOR=kind)
     return deferToThread(
-        subprocess.run,
-        [sys.executable, str(APP), binding_name(), mode, str(port)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
+        run_python, str(APP), binding_name(), mode, str(port), env=env, timeout=TIMEOUT
     )
 
 

@@ -23,6 +23,8 @@ import pytest
 
 from tests.qt_kinds import KINDS, kinds_here, skip_unless_runs_here
 
+from .helpers import finish, stop_all
+
 pytestmark = pytest.mark.qt
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,10 +48,7 @@ def runs() -> Iterator[dict[str, subprocess.Popen[str]]]:
         for kind in kinds_here()
     }
     yield started
-    for process in started.values():
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    stop_all(started.values())
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -60,12 +59,7 @@ def test_twisted_reactor_tests_pass(
     reason in conformance.py), and more than 200 of them ran."""
     skip_unless_runs_here(kind)
     process = runs[kind]
-    try:
-        output, _ = process.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-        pytest.fail(f"trial hung:\n{output[-3000:]}")
+    output, _ = finish(process, TIMEOUT, "trial")
     assert process.returncode == 0, output[-5000:]
     ran = re.search(r"^Ran (\d+) tests", output, re.MULTILINE)
     assert ran is not None, output[-3000:]

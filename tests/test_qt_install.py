@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,8 @@ import pytest
 
 from tests.qt_kinds import binding_name, skip_unless_runs_here
 from twisted_client import UsageError
+
+from .helpers import run_python
 
 pytestmark = pytest.mark.qt
 
@@ -24,14 +24,7 @@ def run_program(case: str, **env: str) -> list[str]:
     environment = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     environment.pop("TWISTED_CLIENT_QT_REACTOR", None)
     environment.update(env)
-    done = subprocess.run(
-        [sys.executable, str(PROGRAM), case],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    done = run_python(str(PROGRAM), case, env=environment, timeout=TIMEOUT)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()
 

@@ -28,6 +28,8 @@ import pytest
 
 from tests.qt_kinds import KINDS, REACTOR_CLASS, kinds_here, skip_unless_runs_here
 
+from .helpers import finish, stop_all
+
 pytestmark = pytest.mark.qt
 
 PROGRAM = Path(__file__).parent / "qt_programs" / "lifecycle.py"
@@ -100,14 +102,8 @@ def _start(kind: str, scenario: str) -> subprocess.Popen[str]:
 
 def _finish(process: subprocess.Popen[str]) -> tuple[int, list[str], str]:
     """Wait for ``process`` (killing it if it hangs); its status, lines, stderr."""
-    try:
-        out, err = process.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        out, err = process.communicate()
-        pytest.fail(f"the program hung; it printed:\n{out}\n{err}")
-    lines = out.splitlines()
-    return process.returncode, lines, err
+    out, err = finish(process, TIMEOUT)
+    return process.returncode, out.splitlines(), err
 
 
 @pytest.fixture(scope="module")
@@ -119,10 +115,7 @@ def started() -> Iterator[dict[tuple[str, str], subprocess.Popen[str]]]:
         for kind in kinds_here()
     }
     yield programs
-    for process in programs.values():
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    stop_all(programs.values())
 
 
 def result(

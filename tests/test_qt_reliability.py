@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from .helpers import finish
+
 pytestmark = pytest.mark.qt
 
 PROGRAM = Path(__file__).parent / "qt_programs" / "reliability.py"
@@ -64,12 +66,7 @@ def _start(api: str, kind: str, *arguments: str) -> subprocess.Popen[str]:
 
 def _finish(process: subprocess.Popen[str]) -> tuple[int, list[str], str]:
     """Wait for ``process`` (killing it if it hangs); its status, lines, stderr."""
-    try:
-        out, err = process.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        out, err = process.communicate()
-        pytest.fail(f"the program hung; it printed:\n{out}\n{err}")
+    out, err = finish(process, TIMEOUT)
     return process.returncode, out.splitlines(), err
 
 

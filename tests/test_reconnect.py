@@ -31,6 +31,7 @@ from twisted_client import (
     UsageError,
 )
 
+from .helpers import error_of, success_of
 from .reliability_peers import PeerServer, frame
 
 
@@ -80,14 +81,7 @@ def fired(deferred: Deferred[Any]) -> bool:
     return bool(found)
 
 
-def result_of(deferred: Deferred[Any]) -> Any:
-    """The result a fired Deferred holds (the exception if it failed)."""
-    found: list[Any] = []
-    deferred.addBoth(found.append)
-    assert found, "the Deferred has not fired"
-    return found[0].value if isinstance(found[0], Failure) else found[0]
-
-
+@pytest.mark.reactorless
 def test_states_through_failures_connection_loss_and_stop() -> None:
     """
     The state follows every step (connecting, waiting after a refusal,
@@ -111,7 +105,7 @@ def test_states_through_failures_connection_loss_and_stop() -> None:
     assert len(endpoint.attempts) == 2
     protocol, _ = endpoint.succeed()
     clock.advance(0)  # waiters and listeners hear of it on the next turn
-    first = result_of(waiting)
+    first = success_of(waiting)
     assert isinstance(first, Client)
     assert reconnecting.client is first
     assert reconnecting.state == "connected"
@@ -123,17 +117,17 @@ def test_states_through_failures_connection_loss_and_stop() -> None:
     assert isinstance(reconnecting.last_error, ConnectionClosed)
     clock.advance(reconnecting.retry_delay or 0)
     protocol, _ = endpoint.succeed()
-    second = result_of(reconnecting.when_connected())
+    second = success_of(reconnecting.when_connected())
     assert second is not first
     assert second.is_open
 
     stopping = reconnecting.stop()
     assert not second.is_open  # stop closes the connection through the Client
     protocol.connectionLost(Failure(ConnectionLost()))
-    assert result_of(stopping) is None
+    assert success_of(stopping) is None
     assert reconnecting.state == "stopped"
     clock.advance(0)
-    assert isinstance(result_of(reconnecting.when_connected()), ClientClosed)
+    assert isinstance(error_of(reconnecting.when_connected()), ClientClosed)
     assert states == [
         "connecting",
         "waiting",
@@ -146,6 +140,7 @@ def test_states_through_failures_connection_loss_and_stop() -> None:
     ]
 
 
+@pytest.mark.reactorless
 def test_backoff_grows_by_factor_up_to_max_delay() -> None:
     """Each failure in a row multiplies the delay by ``factor``, up to ``max_delay``."""
     clock = Clock()
@@ -160,6 +155,7 @@ def test_backoff_grows_by_factor_up_to_max_delay() -> None:
     assert len(endpoint.attempts) == 7
 
 
+@pytest.mark.reactorless
 def test_jitter_adds_at_most_its_value() -> None:
     """The random jitter adds between 0 and ``jitter`` seconds to each delay."""
     clock = Clock()
@@ -170,6 +166,7 @@ def test_jitter_adds_at_most_its_value() -> None:
         clock.advance(2)
 
 
+@pytest.mark.reactorless
 def test_when_connected_can_give_up_after_some_failures() -> None:
     """``when_connected(failures=2)`` fails with the second failure's `ConnectError`."""
     clock = Clock()
@@ -181,15 +178,16 @@ def test_when_connected_can_give_up_after_some_failures() -> None:
     clock.advance(10)
     endpoint.fail()
     clock.advance(0)
-    error = result_of(giving_up)
+    error = error_of(giving_up)
     assert isinstance(error, ConnectError)
     assert not fired(patient)
     clock.advance(10)
     endpoint.succeed()
     clock.advance(0)
-    assert isinstance(result_of(patient), Client)
+    assert isinstance(success_of(patient), Client)
 
 
+@pytest.mark.reactorless
 def test_each_attempt_has_a_timeout() -> None:
     """A hanging attempt is cancelled after ``timeout``: `ConnectTimeout`, a retry."""
     clock = Clock()
@@ -201,26 +199,28 @@ def test_each_attempt_has_a_timeout() -> None:
     assert len(endpoint.attempts) == 2
 
 
+@pytest.mark.reactorless
 def test_stop_while_connecting_or_waiting_makes_no_more_attempts() -> None:
     """Stop cancels the attempt or the scheduled one; waiters get `ClientClosed`."""
     clock = Clock()
     reconnecting, endpoint, states = make(clock)
     waiting = reconnecting.when_connected()
     stopped = reconnecting.stop()
-    assert result_of(stopped) is None
+    assert success_of(stopped) is None
     clock.advance(0)
-    assert isinstance(result_of(waiting), ClientClosed)
+    assert isinstance(error_of(waiting), ClientClosed)
     assert reconnecting.state == "stopped"
 
     reconnecting.start()
     endpoint.fail()
     assert reconnecting.state == "waiting"
-    assert result_of(reconnecting.stop()) is None
+    assert success_of(reconnecting.stop()) is None
     clock.advance(1000)
     assert len(endpoint.attempts) == 2
     assert states == ["connecting", "stopped", "connecting", "waiting", "stopped"]
 
 
+@pytest.mark.reactorless
 def test_a_client_closed_by_the_application_is_replaced() -> None:
     """
     Closing the current `Client` by hand ends that connection only: a new one
@@ -241,11 +241,12 @@ def test_a_client_closed_by_the_application_is_replaced() -> None:
     clock.advance(reconnecting.retry_delay or 0)
     endpoint.succeed()
     clock.advance(0)
-    new = result_of(asked)
+    new = success_of(asked)
     assert new is not old
     assert new.is_open
 
 
+@pytest.mark.reactorless
 def test_a_listener_may_stop_the_client_and_a_failing_one_is_logged() -> None:
     """
     Listeners run outside ClientService's state machine, so one may call
@@ -283,6 +284,7 @@ def test_a_listener_may_stop_the_client_and_a_failing_one_is_logged() -> None:
     assert all(f.check(RuntimeError) for f in failures)
 
 
+@pytest.mark.reactorless
 def test_listeners_can_be_removed() -> None:
     """A removed listener hears nothing more; removing twice is harmless."""
     clock = Clock()
@@ -298,6 +300,7 @@ def test_listeners_can_be_removed() -> None:
     assert states[-1] == "connecting"
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     "options",
     [
@@ -326,6 +329,7 @@ def test_bad_arguments_raise_usage_error(options: dict[str, Any]) -> None:
         ReconnectingClient(Clock(), endpoint, **arguments)
 
 
+@pytest.mark.reactorless
 def test_when_connected_refuses_a_bad_failure_count() -> None:
     """``failures`` must be a positive int or None."""
     reconnecting, _, _ = make(Clock())
@@ -393,6 +397,7 @@ async def test_reconnects_over_loopback_when_the_server_comes_back(
     assert reconnecting.state == "stopped"
 
 
+@pytest.mark.reactorless
 def test_calls_in_the_wrong_order_are_answered_clearly() -> None:
     """
     Before `start`, `when_connected` fails with `ClientClosed` saying so and
@@ -402,17 +407,17 @@ def test_calls_in_the_wrong_order_are_answered_clearly() -> None:
     clock = Clock()
     endpoint = ManualEndpoint()
     reconnecting = ReconnectingClient(clock, endpoint, jitter=0.0)
-    early = result_of(reconnecting.when_connected())
+    early = error_of(reconnecting.when_connected())
     assert isinstance(early, ClientClosed)
     assert "not started" in str(early)
-    assert result_of(reconnecting.stop()) is None
+    assert success_of(reconnecting.stop()) is None
     reconnecting.start()
     reconnecting.start()
     assert len(endpoint.attempts) == 1
     first = reconnecting.stop()
     second = reconnecting.stop()
-    assert result_of(first) is None
-    assert result_of(second) is None
+    assert success_of(first) is None
+    assert success_of(second) is None
     assert reconnecting.state == "stopped"
     reconnecting.start()
     assert len(endpoint.attempts) == 2

@@ -52,7 +52,7 @@ async def outcomes(waiting: list[Deferred[Any]]) -> list[Any]:
 )
 @pytest_twisted.ensureDeferred
 async def test_peer_closing_delivers_whole_messages_then_one_error(
-    reactor: Any, tail: bytes, partial: int
+    reactor: Any, tail: bytes, partial: int, peer_server: PeerServer
 ) -> None:
     """
     The peer closes after two whole messages and part of a third: the four
@@ -60,94 +60,81 @@ async def test_peer_closing_delivers_whole_messages_then_one_error(
     `ConnectionClosed` (clean only between messages, counting the partial
     bytes); later receives and sends fail with it too.
     """
-    server = PeerServer(reactor)
-    try:
-        client = await connect(reactor, "127.0.0.1", server.number)
-        waiting = [client.receive() for _ in range(4)]
-        peer = await server.accept()
-        peer.transport.write(frame(b"one") + frame(b"two") + tail)
-        peer.transport.loseConnection()
-        results = await outcomes(waiting)
-        assert results[:2] == [b"one", b"two"]
-        error = results[2]
-        assert isinstance(error, ConnectionClosed)
-        assert results[3] is error
-        assert error.partial == partial
-        assert error.clean == (partial == 0)
-        assert await client.when_closed() is error
-        assert (await outcomes([client.receive(), client.send(b"x")])) == [
-            error,
-            error,
-        ]
-        assert not client.is_open
-    finally:
-        await server.stop()
+    client = await connect(reactor, "127.0.0.1", peer_server.number)
+    waiting = [client.receive() for _ in range(4)]
+    peer = await peer_server.accept()
+    peer.transport.write(frame(b"one") + frame(b"two") + tail)
+    peer.transport.loseConnection()
+    results = await outcomes(waiting)
+    assert results[:2] == [b"one", b"two"]
+    error = results[2]
+    assert isinstance(error, ConnectionClosed)
+    assert results[3] is error
+    assert error.partial == partial
+    assert error.clean == (partial == 0)
+    assert await client.when_closed() is error
+    assert (await outcomes([client.receive(), client.send(b"x")])) == [
+        error,
+        error,
+    ]
+    assert not client.is_open
 
 
 @pytest_twisted.ensureDeferred
 async def test_a_clean_close_ends_async_iteration_after_every_message(
     reactor: Any,
+    peer_server: PeerServer,
 ) -> None:
     """``async for`` yields every message, then stops when the peer closes cleanly."""
-    server = PeerServer(reactor)
-    try:
-        client = await connect(reactor, "127.0.0.1", server.number)
-        peer = await server.accept()
-        sent = [b"%d" % i for i in range(100)]
-        peer.transport.write(b"".join(frame(m) for m in sent))
-        peer.transport.loseConnection()
-        assert [message async for message in client] == sent
-    finally:
-        await server.stop()
+    client = await connect(reactor, "127.0.0.1", peer_server.number)
+    peer = await peer_server.accept()
+    sent = [b"%d" % i for i in range(100)]
+    peer.transport.write(b"".join(frame(m) for m in sent))
+    peer.transport.loseConnection()
+    assert [message async for message in client] == sent
 
 
 @pytest_twisted.ensureDeferred
 async def test_a_reset_mid_body_delivers_what_arrived_then_fails(
     reactor: Any,
+    peer_server: PeerServer,
 ) -> None:
     """
     A reset (RST) after one whole message and half of another: the whole one
     is delivered, then an unclean `ConnectionClosed`.
     """
-    server = PeerServer(reactor)
-    try:
-        client = await connect(reactor, "127.0.0.1", server.number)
-        peer = await server.accept()
-        peer.transport.write(frame(b"whole") + struct.pack("<L", 100) + b"half")
-        assert await client.receive() == b"whole"
-        peer.reset()
-        with pytest.raises(ConnectionClosed) as raised:
-            await client.receive()
-        assert not raised.value.clean
-    finally:
-        await server.stop()
+    client = await connect(reactor, "127.0.0.1", peer_server.number)
+    peer = await peer_server.accept()
+    peer.transport.write(frame(b"whole") + struct.pack("<L", 100) + b"half")
+    assert await client.receive() == b"whole"
+    peer.reset()
+    with pytest.raises(ConnectionClosed) as raised:
+        await client.receive()
+    assert not raised.value.clean
 
 
 @pytest_twisted.ensureDeferred
 async def test_a_reset_answers_a_send_stuck_behind_a_peer_that_does_not_read(
     reactor: Any,
+    peer_server: PeerServer,
 ) -> None:
     """
     A send that cannot finish (the peer does not read) and a waiting receive
     both fail with the same unclean `ConnectionClosed` when the peer resets.
     """
-    server = PeerServer(reactor)
-    try:
-        client = await connect(reactor, "127.0.0.1", server.number)
-        peer = await server.accept()
-        peer.transport.pauseProducing()
-        set_buffers(client_transport(client), send=64 * 1024)
-        set_buffers(peer.transport, recv=64 * 1024)
-        sending = client.send(b"x" * (8 * 1024 * 1024))
-        receiving = client.receive()
-        assert not sending.called  # 8 MiB cannot fit in 2 x 64 KiB of buffers
-        peer.reset()
-        sent, received = await outcomes([sending, receiving])
-        assert isinstance(sent, ConnectionClosed)
-        assert received is sent
-        assert not sent.clean
-    finally:
-        await server.stop()
+    client = await connect(reactor, "127.0.0.1", peer_server.number)
+    peer = await peer_server.accept()
+    peer.transport.pauseProducing()
+    set_buffers(client_transport(client), send=64 * 1024)
+    set_buffers(peer.transport, recv=64 * 1024)
+    sending = client.send(b"x" * (8 * 1024 * 1024))
+    receiving = client.receive()
+    assert not sending.called  # 8 MiB cannot fit in 2 x 64 KiB of buffers
+    peer.reset()
+    sent, received = await outcomes([sending, receiving])
+    assert isinstance(sent, ConnectionClosed)
+    assert received is sent
+    assert not sent.clean
 
 
 @pytest_twisted.ensureDeferred

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import struct
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twisted.internet.error import ConnectionDone, ConnectionLost
@@ -34,6 +35,9 @@ PROPERTIES = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+# In memory with a Clock: the same in every pass, so it runs in the plain one.
+pytestmark = pytest.mark.reactorless
 
 
 def cut(data: bytes, points: list[int]) -> list[bytes]:
@@ -122,27 +126,37 @@ def test_one_byte_at_a_time_delivers_every_message(messages: list[bytes]) -> Non
 
 @PROPERTIES
 @given(
-    data=garbage_strategy,
+    data=st.one_of(garbage_strategy, st.binary(max_size=2000)),
     points=cuts_strategy,
-    max_length=st.integers(min_value=0, max_value=100),
+    max_length=st.one_of(st.integers(0, 100), st.integers(0, 600)),
 )
 def test_garbage_yields_framed_messages_or_one_clear_refusal(
     data: bytes, points: list[int], max_length: int
 ) -> None:
     """
     Garbage never raises out of dataReceived: it yields exactly the messages
-    the framing defines, and at the first announced length over the limit one
-    refusal with that length, an aborted connection, and nothing parsed after.
+    the framing defines, the bytes they came from and nothing else; then
+    either it waits for more (holding only the bytes after them, less than
+    one maximal message) or, at the first announced length over the limit,
+    one refusal with that length, an aborted connection, and nothing parsed
+    after.
     """
     protocol = Recorder(max_length=max_length)
     transport = feed(protocol, cut(data, points))
     expected, too_long = reference_parse(data, max_length)
     assert protocol.messages == expected
+    consumed = sum(HEADER_SIZE + len(m) for m in protocol.messages)
+    assert wire(*protocol.messages) == data[:consumed]
     if too_long is None:
         assert protocol.refused == []
         assert not transport.disconnecting
+        assert protocol.partial_bytes == len(data) - consumed
+        assert protocol.partial_bytes < HEADER_SIZE + max_length
     else:
-        assert protocol.refused == [too_long]
+        (announced,) = struct.unpack_from("<L", data, consumed)
+        assert protocol.refused == [too_long] == [announced]
+        assert announced > max_length
+        assert transport.disconnecting
         assert transport.disconnected  # StringTransport's mark of abortConnection
         assert protocol.partial_bytes == 0
 

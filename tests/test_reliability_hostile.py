@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import pytest_twisted
-from twisted.internet.task import Clock, LoopingCall, deferLater
+from twisted.internet.task import Clock, deferLater
 from twisted.internet.testing import StringTransport
 
 from twisted_client import (
@@ -32,6 +32,7 @@ from .reliability_peers import (
     frame,
     kernel_buffer,
     rss_bytes,
+    send_to_a_slow_reader,
     set_buffers,
     when_paused,
 )
@@ -43,6 +44,7 @@ FOUR_GIB = MAX_PREFIX_LENGTH  # the largest length a 4-byte prefix can announce
 @pytest_twisted.ensureDeferred
 async def test_peer_announcing_4_gib_fails_at_the_header_with_bounded_memory(
     reactor: Any,
+    peer_server: PeerServer,
 ) -> None:
     """
     A peer that announces a 4 GiB message and then sends nothing more, without
@@ -50,90 +52,81 @@ async def test_peer_announcing_4_gib_fails_at_the_header_with_bounded_memory(
     nothing of that size (tracemalloc and RSS grow by far less than 64 MB) and
     aborts the connection. Messages before the bad header are still delivered.
     """
-    server = PeerServer(reactor)
+    client = await connect(reactor, "127.0.0.1", peer_server.number)
+    peer = await peer_server.accept()
+    rss_before = rss_bytes()
+    tracemalloc.start()
     try:
-        client = await connect(reactor, "127.0.0.1", server.number)
-        peer = await server.accept()
-        rss_before = rss_bytes()
-        tracemalloc.start()
-        try:
-            peer.transport.write(frame(b"first") + struct.pack("<L", FOUR_GIB))
-            assert await client.receive() == b"first"
-            with pytest.raises(MessageTooLong) as raised:
-                await client.receive()
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
-        assert raised.value.length == FOUR_GIB
-        assert raised.value.max_length == client.max_length
-        assert peak < 4 * MiB
-        assert rss_bytes() - rss_before < 64 * MiB
-        assert await client.when_closed() is raised.value
-        await peer.lost  # the client dropped the connection
-        with pytest.raises(MessageTooLong):
-            await client.send(b"after")
+        peer.transport.write(frame(b"first") + struct.pack("<L", FOUR_GIB))
+        assert await client.receive() == b"first"
+        with pytest.raises(MessageTooLong) as raised:
+            await client.receive()
+        _, peak = tracemalloc.get_traced_memory()
     finally:
-        await server.stop()
+        tracemalloc.stop()
+    assert raised.value.length == FOUR_GIB
+    assert raised.value.max_length == client.max_length
+    assert peak < 4 * MiB
+    assert rss_bytes() - rss_before < 64 * MiB
+    assert await client.when_closed() is raised.value
+    await peer.lost  # the client dropped the connection
+    with pytest.raises(MessageTooLong):
+        await client.send(b"after")
 
 
 @pytest_twisted.ensureDeferred
 async def test_announced_length_is_never_preallocated_even_at_the_largest_limit(
     reactor: Any,
+    peer_server: PeerServer,
 ) -> None:
     """
     With ``max_length`` at its largest (4 GiB - 1), a peer that announces 4 GiB
     and sends 2 MiB of it makes the client hold those 2 MiB, not 4 GiB; when the
     peer then closes, the error counts the partial bytes.
     """
-    server = PeerServer(reactor)
+    client = await connect(
+        reactor, "127.0.0.1", peer_server.number, max_length=MAX_PREFIX_LENGTH
+    )
+    peer = await peer_server.accept()
+    rss_before = rss_bytes()
+    tracemalloc.start()
     try:
-        client = await connect(
-            reactor, "127.0.0.1", server.number, max_length=MAX_PREFIX_LENGTH
-        )
-        peer = await server.accept()
-        rss_before = rss_bytes()
-        tracemalloc.start()
-        try:
-            peer.transport.write(struct.pack("<L", FOUR_GIB) + b"x" * (2 * MiB))
-            peer.transport.loseConnection()
-            with pytest.raises(ConnectionClosed) as raised:
-                await client.receive()
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
-        assert raised.value.partial == 4 + 2 * MiB
-        assert not raised.value.clean
-        assert peak < 16 * MiB
-        assert rss_bytes() - rss_before < 64 * MiB
+        peer.transport.write(struct.pack("<L", FOUR_GIB) + b"x" * (2 * MiB))
+        peer.transport.loseConnection()
+        with pytest.raises(ConnectionClosed) as raised:
+            await client.receive()
+        _, peak = tracemalloc.get_traced_memory()
     finally:
-        await server.stop()
+        tracemalloc.stop()
+    assert raised.value.partial == 4 + 2 * MiB
+    assert not raised.value.clean
+    assert peak < 16 * MiB
+    assert rss_bytes() - rss_before < 64 * MiB
 
 
 @pytest_twisted.ensureDeferred
 async def test_a_peer_trickling_one_byte_per_write_is_reassembled(
     reactor: Any,
+    peer_server: PeerServer,
 ) -> None:
     """Bytes written one at a time, each in its own segment, make whole messages."""
-    server = PeerServer(reactor)
-    try:
-        client = await connect(reactor, "127.0.0.1", server.number)
-        peer = await server.accept()
-        peer.transport.setTcpNoDelay(True)
-        data = frame(b"slow") + frame(b"") + frame(bytes(range(50)))
-        pending = [client.receive() for _ in range(3)]
+    client = await connect(reactor, "127.0.0.1", peer_server.number)
+    peer = await peer_server.accept()
+    peer.transport.setTcpNoDelay(True)
+    data = frame(b"slow") + frame(b"") + frame(bytes(range(50)))
+    pending = [client.receive() for _ in range(3)]
 
-        def trickle(position: int = 0) -> None:
-            if position < len(data):
-                peer.transport.write(data[position : position + 1])
-                reactor.callLater(0, trickle, position + 1)
+    def trickle(position: int = 0) -> None:
+        if position < len(data):
+            peer.transport.write(data[position : position + 1])
+            reactor.callLater(0, trickle, position + 1)
 
-        trickle()
-        assert [await d for d in pending] == [b"slow", b"", bytes(range(50))]
-        await client.close()
-    finally:
-        await server.stop()
+    trickle()
+    assert [await d for d in pending] == [b"slow", b"", bytes(range(50))]
+    await client.close()
 
 
+@pytest.mark.reactorless
 def test_a_trickling_peer_cannot_hang_a_receive_with_a_timeout() -> None:
     """
     A peer that sends one byte a second (slow loris) makes ``receive(timeout)``
@@ -163,6 +156,7 @@ def test_a_trickling_peer_cannot_hang_a_receive_with_a_timeout() -> None:
     assert later == [b"m" * 40]
 
 
+@pytest.mark.reactorless
 def test_a_trickled_oversized_header_is_refused_at_its_fourth_byte() -> None:
     """A too-long length sent one byte at a time fails as soon as it is complete."""
     protocol = ClientProtocol(Clock(), 1024, None)
@@ -180,57 +174,35 @@ def test_a_trickled_oversized_header_is_refused_at_its_fourth_byte() -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_send_waits_for_a_peer_that_does_not_read(reactor: Any) -> None:
+async def test_send_waits_for_a_peer_that_does_not_read(
+    reactor: Any, peer_server: PeerServer
+) -> None:
     """
     Back-pressure: `Client.send` fires only once its bytes reached the kernel,
     so a sender that waits for it never gets ahead of a slow reader by more
     than the two kernel buffers; nothing is held in user space beyond the
     message being sent. Every message still arrives whole and in order.
     """
-    server = PeerServer(reactor)
-    reader: LoopingCall | None = None
-    try:
-        client = await connect(reactor, "127.0.0.1", server.number)
-        peer = await server.accept()
-        peer.transport.pauseProducing()
-        peer.pause_after_each_read = True
-        set_buffers(client_transport(client), send=64 * 1024)
-        set_buffers(peer.transport, recv=64 * 1024)
-        in_kernel = kernel_buffer(
-            client_transport(client), socket.SO_SNDBUF
-        ) + kernel_buffer(peer.transport, socket.SO_RCVBUF)
-        messages = [bytes([i]) * (64 * 1024) for i in range(100)]
-        total = sum(len(frame(m)) for m in messages)
-        assert total > 10 * in_kernel  # so the reader really is the bottleneck
-
-        # The peer reads one chunk (at most 64 KiB) per tick: a slow reader.
-        reader = LoopingCall(peer.transport.resumeProducing)
-        reader.clock = reactor
-        reader.start(0.002, now=False)
-        done = 0
-        ahead = []
-        for message in messages:
-            await client.send(message)
-            done += len(frame(message))
-            ahead.append(done - len(peer.received))
-            assert done - len(peer.received) <= in_kernel
-        reader.stop()
-        reader = None
-        peer.pause_after_each_read = False
-        peer.transport.resumeProducing()
-        await client.close()
-        await peer.lost
-        assert peer.messages() == messages
-        assert max(ahead) > 0  # the bound was approached, not trivially met
-    finally:
-        if reader is not None and reader.running:
-            reader.stop()
-        await server.stop()
+    client = await connect(reactor, "127.0.0.1", peer_server.number)
+    peer = await peer_server.accept()
+    set_buffers(client_transport(client), send=64 * 1024)
+    set_buffers(peer.transport, recv=64 * 1024)
+    in_kernel = kernel_buffer(
+        client_transport(client), socket.SO_SNDBUF
+    ) + kernel_buffer(peer.transport, socket.SO_RCVBUF)
+    messages = [bytes([i]) * (64 * 1024) for i in range(100)]
+    total = sum(len(frame(m)) for m in messages)
+    assert total > 10 * in_kernel  # so the reader really is the bottleneck
+    ahead = await send_to_a_slow_reader(
+        reactor, client, peer, messages, lambda message: in_kernel
+    )
+    assert max(ahead) > 0  # the bound was approached, not trivially met
 
 
 @pytest_twisted.ensureDeferred
 async def test_a_flooding_peer_pauses_reading_and_nothing_is_dropped(
     reactor: Any,
+    peer_server: PeerServer,
 ) -> None:
     """
     A peer that pushes 8 MiB at once to an application that does not read:
@@ -238,45 +210,41 @@ async def test_a_flooding_peer_pauses_reading_and_nothing_is_dropped(
     that plus one socket read, and delivers every message in order when the
     application reads them, one per reactor turn; reading then resumes.
     """
-    server = PeerServer(reactor)
-    try:
-        max_buffered = 256 * 1024
-        client = await connect(
-            reactor,
-            "127.0.0.1",
-            server.number,
-            max_length=16 * 1024,
-            max_buffered=max_buffered,
-        )
-        set_buffers(client_transport(client), recv=64 * 1024)
-        paused = when_paused(client_transport(client))
-        peer = await server.accept()
-        set_buffers(peer.transport, send=64 * 1024)
-        size = 16 * 1024 - 8
-        count = 512
-        messages = [
-            struct.pack("<Q", i) + bytes([i % 256]) * size for i in range(count)
-        ]
-        peer.transport.write(b"".join(frame(m) for m in messages))
-        await paused
-        bound = max_buffered + READ_SIZE + 16 * 1024  # limit + one read + one message
-        assert client.reading_paused
-        assert client.buffered < count
-        got = []
-        for _ in range(count):
-            assert client.buffered * (size + 8) <= bound
-            got.append(await client.receive())
-            await deferLater(reactor, 0, lambda: None)
-        assert got == messages
-        assert not client.reading_paused
-        await client.close()
-    finally:
-        await server.stop()
+    max_buffered = 256 * 1024
+    client = await connect(
+        reactor,
+        "127.0.0.1",
+        peer_server.number,
+        max_length=16 * 1024,
+        max_buffered=max_buffered,
+    )
+    set_buffers(client_transport(client), recv=64 * 1024)
+    paused = when_paused(client_transport(client))
+    peer = await peer_server.accept()
+    set_buffers(peer.transport, send=64 * 1024)
+    size = 16 * 1024 - 8
+    count = 512
+    messages = [struct.pack("<Q", i) + bytes([i % 256]) * size for i in range(count)]
+    peer.transport.write(b"".join(frame(m) for m in messages))
+    await paused
+    bound = max_buffered + READ_SIZE + 16 * 1024  # limit + one read + one message
+    assert client.reading_paused
+    assert client.buffered < count
+    got = []
+    for _ in range(count):
+        assert client.buffered * (size + 8) <= bound
+        got.append(await client.receive())
+        await deferLater(reactor, 0, lambda: None)
+    assert got == messages
+    assert not client.reading_paused
+    await client.close()
 
 
 @pytest.mark.parametrize("size", [0, 1])
 @pytest_twisted.ensureDeferred
-async def test_a_flood_of_tiny_messages_pauses_reading(reactor: Any, size: int) -> None:
+async def test_a_flood_of_tiny_messages_pauses_reading(
+    reactor: Any, size: int, peer_server: PeerServer
+) -> None:
     """
     A peer pushes 100,000 empty or 1-byte messages to an application that
     does not read, with ``max_buffered`` 1 MiB: the client stops reading
@@ -285,34 +253,30 @@ async def test_a_flood_of_tiny_messages_pauses_reading(reactor: Any, size: int) 
     paused, then delivers all of them in order. (Counting payload bytes only,
     it never paused and held all 100,000.)
     """
-    server = PeerServer(reactor)
-    try:
-        max_buffered = MiB
-        client = await connect(
-            reactor,
-            "127.0.0.1",
-            server.number,
-            max_length=64 * 1024,
-            max_buffered=max_buffered,
-        )
-        peer = await server.accept()
-        count = 100_000
-        messages = [bytes([i % 256]) * size for i in range(count)]
-        peer.transport.write(b"".join(frame(m) for m in messages))
-        for _ in range(100_000):
-            if client.reading_paused or client.buffered == count:
-                break
-            await deferLater(reactor, 0, lambda: None)
-        assert client.reading_paused
-        for _ in range(20):  # paused: nothing more is read
-            await deferLater(reactor, 0, lambda: None)
-        one_read = READ_SIZE // (4 + size) * (size + MESSAGE_OVERHEAD)
-        held = client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered
-        assert max_buffered < held <= max_buffered + one_read
-        assert client.buffered < count // 2
-        got = [await client.receive(timeout=10) for _ in range(count)]
-        assert got == messages
-        assert not client.reading_paused
-        await client.close()
-    finally:
-        await server.stop()
+    max_buffered = MiB
+    client = await connect(
+        reactor,
+        "127.0.0.1",
+        peer_server.number,
+        max_length=64 * 1024,
+        max_buffered=max_buffered,
+    )
+    peer = await peer_server.accept()
+    count = 100_000
+    messages = [bytes([i % 256]) * size for i in range(count)]
+    peer.transport.write(b"".join(frame(m) for m in messages))
+    for _ in range(100_000):
+        if client.reading_paused or client.buffered == count:
+            break
+        await deferLater(reactor, 0, lambda: None)
+    assert client.reading_paused
+    for _ in range(20):  # paused: nothing more is read
+        await deferLater(reactor, 0, lambda: None)
+    one_read = READ_SIZE // (4 + size) * (size + MESSAGE_OVERHEAD)
+    held = client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered
+    assert max_buffered < held <= max_buffered + one_read
+    assert client.buffered < count // 2
+    got = [await client.receive(timeout=10) for _ in range(count)]
+    assert got == messages
+    assert not client.reading_paused
+    await client.close()

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_twisted
 
 from benchmarks.soak import Sample, load, memory_growth, soak
 from twisted_client.server import listen
+
+from .helpers import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,6 +66,7 @@ async def test_soak_through_one_client_loses_nothing(reactor: Any) -> None:
     assert [s.messages for s in result.samples] == [0, *range(5000, 30_001, 5000)]
 
 
+@pytest.mark.reactorless
 def test_memory_growth_ignores_warm_up_and_sees_a_leak() -> None:
     """Growth is measured after the first tenth of the run; a steady climb shows."""
     warm_up = [Sample(0, 0.0, 10, 0), Sample(50, 0.0, 900, 0)]  # before 10 %
@@ -76,14 +79,12 @@ def test_memory_growth_ignores_warm_up_and_sees_a_leak() -> None:
 
 def run_program(*args: str) -> subprocess.CompletedProcess[str]:
     """``python -m benchmarks.soak ARGS`` with a timeout, so a hang fails the test."""
-    return subprocess.run(
-        [sys.executable, "-m", "benchmarks.soak", *args],
-        cwd=ROOT,
+    return run_python(
+        "-m",
+        "benchmarks.soak",
+        *args,
         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )
 
 

@@ -70,6 +70,7 @@ def make_client() -> Any:
     return protocol.client
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("data", ["text", 42, None, [b"a"], object()])
 def test_send_refuses_what_is_not_bytes(data: Any) -> None:
     """`send` of a non-bytes object raises `TypeError` (hinting at str.encode)."""
@@ -82,6 +83,7 @@ def test_send_refuses_what_is_not_bytes(data: Any) -> None:
     assert client.send(b"fine").called
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("timeout", [-1, "1", True, float("nan")])
 def test_receive_refuses_a_bad_timeout(timeout: Any) -> None:
     """`receive` with a bad timeout raises `UsageError`; no receive is left waiting."""
@@ -94,6 +96,7 @@ def test_receive_refuses_a_bad_timeout(timeout: Any) -> None:
     assert got == [b"ok"]
 
 
+@pytest.mark.reactorless
 def test_use_after_close_fails_with_client_closed_and_close_is_idempotent() -> None:
     """
     After `close`, send and receive fail with `ClientClosed` (your side closed

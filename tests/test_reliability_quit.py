@@ -8,13 +8,13 @@ subprocess with a timeout, so a hang fails the test instead of the suite.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.qt_kinds import skip_unless_runs_here
+
+from .helpers import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWERED = {  # the reactor's shutdown ended them: this side, not the peer
@@ -45,15 +45,7 @@ def test_quitting_with_operations_pending(args: list[str], tmp_path: Path) -> No
     connection with `ReactorShutdown`: closed locally), stderr stays empty."""
     skip_unless_runs_here(args[0])
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(tmp_path))
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.reliability_quit_app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python("-m", "tests.reliability_quit_app", *args, env=env)
     lines = done.stdout.splitlines()
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""

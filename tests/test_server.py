@@ -20,6 +20,7 @@ from twisted.internet.testing import StringTransport
 from twisted_client import UsageError, connect_tls
 from twisted_client.server import ServerProtocol, _parse_args, listen
 
+from .helpers import run_python
 from .reliability_certs import make_ca, make_server
 from .wire import wire
 
@@ -33,6 +34,7 @@ def served(**options: object) -> tuple[ServerProtocol, StringTransport, Clock]:
     return protocol, transport, clock
 
 
+@pytest.mark.reactorless
 def test_echoes_at_once_by_default() -> None:
     """Without a delay, each message is echoed as it arrives."""
     protocol, transport, _ = served()
@@ -40,6 +42,7 @@ def test_echoes_at_once_by_default() -> None:
     assert transport.value() == wire(b"one", b"two")
 
 
+@pytest.mark.reactorless
 def test_fixed_reply() -> None:
     """With ``reply``, every message is answered with it."""
     protocol, transport, _ = served(reply=b"tuxy")
@@ -47,6 +50,7 @@ def test_fixed_reply() -> None:
     assert transport.value() == b"\x04\x00\x00\x00tuxy"
 
 
+@pytest.mark.reactorless
 def test_delay_answers_later_and_in_order() -> None:
     """Answers wait ``delay`` seconds each, and keep the order of the requests."""
     protocol, transport, clock = served(delay=1.5)
@@ -62,6 +66,7 @@ def test_delay_answers_later_and_in_order() -> None:
     assert clock.getDelayedCalls() == []
 
 
+@pytest.mark.reactorless
 def test_pushes_unasked() -> None:
     """With ``push_every``, numbered messages are sent at that period."""
     _, transport, clock = served(push_every=2.0)
@@ -70,6 +75,7 @@ def test_pushes_unasked() -> None:
     assert transport.value() == wire(b"push 1", b"push 2")
 
 
+@pytest.mark.reactorless
 def test_connection_lost_cancels_pending_work() -> None:
     """A closed connection leaves no pending answer or push timer behind."""
     protocol, _, clock = served(delay=1.0, push_every=1.0)
@@ -78,6 +84,7 @@ def test_connection_lost_cancels_pending_work() -> None:
     assert clock.getDelayedCalls() == []
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     ("options", "word"),
     [
@@ -121,6 +128,7 @@ def exchange(port: int, message: bytes) -> bytes:
         return sock.recv(length, socket.MSG_WAITALL)
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_command_line_serves_and_stops_on_signal(stop: signal.Signals) -> None:
     """
@@ -139,6 +147,7 @@ def test_command_line_serves_and_stops_on_signal(stop: signal.Signals) -> None:
         process.communicate()
 
 
+@pytest.mark.reactorless
 def test_command_line_echoes_many_clients_at_once() -> None:
     """Several clients connected at once each get their own echo."""
     process, port = start_server()
@@ -157,24 +166,19 @@ def test_command_line_echoes_many_clients_at_once() -> None:
         process.communicate(timeout=20)
 
 
+@pytest.mark.reactorless
 def test_command_line_reports_a_port_in_use() -> None:
     """A port that is taken gives a one-line error and exit status 1."""
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen(1)
     try:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "twisted_client.server",
-                "--port",
-                str(taken.getsockname()[1]),
-            ],
-            capture_output=True,
-            text=True,
+        result = run_python(
+            "-m",
+            "twisted_client.server",
+            "--port",
+            str(taken.getsockname()[1]),
             timeout=30,
-            check=False,
         )
     finally:
         taken.close()
@@ -183,19 +187,15 @@ def test_command_line_reports_a_port_in_use() -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.reactorless
 def test_command_line_refuses_bad_arguments() -> None:
     """A negative delay is refused by the argument parser (exit status 2)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "twisted_client.server", "--delay", "-1"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_python("-m", "twisted_client.server", "--delay", "-1", timeout=30)
     assert result.returncode == 2
     assert "--delay" in result.stderr
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     "argv",
     [
@@ -246,6 +246,7 @@ async def test_listen_serves_over_tls(reactor: Any) -> None:
         await port.stopListening()
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     ("tls", "needle"),
     [
@@ -261,6 +262,7 @@ def test_listen_refuses_unusable_tls(tls: Any, needle: str) -> None:
         listen(object(), 0, tls=tls)
 
 
+@pytest.mark.reactorless
 def test_command_line_serves_tls(tmp_path: Path) -> None:
     """``--tls CERT KEY`` serves TLS that a stdlib client verifies against the CA."""
     (tmp_path / "cert.pem").write_bytes(SERVER_CERTIFICATE.certificate)
@@ -284,24 +286,19 @@ def test_command_line_serves_tls(tmp_path: Path) -> None:
         process.communicate(timeout=20)
 
 
+@pytest.mark.reactorless
 def test_command_line_reports_unusable_tls_files(tmp_path: Path) -> None:
     """A missing key file gives a one-line error and exit status 1."""
     (tmp_path / "cert.pem").write_bytes(SERVER_CERTIFICATE.certificate)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "twisted_client.server",
-            "--port",
-            "0",
-            "--tls",
-            str(tmp_path / "cert.pem"),
-            str(tmp_path / "missing.pem"),
-        ],
-        capture_output=True,
-        text=True,
+    result = run_python(
+        "-m",
+        "twisted_client.server",
+        "--port",
+        "0",
+        "--tls",
+        str(tmp_path / "cert.pem"),
+        str(tmp_path / "missing.pem"),
         timeout=30,
-        check=False,
     )
     assert result.returncode == 1
     assert "cannot read" in result.stderr

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
-from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_client import (
     Client,
@@ -23,12 +22,8 @@ from twisted_client import (
 )
 from twisted_client.testing import LoopbackServer, MemoryServer, MessagePeer, echo
 
+from .helpers import assert_no_result, failure_of, success_of
 from .wire import wire
-
-_trial = SynchronousTestCase()
-success_of = _trial.successResultOf
-failure_of = _trial.failureResultOf
-assert_no_result = _trial.assertNoResult
 
 
 def connected(server: MemoryServer, **options: Any) -> tuple[Client, MessagePeer]:
@@ -38,6 +33,7 @@ def connected(server: MemoryServer, **options: Any) -> tuple[Client, MessagePeer
     return success_of(connecting), peer
 
 
+@pytest.mark.reactorless
 def test_messages_cross_both_ways_when_flushed() -> None:
     """What the client sends reaches the peer, and back, only when flushed."""
     server = MemoryServer()
@@ -54,6 +50,7 @@ def test_messages_cross_both_ways_when_flushed() -> None:
     assert not server.flush()  # nothing left to move
 
 
+@pytest.mark.reactorless
 def test_echo_handler_answers_each_message_in_order() -> None:
     """With `echo`, each message comes back, in order."""
     server = MemoryServer(echo)
@@ -77,6 +74,7 @@ def test_connect_by_host_and_port_reaches_the_memory_server() -> None:
     assert isinstance(success_of(connecting), Client)
 
 
+@pytest.mark.reactorless
 def test_time_moves_only_when_advanced() -> None:
     """A receive timeout fires on `advance`, not before."""
     server = MemoryServer()
@@ -104,6 +102,7 @@ def test_refused_attempt_is_a_connect_error() -> None:
     assert isinstance(failure_of(connecting).value, ConnectError)
 
 
+@pytest.mark.reactorless
 def test_accept_and_refuse_need_an_attempt() -> None:
     """With nothing waiting, `accept` and `refuse` say so."""
     server = MemoryServer()
@@ -113,6 +112,7 @@ def test_accept_and_refuse_need_an_attempt() -> None:
         server.refuse()
 
 
+@pytest.mark.reactorless
 def test_peer_reset_and_clean_close_reach_the_client() -> None:
     """`reset` is an unclean end, `close` a clean one, both seen by the client."""
     server = MemoryServer()
@@ -131,6 +131,7 @@ def test_peer_reset_and_clean_close_reach_the_client() -> None:
     assert [peer.is_open for peer in server.peers] == [False, False]
 
 
+@pytest.mark.reactorless
 def test_send_raw_breaks_the_framing_on_purpose() -> None:
     """Raw bytes announcing too long a message fail the client with `MessageTooLong`."""
     server = MemoryServer()
@@ -141,6 +142,7 @@ def test_send_raw_breaks_the_framing_on_purpose() -> None:
     assert isinstance(failure_of(client.receive()).value, MessageTooLong)
 
 
+@pytest.mark.reactorless
 def test_client_close_is_seen_by_the_peer() -> None:
     """`Client.close` ends the peer's connection cleanly once flushed."""
     server = MemoryServer()

@@ -18,7 +18,6 @@ from service_identity import VerificationError
 from twisted.internet.endpoints import TCP4ClientEndpoint, wrapClientTLS
 from twisted.internet.protocol import Factory
 from twisted.internet.ssl import Certificate, PrivateCertificate, optionsForClientTLS
-from twisted.internet.task import LoopingCall
 
 from twisted_client import (
     ConnectError,
@@ -36,8 +35,8 @@ from .reliability_certs import Issued, make_ca, make_server
 from .reliability_peers import (
     PeerServer,
     client_transport,
-    frame,
     kernel_buffer,
+    send_to_a_slow_reader,
     set_buffers,
 )
 
@@ -243,7 +242,6 @@ async def test_send_over_tls_waits_for_a_peer_that_does_not_read(
     """
     options = PrivateCertificate.loadPEM(SERVER.pem).options()
     server = PeerServer(reactor, tls=options)
-    reader: LoopingCall | None = None
     try:
         client = await connect_tls(
             reactor,
@@ -253,8 +251,6 @@ async def test_send_over_tls_waits_for_a_peer_that_does_not_read(
             trust=CA.certificate,
         )
         peer = await server.accept()
-        peer.transport.pauseProducing()
-        peer.pause_after_each_read = True
         client_tcp = client_transport(client).transport
         peer_tcp = peer.transport.transport
         set_buffers(client_tcp, send=64 * 1024)
@@ -265,24 +261,10 @@ async def test_send_over_tls_waits_for_a_peer_that_does_not_read(
         allowed = buffered + 2 * 65536  # + the TLS socket's buffer, + overhead
         messages = [bytes([i]) * (64 * 1024) for i in range(100)]
         assert sum(map(len, messages)) > 10 * allowed
-        reader = LoopingCall(peer.transport.resumeProducing)
-        reader.clock = reactor
-        reader.start(0.002, now=False)
-        done = 0
-        for message in messages:
-            await client.send(message)
-            done += len(frame(message))
-            assert done - len(peer.received) <= allowed + len(message)
-        reader.stop()
-        reader = None
-        peer.pause_after_each_read = False
-        peer.transport.resumeProducing()
-        await client.close()
-        await peer.lost
-        assert peer.messages() == messages
+        await send_to_a_slow_reader(
+            reactor, client, peer, messages, lambda message: allowed + len(message)
+        )
     finally:
-        if reader is not None and reader.running:
-            reader.stop()
         await server.stop()
 
 

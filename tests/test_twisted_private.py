@@ -86,7 +86,7 @@ def _problem(entry: Private, owner: type, instance: object) -> str | None:
     return None
 
 
-@pytest.mark.once
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     "entry",
     [entry for entry in RELIED_ON if not entry.owner.startswith(_QT5)],
@@ -134,7 +134,7 @@ def _private_names_used_in(path: Path, on: str) -> set[str]:
     return {name for group in groups for name in group if name}
 
 
-@pytest.mark.once
+@pytest.mark.reactorless
 def test_every_private_twisted_name_our_reactors_use_is_listed(
     reactors: dict[str, Any],
 ) -> None:
@@ -150,7 +150,7 @@ def test_every_private_twisted_name_our_reactors_use_is_listed(
     assert unlisted == {}
 
 
-@pytest.mark.once
+@pytest.mark.reactorless
 def test_a_broken_member_is_reported_by_name() -> None:
     """The message of a failure names the class, the member and the change."""
     entry = Private(
@@ -177,7 +177,7 @@ def test_has_started_follows_the_reactor() -> None:
     assert not has_started(reactor)
 
 
-@pytest.mark.once
+@pytest.mark.reactorless
 def test_has_started_sees_a_reactor_still_starting() -> None:
     """While a "before startup" trigger waits, ``running`` is false but the
     reactor has started (starting it again would raise); once crashed it has

@@ -10,7 +10,6 @@ import sys
 import pytest
 from twisted.internet.defer import Deferred
 from twisted.internet.testing import MemoryReactorClock
-from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_client import (
     Client,
@@ -23,10 +22,7 @@ from twisted_client import (
 )
 from twisted_client.testing import MemoryServer, echo
 
-_trial = SynchronousTestCase()
-success_of = _trial.successResultOf
-failure_of = _trial.failureResultOf
-assert_no_result = _trial.assertNoResult
+from .helpers import assert_no_result, failure_of, success_of
 
 
 def _connected(server: MemoryServer) -> Client:
@@ -35,6 +31,7 @@ def _connected(server: MemoryServer) -> Client:
     return success_of(connecting)
 
 
+@pytest.mark.reactorless
 def test_async_with_gives_the_client_and_closes_it_on_exit() -> None:
     server = MemoryServer(echo)
     client = _connected(server)
@@ -55,6 +52,7 @@ def test_async_with_gives_the_client_and_closes_it_on_exit() -> None:
     assert isinstance(success_of(client.when_closed()), ClientClosed)
 
 
+@pytest.mark.reactorless
 def test_async_with_closes_on_an_error_and_lets_it_through() -> None:
     server = MemoryServer(echo)
     client = _connected(server)
@@ -70,6 +68,7 @@ def test_async_with_closes_on_an_error_and_lets_it_through() -> None:
     assert not client.is_open
 
 
+@pytest.mark.reactorless
 def test_async_with_waits_until_the_connection_is_gone() -> None:
     server = MemoryServer(echo)
     client = _connected(server)
@@ -84,6 +83,7 @@ def test_async_with_waits_until_the_connection_is_gone() -> None:
     success_of(done)
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize("kind", ["tls", "ssl", " TLS"])
 def test_a_tls_description_without_tls_support_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, kind: str
@@ -94,6 +94,7 @@ def test_a_tls_description_without_tls_support_says_what_to_install(
         connect_endpoint(MemoryReactorClock(), f"{kind}:example.com:443")
 
 
+@pytest.mark.reactorless
 def test_connect_tls_without_tls_support_says_the_same(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -102,6 +103,7 @@ def test_connect_tls_without_tls_support_says_the_same(
         connect_tls(MemoryReactorClock(), "example.com", 443)
 
 
+@pytest.mark.reactorless
 @pytest.mark.parametrize(
     ("host", "shown"), [("example.com", "example.com:443"), ("::1", "[::1]:443")]
 )
@@ -119,6 +121,7 @@ def test_connect_tls_errors_name_host_and_port() -> None:
     assert str(error) == "connecting to tls:[::1]:443 timed out after 1 s"
 
 
+@pytest.mark.reactorless
 def test_connect_timeout_keeps_the_arguments_init_gave() -> None:
     error = ConnectTimeout("example.com:80", 2.5)
     assert error.args == ("connecting to example.com:80 timed out after 2.5 s",)
@@ -151,6 +154,7 @@ def test_public_classes_name_the_public_package(package: str) -> None:
     assert private == []
 
 
+@pytest.mark.reactorless
 def test_a_published_exception_still_pickles() -> None:
     error = pickle.loads(pickle.dumps(UsageError("bad")))
     assert type(error) is UsageError

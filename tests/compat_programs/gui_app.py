@@ -25,6 +25,7 @@ import sys
 import threading
 from typing import Any
 
+from tests.compat_programs.seed import reply_row, seed_commands
 from twisted_client.compat import (
     BlockingCallError,
     ClientCommand,
@@ -62,12 +63,7 @@ def main() -> None:
     def do_it() -> None:
         idle.cmd_q.put(ClientCommand(ClientCommand.CONNECT, ("localhost", port)))
         idle.cmd_q.put(ClientCommand(ClientCommand.RECEIVE))  # never answered
-        for command in (
-            ClientCommand(ClientCommand.CONNECT, ("localhost", port)),
-            ClientCommand(ClientCommand.SEND, b"hello"),
-            ClientCommand(ClientCommand.RECEIVE),
-            ClientCommand(ClientCommand.CLOSE),
-        ):
+        for command in seed_commands(port):
             client.cmd_q.put(command)
 
     def on_client_reply_timer() -> None:
@@ -75,8 +71,7 @@ def main() -> None:
             reply: ClientReply = client.reply_q.get(block=False)
         except queue.Empty:
             return
-        data = reply.data.decode() if isinstance(reply.data, bytes) else reply.data
-        state["replies"].append([reply.type, data])
+        state["replies"].append(reply_row(reply))
         if len(state["replies"]) == 2:
             state["ticks_at_send_reply"] = state["ticks"]
         if len(state["replies"]) == 3:

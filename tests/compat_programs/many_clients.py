@@ -15,7 +15,8 @@ import json
 import sys
 import threading
 
-from twisted_client.compat import ClientCommand, ClientReply, SocketClientThread
+from tests.compat_programs.seed import seed_commands
+from twisted_client.compat import ClientReply, SocketClientThread
 
 
 def main() -> None:
@@ -25,12 +26,7 @@ def main() -> None:
     for number, client in enumerate(clients):
         client.start()
         message = b"client %d" % number
-        for command in (
-            ClientCommand(ClientCommand.CONNECT, ("127.0.0.1", port)),
-            ClientCommand(ClientCommand.SEND, message),
-            ClientCommand(ClientCommand.RECEIVE),
-            ClientCommand(ClientCommand.CLOSE),
-        ):
+        for command in seed_commands(port, "127.0.0.1", message):
             client.cmd_q.put(command)
         peak = max(peak, threading.active_count())
     succeeded = 0

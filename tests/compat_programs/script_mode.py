@@ -16,6 +16,7 @@ import json
 import sys
 import threading
 
+from tests.compat_programs.seed import reply_row, seed_commands
 from twisted_client.compat import ClientCommand, ClientReply, SocketClientThread
 
 
@@ -26,16 +27,10 @@ def main() -> None:
         client.start()
     replies = []
     for client in clients:
-        for command in (
-            ClientCommand(ClientCommand.CONNECT, ("localhost", port)),
-            ClientCommand(ClientCommand.SEND, b"hello"),
-            ClientCommand(ClientCommand.RECEIVE),
-            ClientCommand(ClientCommand.CLOSE),
-        ):
+        for command in seed_commands(port):
             client.cmd_q.put(command)
             reply: ClientReply = client.reply_q.get(True)
-            data = reply.data.decode() if isinstance(reply.data, bytes) else reply.data
-            replies.append([reply.type, data])
+            replies.append(reply_row(reply))
     forgotten = SocketClientThread()
     forgotten.start()
     forgotten.cmd_q.put(ClientCommand(ClientCommand.CONNECT, ("127.0.0.1", port)))

@@ -29,6 +29,7 @@ from typing import Any
 
 from twisted.python import threadable
 
+from tests.compat_programs.seed import reply_row
 from twisted_client.compat import (
     STOPPED_BY_JOIN,
     ClientCommand,
@@ -59,11 +60,6 @@ def connected(port: int) -> SocketClientThread:
     return client
 
 
-def pair(reply: ClientReply) -> list[Any]:
-    data = reply.data.decode() if isinstance(reply.data, bytes) else reply.data
-    return [reply.type, data]
-
-
 def worker(number: int, client: SocketClientThread, wrong: list[Any]) -> None:
     """ROUNDS rounds of two SENDs and two RECEIVEs, each reply checked."""
     for round_ in range(ROUNDS):
@@ -82,7 +78,7 @@ def worker(number: int, client: SocketClientThread, wrong: list[Any]) -> None:
             [SUCCESS, second],
         ]
         for position, want in enumerate(expected):
-            got = pair(client.reply_q.get(True, WAIT))
+            got = reply_row(client.reply_q.get(True, WAIT))
             if got != want:
                 wrong.append([f"worker {number}", round_ * 4 + position, got, want])
 
@@ -96,7 +92,7 @@ def producer(client: SocketClientThread) -> None:
 def consumer(client: SocketClientThread, wrong: list[Any]) -> None:
     for number in range(PAIRS):
         for position, want in enumerate([[SUCCESS, None], [SUCCESS, f"p{number}"]]):
-            got = pair(client.reply_q.get(True, WAIT))
+            got = reply_row(client.reply_q.get(True, WAIT))
             if got != want:
                 wrong.append(["producer", number * 2 + position, got, want])
 
@@ -122,7 +118,7 @@ def closed_after_join(clients: list[SocketClientThread]) -> tuple[list[Any], int
     for number, client in enumerate(clients):
         client.cmd_q.put(ClientCommand(RECEIVE))
         client.join(WAIT)
-        got = pair(client.reply_q.get(True, WAIT))
+        got = reply_row(client.reply_q.get(True, WAIT))
         if got != [ClientReply.ERROR, STOPPED_BY_JOIN]:
             wrong.append([f"join {number}", 0, got, STOPPED_BY_JOIN])
     alive = sum(client.is_alive() for client in clients)

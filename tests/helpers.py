@@ -1,0 +1,126 @@
+"""
+Helpers shared by the test modules (fixtures live in `tests/conftest.py`).
+
+* ``success_of``, ``failure_of`` and ``assert_no_result``: trial's
+  `SynchronousTestCase` checks of a Deferred's result (one instance for the
+  whole suite), and ``error_of``: the exception a failed Deferred holds.
+* ``run_python``: a child Python program from the repository root, its
+  output captured, with a timeout; ``finish`` and ``stop_all`` for the
+  programs a test starts with `subprocess.Popen`.
+* The compat drop-in's reply kinds and command kinds under short names, and
+  `Adapter`: a started `compat.SocketClientThread` whose replies arrive in a
+  `DeferredQueue`, so a test awaits them instead of polling.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from twisted.internet.defer import Deferred, DeferredQueue
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_client.compat import ClientCommand, ClientReply, SocketClientThread
+
+_trial = SynchronousTestCase()
+success_of = _trial.successResultOf
+failure_of = _trial.failureResultOf
+assert_no_result = _trial.assertNoResult
+
+
+def error_of(deferred: Deferred[Any]) -> BaseException:
+    """The exception ``deferred`` has failed with already; the test fails if
+    it has not fired or succeeded (trial's ``failureResultOf``)."""
+    return failure_of(deferred).value
+
+
+SUCCESS, ERROR = ClientReply.SUCCESS, ClientReply.ERROR
+CONNECT, SEND, RECEIVE, CLOSE = (
+    ClientCommand.CONNECT,
+    ClientCommand.SEND,
+    ClientCommand.RECEIVE,
+    ClientCommand.CLOSE,
+)
+
+
+class Adapter:
+    """A started drop-in whose replies arrive in a DeferredQueue (no polling)."""
+
+    def __init__(self, reactor: Any, **options: Any) -> None:
+        self.replies: DeferredQueue[ClientReply] = DeferredQueue()
+        self.thread = SocketClientThread(
+            reactor=reactor, on_reply=self.replies.put, **options
+        )
+        self.thread.start()
+
+    def put(self, kind: int, data: Any = None) -> None:
+        """Queue one command, as the classic thread's callers do."""
+        self.thread.cmd_q.put(ClientCommand(kind, data))
+
+    async def reply(self) -> tuple[int, Any]:
+        """The next reply as ``(type, data)``."""
+        got = await self.replies.get()
+        return got.type, got.data
+
+    async def exchange(self, *commands: tuple[Any, ...]) -> list[tuple[int, Any]]:
+        """Queue every command at once; await one reply per command."""
+        for each in commands:
+            self.put(*each)
+        return [await self.reply() for _ in commands]
+
+    def native(self) -> Any:
+        """The Twisted `Client` under it (to look at its transport and buffers)."""
+        return self.thread._session._client  # type: ignore[union-attr]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository root: child programs run from here."""
+
+
+def run_python(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 60.0
+) -> subprocess.CompletedProcess[str]:
+    """
+    ``python ARGS`` (this interpreter) from the repository root, with ``env``
+    (default: this process's environment); its output captured as text. A
+    program still running after ``timeout`` seconds is killed and the test
+    fails with `subprocess.TimeoutExpired`, so a hang cannot stall the run.
+    """
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def finish(
+    process: subprocess.Popen[str], timeout: float, what: str = "the program"
+) -> tuple[str, str]:
+    """
+    Wait for ``process`` to end; its ``(stdout, stderr)`` (stderr is ``""``
+    when it goes to stdout). One still running after ``timeout`` seconds is
+    killed and the test fails, showing what it printed.
+    """
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"{what} hung; it printed:\n{out[-3000:]}\n{err or ''}")
+    return out, err or ""
+
+
+def stop_all(processes: Iterable[subprocess.Popen[str]]) -> None:
+    """Kill each of ``processes`` still running, and reap it."""
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
