@@ -121,18 +121,6 @@ def test_connect_tls_errors_name_host_and_port() -> None:
     assert str(error) == "connecting to tls:[::1]:443 timed out after 1 s"
 
 
-@pytest.mark.reactorless
-def test_connect_timeout_keeps_the_arguments_init_gave() -> None:
-    error = ConnectTimeout("example.com:80", 2.5)
-    assert error.args == ("connecting to example.com:80 timed out after 2.5 s",)
-    assert (error.destination, error.reason, error.timeout) == (
-        "example.com:80",
-        None,
-        2.5,
-    )
-    assert isinstance(error, TimeoutError)
-
-
 @pytest.mark.parametrize(
     "package",
     [

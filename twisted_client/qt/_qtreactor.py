@@ -189,22 +189,13 @@ class QtEPollReactor(QtTimerDriven, EPollReactor):
         )
         self._poller.modify(fd, flags)
 
-    def _add(  # noqa: PLR0917 (Twisted's signature)
-        self,
-        xer: Any,
-        primary: set[int],
-        other: set[int],
-        selectables: dict[int, Any],
-        event: int,
-        antievent: int,
-    ) -> None:
+    def _add(self, xer: Any, primary: set[int], *rest: Any) -> None:
+        # rest: other, selectables, event, antievent (Twisted's signature)
         fd = xer.fileno()
         if self._suspended.get(fd) is xer:
             primary.add(fd)  # epoll learns it when the descriptor is resumed
             return
-        super()._add(  # type: ignore[no-untyped-call]
-            xer, primary, other, selectables, event, antievent
-        )
+        super()._add(xer, primary, *rest)  # type: ignore[no-untyped-call]
 
     def _remove(  # noqa: PLR0917 (Twisted's signature)
         self,
