@@ -34,6 +34,7 @@ from ._framing import (
 )
 from ._public import publish
 from ._reconnect import ReconnectingClient
+from ._state import ConnectionState
 from ._tls import connect_tls, tls_endpoint
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "ConnectError",
     "ConnectTimeout",
     "ConnectionClosed",
+    "ConnectionState",
     "LengthPrefixedProtocol",
     "MessageTooLong",
     "ReactorShutdown",

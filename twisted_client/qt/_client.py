@@ -12,6 +12,7 @@ from .._client import Client
 from .._connect import connect, connect_endpoint
 from .._errors import ClientClosed, ClientError, ConnectionClosed, UsageError
 from .._framing import DEFAULT_MAX_LENGTH
+from .._state import ConnectionState
 from ._binding import binding
 from ._install import qt_reactor
 
@@ -108,7 +109,7 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
         self._attempt: Deferred[Client] | None = None
         self._reported: object = None
         self._close_reason: ClientError | None = None
-        self._shown_state = "unconnected"
+        self._shown_state = ConnectionState.UNCONNECTED
         self._window = 0.0  # when the current delivery budget started
         self._continuation: IDelayedCall | None = None
         self._end_pending: ClientError | None = None
@@ -121,13 +122,13 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
         return self._client
 
     @property
-    def state(self) -> str:
-        """``"connecting"``, ``"connected"`` or ``"unconnected"``."""
+    def state(self) -> ConnectionState:
+        """``CONNECTING``, ``CONNECTED`` or ``UNCONNECTED`` (equal to their strings)."""
         if self._attempt is not None:
-            return "connecting"
+            return ConnectionState.CONNECTING
         if self._client is not None and self._client.is_open:
-            return "connected"
-        return "unconnected"
+            return ConnectionState.CONNECTED
+        return ConnectionState.UNCONNECTED
 
     @property
     def close_reason(self) -> ClientError | None:
@@ -142,7 +143,7 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
 
     def is_connected(self) -> bool:
         """True while the connection is up and `close` was not called."""
-        return self.state == "connected"
+        return self.state is ConnectionState.CONNECTED
 
     # -- operations ------------------------------------------------------------
 
@@ -222,7 +223,7 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
     # -- internals ---------------------------------------------------------------
 
     def _connect(self, start: Any) -> Deferred[Client]:
-        if self.state != "unconnected":
+        if self.state is not ConnectionState.UNCONNECTED:
             return self._failed(
                 UsageError(f"already {self.state}: close() before connecting again")
             )
