@@ -210,6 +210,15 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
         """The last error emitted (as `failed`), or None since the last connect."""
         return self._core.last_error
 
+    @property
+    def retry_delay(self) -> float | None:
+        """
+        Reconnecting and ``"waiting"``: the seconds of the wait before the
+        next attempt (the backoff's delay, counted from when it began); else
+        None.
+        """
+        return self._core.retry_delay
+
     def is_connected(self) -> bool:
         """True while the connection is up and `close` was not called."""
         return self.state is ConnectionState.CONNECTED

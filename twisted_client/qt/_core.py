@@ -95,6 +95,14 @@ class QtClientCore:
         return self._last_error
 
     @property
+    def retry_delay(self) -> float | None:
+        """Seconds waited before the next attempt while ``WAITING``, else None."""
+        reconnecting = self._reconnecting
+        if reconnecting is None or self.state is not ConnectionState.WAITING:
+            return None
+        return reconnecting.retry_delay
+
+    @property
     def state(self) -> ConnectionState:
         """Where the connection stands (see `QtClient.state`)."""
         client = self._client
