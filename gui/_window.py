@@ -35,8 +35,8 @@ QWidget: Any = QtWidgets.QWidget
 __all__ = ["BACKEND_HELP", "DemoWindow"]
 
 BACKEND_HELP = {
-    "twisted": "the native client on the reactor; QtClient: messages by Qt "
-    "signal, the other replies by Deferred callbacks; nothing polls",
+    "twisted": "the native client on the reactor, as a signal/slot program: "
+    "on QtClient.connected send, on message_received log and close; nothing polls",
     "compat": "the drop-in compat.SocketClientThread, no thread; a QTimer polls "
     "reply_q every 100 ms, as the classic demo does",
     "thread": "the classic thread itself, blocking sockets; a QTimer polls reply_q "
@@ -47,7 +47,7 @@ _GOOD_GAP, _BAD_GAP = 0.050, 0.150
 
 
 class _Exchange:
-    """The replies of one 'Do it!': four commands, four replies."""
+    """The replies of one 'Do it!': four steps, four replies (or up to an ERROR)."""
 
     def __init__(self, ends_on_error: bool) -> None:
         self.replies: list[Reply] = []
