@@ -209,7 +209,8 @@ class NativeStress:
         self._messages = messages
         self._on_done = on_done
         self._payload = bytes(range(256)) * (CHUNK // 256)
-        self._queued = self._sent = self._received = 0
+        self._queued = self._answered = 0  # messages
+        self._sent = self._received = 0  # bytes
         self._error: str | None = None
         self._started = 0.0
         self.finished = False
@@ -237,7 +238,7 @@ class NativeStress:
         _abort(self.qt_client)
 
     def _top_up(self) -> None:
-        while self._queued < self._messages and self._queued - self._received < WINDOW:
+        while self._queued < self._messages and self._queued - self._answered < WINDOW:
             self._queued += 1
             self.qt_client.send(self._payload).addCallbacks(
                 self._counted, lambda _: None
@@ -249,6 +250,7 @@ class NativeStress:
     def _message_received(self, message: bytes) -> None:
         if self.finished:
             return
+        self._answered += 1
         self._received += len(message)
         if len(message) != len(self._payload):
             self._end(
@@ -256,7 +258,7 @@ class NativeStress:
                 "the stress needs an echo server (the embedded one, or python "
                 "-m twisted_client.server)"
             )
-        elif self._received == self._messages * len(self._payload):
+        elif self._answered == self._messages:
             self._end(None)
         else:
             self._top_up()
