@@ -34,8 +34,6 @@ from ._report import aggregate, document, dump, machine, markdown_summary, text_
 from ._runner import Runner, run_parse
 from ._server import EchoServer
 
-_SOAK = Path(__file__).with_name("soak.py")
-
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -96,8 +94,6 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     unknown = [s for s in chosen if s not in scenarios]
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(unknown)}")
-    if "soak" in chosen and not _SOAK.exists():
-        parser.error("--only soak: benchmarks/soak.py does not exist yet")
     args.scenarios = chosen
     clients = args.clients.split(",") if args.clients else list(CLIENT_ORDER)
     unknown = [c for c in clients if c not in CLIENT_ORDER]
@@ -136,7 +132,7 @@ def _qt_binding(api: str | None, parser: argparse.ArgumentParser) -> Any:
 
 
 def _run_soak(quick: bool) -> int:
-    """Run ``benchmarks/soak.py`` (the reliability soak) in a process of its own."""
+    """Run ``python -m benchmarks.soak`` (the reliability soak) in its own process."""
     import subprocess
 
     extra = ["--messages", "100000"] if quick else []

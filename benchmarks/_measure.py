@@ -6,16 +6,19 @@ import itertools
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 
 __all__ = [
     "BULK_TIMEOUT",
     "ProcessCounters",
+    "RoundTrips",
+    "bulk_metrics",
     "gap_metrics",
     "now_ns",
     "peak_rss_mib",
     "percentile",
     "rr_metrics",
+    "scale_metrics",
     "threads_of",
 ]
 
@@ -39,6 +42,55 @@ def rr_metrics(samples_ns: Sequence[int], elapsed_ns: int) -> dict[str, float]:
         "round_trips_per_s": count / (elapsed_ns / 1e9) if elapsed_ns else math.nan,
         "p50_us": percentile(samples_ns, 50) / 1e3,
         "p99_us": percentile(samples_ns, 99) / 1e3,
+    }
+
+
+class RoundTrips:
+    """
+    Times request/reply round trips of ``size`` bytes for ``duration`` seconds.
+
+    Call `begin` before each request and `done` with the reply: it records
+    the round trip, raises `AssertionError` if the echo has the wrong length,
+    and says whether the time is up. `metrics` gives `rr_metrics` of them.
+    """
+
+    def __init__(self, size: int, duration: float) -> None:
+        self.size = size
+        self.samples: list[int] = []
+        self.start = self._begin = self._end = now_ns()
+        self._deadline = self.start + int(duration * 1e9)
+
+    def begin(self) -> None:
+        """A request is about to go out."""
+        self._begin = now_ns()
+
+    def done(self, reply: Sized) -> bool:
+        """Its reply came: record the round trip; True once the time is up."""
+        self._end = now_ns()
+        if len(reply) != self.size:
+            raise AssertionError("wrong echo")
+        self.samples.append(self._end - self._begin)
+        return self._end >= self._deadline
+
+    def metrics(self) -> dict[str, float]:
+        """Round trips per second and latency percentiles of the run."""
+        return rr_metrics(self.samples, self._end - self.start)
+
+
+def bulk_metrics(size: int, received: int, elapsed_ns: int) -> dict[str, float]:
+    """Megabytes per second of one ``size``-byte echo; `AssertionError` if short."""
+    if received != size:
+        raise AssertionError("wrong echo")
+    return {"mb_per_s": size / 1e6 / (elapsed_ns / 1e9)}
+
+
+def scale_metrics(wall_s: float, errors: int) -> dict[str, float]:
+    """The scale scenario's figures: wall time, errors, this process's peaks."""
+    return {
+        "wall_s": wall_s,
+        "peak_threads": threads_of(),
+        "peak_rss_mib": peak_rss_mib(),
+        "errors": errors,
     }
 
 

@@ -31,7 +31,7 @@ CLIENT_ORDER = [
 """Every client kind, in the order tables show them; ``thread`` is the baseline."""
 
 SCENARIOS = ["rr", "bulk", "scale", "gui", "idle", "shutdown", "parse"]
-"""Every scenario ``--only`` accepts (``soak`` too, when benchmarks/soak.py exists)."""
+"""Every scenario ``--only`` accepts, besides ``soak`` (`benchmarks.soak`)."""
 
 METRICS: dict[str, list[str]] = {
     "rr": ["round_trips_per_s", "p50_us", "p99_us"],

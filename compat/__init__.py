@@ -9,24 +9,5 @@ SocketClientThread`` keeps working, and ``compat.threaded`` and
 ``twisted_client.compat.qt``.
 """
 
-from twisted_client.compat import (
-    CLOSED_PREMATURELY,
-    NOT_CONNECTED,
-    STOPPED_BY_JOIN,
-    BlockingCallError,
-    ClientCommand,
-    ClientReply,
-    SocketClientThread,
-    TLSOptions,
-)
-
-__all__ = [
-    "CLOSED_PREMATURELY",
-    "NOT_CONNECTED",
-    "STOPPED_BY_JOIN",
-    "BlockingCallError",
-    "ClientCommand",
-    "ClientReply",
-    "SocketClientThread",
-    "TLSOptions",
-]
+from twisted_client.compat import *  # noqa: F403  (the same objects, by design)
+from twisted_client.compat import __all__ as __all__

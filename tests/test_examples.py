@@ -3,13 +3,15 @@ The runnable examples, run for real in subprocesses (each bounded by a timeout).
 
 ``examples/qt_chat.py`` runs on each installed Qt binding, driven by a small
 program that types a line and closes the window once the echo is shown;
-``examples/echo_client.py`` talks to ``python -m twisted_client.server``.
+``examples/echo_client.py`` talks to ``python -m twisted_client.server``, and
+so does ``examples/asyncio_client.py``, which also runs alone (``--embedded``).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -115,8 +117,21 @@ def test_qt_chat_echoes_a_line_on_each_binding(api: str) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_echo_client_gets_its_answers() -> None:
-    """echo_client.py sends three messages and prints the three echoes."""
+def _run_example(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python ARGUMENTS`` in the repository, bounded by `TIMEOUT`."""
+    return subprocess.run(
+        [sys.executable, *arguments],
+        cwd=ROOT,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def _against_the_server(example: str) -> subprocess.CompletedProcess[str]:
+    """Run ``example HOST PORT`` against ``python -m twisted_client.server``."""
     server_command = [sys.executable, "-m", "twisted_client.server", "--port", "0"]
     with subprocess.Popen(
         server_command, cwd=ROOT, stdout=subprocess.PIPE, text=True
@@ -125,20 +140,47 @@ def test_echo_client_gets_its_answers() -> None:
             assert server.stdout is not None
             address = server.stdout.readline().split()[-1]  # listening on HOST:PORT
             host, port = address.rsplit(":", 1)
-            done = subprocess.run(
-                [sys.executable, "examples/echo_client.py", host, port],
-                cwd=ROOT,
-                env=_environment(),
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT,
-                check=False,
-            )
+            return _run_example(example, host, port)
         finally:
             server.kill()
+
+
+def test_echo_client_gets_its_answers() -> None:
+    """echo_client.py sends three messages and prints the three echoes."""
+    done = _against_the_server("examples/echo_client.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines() == [
         "answer: b'hello'",
         "answer: b'twisted'",
         "answer: b'qt'",
     ]
+
+
+ASYNCIO_ANSWERS = ["answer: b'hello'", "answer: b'asyncio'", "answer: b'twisted'"]
+
+
+def test_asyncio_client_gets_its_answers_from_the_server() -> None:
+    """asyncio_client.py, under asyncio.run, prints the server's three echoes."""
+    done = _against_the_server("examples/asyncio_client.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == ASYNCIO_ANSWERS
+    assert "Traceback" not in done.stderr
+
+
+def test_asyncio_client_runs_alone_with_its_own_server() -> None:
+    """With --embedded it serves on its own reactor and prints the same echoes."""
+    done = _run_example("-X", "dev", "examples/asyncio_client.py", "--embedded")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == ASYNCIO_ANSWERS
+    assert "Traceback" not in done.stderr
+
+
+def test_asyncio_client_says_when_it_cannot_connect() -> None:
+    """A refused connection is one line of error and exit status 1, no traceback."""
+    with socket.socket() as bound:  # bound, not listening: connecting is refused
+        bound.bind(("127.0.0.1", 0))
+        port = str(bound.getsockname()[1])
+        done = _run_example("examples/asyncio_client.py", "127.0.0.1", port)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.startswith(f"error: could not connect to 127.0.0.1:{port}")
+    assert "Traceback" not in done.stderr

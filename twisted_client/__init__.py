@@ -5,13 +5,16 @@ Connect with `connect` (or `connect_endpoint` for TLS, IPv6, UNIX sockets and
 any other Twisted endpoint); the `Client` it gives sends and receives whole
 messages through Deferreds that can be awaited, cancelled and timed out. The
 reactor is always passed in. `twisted_client.qt` runs it inside a Qt
-application; `twisted_client.server` is a server that speaks the same format.
+application; `asyncio_reactor` and `as_future` use it from an asyncio program;
+`twisted_client.server` is a server that speaks the same format.
 """
 
+from ._asyncio import as_future, asyncio_reactor
 from ._checks import default_max_buffered
 from ._client import MESSAGE_OVERHEAD, Client, ClientProtocol
 from ._connect import connect, connect_endpoint
 from ._errors import (
+    AsyncioReactorError,
     ClientClosed,
     ClientError,
     ClientTimeout,
@@ -22,6 +25,7 @@ from ._errors import (
     ReactorShutdown,
     ReceiveTimeout,
     RemoteProtocolError,
+    SignalTimeout,
     UsageError,
     WrongThreadError,
 )
@@ -42,6 +46,7 @@ __all__ = [
     "HEADER_SIZE",
     "MAX_PREFIX_LENGTH",
     "MESSAGE_OVERHEAD",
+    "AsyncioReactorError",
     "Client",
     "ClientClosed",
     "ClientError",
@@ -57,8 +62,11 @@ __all__ = [
     "ReceiveTimeout",
     "ReconnectingClient",
     "RemoteProtocolError",
+    "SignalTimeout",
     "UsageError",
     "WrongThreadError",
+    "as_future",
+    "asyncio_reactor",
     "connect",
     "connect_endpoint",
     "connect_tls",

@@ -178,3 +178,26 @@ class ConnectionClosed(ClientError):
         self.clean = clean and not partial
         self.partial = partial
         self.reason = reason
+
+
+class AsyncioReactorError(UsageError):
+    """
+    `asyncio_reactor` cannot run Twisted's asyncio reactor on this loop.
+
+    Either another Twisted reactor is installed already (a process has one,
+    and it cannot be restarted), or the running loop is not a selector loop
+    (Windows' default ``ProactorEventLoop`` cannot watch sockets the way
+    Twisted's reactor needs). The message says which, and what to do.
+    """
+
+
+class SignalTimeout(ClientTimeout):
+    """
+    A Qt signal awaited with `twisted_client.qt.signal_once` was not emitted
+    within its ``timeout``; the wait is over and the slot disconnected.
+    """
+
+    def __init__(self, signal: str, timeout: float) -> None:
+        super().__init__(f"{signal} was not emitted within {timeout:g} s")
+        self.signal = signal
+        self.timeout = timeout

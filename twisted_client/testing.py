@@ -83,7 +83,9 @@ class MessagePeer(LengthPrefixedProtocol):
     ) -> None:
         super().__init__(max_length)
         self.received: list[bytes] = []
+        """Every whole message the client sent, in order."""
         self.lost: Failure | None = None
+        """Why the connection ended, once it has (None while it is open)."""
         self._handler = handler
         self._memory_client_side: Any = None  # the client's FakeTransport
 
@@ -164,10 +166,13 @@ class MemoryServer:
         max_length: int = DEFAULT_MAX_LENGTH,
     ) -> None:
         self.reactor = reactor if reactor is not None else MemoryReactorClock()
+        """The `MemoryReactorClock` the server and its clients run on."""
         self.port = port
+        """The port the server pretends to listen on."""
         self.endpoint: IStreamClientEndpoint = TCP4ClientEndpoint(
             self.reactor, "127.0.0.1", port
         )
+        """Where a client connects to reach this server."""
         self._factory = _PeerFactory(handler, max_length)
         self.reactor.listenTCP(port, self._factory)
         self._completer = ConnectionCompleter(self.reactor)

@@ -9,7 +9,12 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from .._measure import now_ns, peak_rss_mib, rr_metrics, threads_of
+from .._measure import (
+    RoundTrips,
+    bulk_metrics,
+    now_ns,
+    scale_metrics,
+)
 
 _HEADER = struct.Struct("<L")
 
@@ -103,20 +108,13 @@ class Bench:
                 for _ in range(warmup):
                     client.send(payload)
                     await client.receive()
-                samples: list[int] = []
-                start = now_ns()
-                deadline = start + int(duration * 1e9)
+                rounds = RoundTrips(size, duration)
                 while True:
-                    begin = now_ns()
+                    rounds.begin()
                     client.send(payload)
-                    reply = await client.receive()
-                    end = now_ns()
-                    if len(reply) != size:
-                        raise AssertionError("wrong echo")
-                    samples.append(end - begin)
-                    if end >= deadline:
+                    if rounds.done(await client.receive()):
                         break
-                results.append(rr_metrics(samples, end - start))
+                results.append(rounds.metrics())
             await client.close()
             return results
 
@@ -134,9 +132,7 @@ class Bench:
             reply = await client.receive()
             elapsed = now_ns() - start
             await client.close()
-            if len(reply) != size:
-                raise AssertionError("wrong echo")
-            return {"mb_per_s": size / 1e6 / (elapsed / 1e9)}
+            return bulk_metrics(size, len(reply), elapsed)
 
         result: dict[str, Any] = self._run(work)
         return result
@@ -159,12 +155,9 @@ class Bench:
                 *(one() for _ in range(clients)), return_exceptions=True
             )
             wall = (now_ns() - start) / 1e9
-            return {
-                "wall_s": wall,
-                "peak_threads": threads_of(),
-                "peak_rss_mib": peak_rss_mib(),
-                "errors": sum(1 for outcome in done if outcome is not None),
-            }
+            return scale_metrics(
+                wall, sum(1 for outcome in done if outcome is not None)
+            )
 
         result: dict[str, Any] = self._run(work)
         return result

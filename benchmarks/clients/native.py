@@ -11,7 +11,12 @@ import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from .._measure import now_ns, peak_rss_mib, rr_metrics, threads_of
+from .._measure import (
+    RoundTrips,
+    bulk_metrics,
+    now_ns,
+    scale_metrics,
+)
 from . import Unavailable
 from ._qtgui import TickRecorder, qt_application, qt_binding
 
@@ -113,21 +118,15 @@ class Bench:
                 for _ in range(warmup):
                     client.send(payload)
                     await client.receive()
-                samples: list[int] = []
-                start = now_ns()
-                deadline = start + int(duration * 1e9)
+                rounds = RoundTrips(size, duration)
                 while True:
-                    begin = now_ns()
+                    rounds.begin()
                     sent = client.send(payload)
                     reply = await client.receive()
                     await sent
-                    end = now_ns()
-                    if len(reply) != size:
-                        raise AssertionError("wrong echo")
-                    samples.append(end - begin)
-                    if end >= deadline:
+                    if rounds.done(reply):
                         break
-                results.append(rr_metrics(samples, end - start))
+                results.append(rounds.metrics())
             await client.close()
             return results
 
@@ -146,9 +145,7 @@ class Bench:
             await sent
             elapsed = now_ns() - start
             await client.close()
-            if len(reply) != size:
-                raise AssertionError("wrong echo")
-            return {"mb_per_s": size / 1e6 / (elapsed / 1e9)}
+            return bulk_metrics(size, len(reply), elapsed)
 
         result: dict[str, Any] = self._run(work)
         return result
@@ -173,12 +170,7 @@ class Bench:
                 [ensureDeferred(one()) for _ in range(clients)], consumeErrors=True
             )
             wall = (now_ns() - start) / 1e9
-            return {
-                "wall_s": wall,
-                "peak_threads": threads_of(),
-                "peak_rss_mib": peak_rss_mib(),
-                "errors": sum(1 for ok, _ in done if not ok),
-            }
+            return scale_metrics(wall, sum(1 for ok, _ in done if not ok))
 
         result: dict[str, Any] = self._run(work)
         return result

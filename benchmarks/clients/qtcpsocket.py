@@ -6,7 +6,12 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from .._measure import BULK_TIMEOUT, now_ns, peak_rss_mib, rr_metrics, threads_of
+from .._measure import (
+    BULK_TIMEOUT,
+    now_ns,
+    rr_metrics,
+    scale_metrics,
+)
 from ._qtgui import TickRecorder, qt_application, qt_binding
 
 _HEADER = struct.Struct("<L")
@@ -185,14 +190,7 @@ class Bench:
             left["clients"] -= 1
             if left["clients"] == 0:
                 wall = (now_ns() - start) / 1e9
-                loop.finish(
-                    {
-                        "wall_s": wall,
-                        "peak_threads": threads_of(),
-                        "peak_rss_mib": peak_rss_mib(),
-                        "errors": left["errors"],
-                    }
-                )
+                loop.finish(scale_metrics(wall, left["errors"]))
 
         def connected(conn: _Conn) -> None:
             counts[id(conn)] = 0

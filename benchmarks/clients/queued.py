@@ -8,7 +8,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .._measure import BULK_TIMEOUT, now_ns, peak_rss_mib, rr_metrics, threads_of
+from .._measure import (
+    BULK_TIMEOUT,
+    RoundTrips,
+    bulk_metrics,
+    now_ns,
+    peak_rss_mib,
+    threads_of,
+)
 from . import Unavailable
 from ._qtgui import TickRecorder, qt_application, qt_binding
 
@@ -93,22 +100,15 @@ class Bench:
                 self._put(client, "RECEIVE")
                 self._get(client)
                 self._get(client)
-            samples: list[int] = []
-            start = now_ns()
-            deadline = start + int(duration * 1e9)
+            rounds = RoundTrips(size, duration)
             while True:
-                begin = now_ns()
+                rounds.begin()
                 self._put(client, "SEND", payload)
                 self._put(client, "RECEIVE")
                 self._get(client)
-                reply = self._get(client)
-                end = now_ns()
-                if len(reply) != size:
-                    raise AssertionError("wrong echo")
-                samples.append(end - begin)
-                if end >= deadline:
+                if rounds.done(self._get(client)):
                     break
-            results.append(rr_metrics(samples, end - start))
+            results.append(rounds.metrics())
         self._finish(client)
         return results
 
@@ -123,9 +123,7 @@ class Bench:
         reply = self._get(client)
         elapsed = now_ns() - start
         self._finish(client)
-        if len(reply) != size:
-            raise AssertionError("wrong echo")
-        return {"mb_per_s": size / 1e6 / (elapsed / 1e9)}
+        return bulk_metrics(size, len(reply), elapsed)
 
     def scale(self, port: int, clients: int, round_trips: int) -> dict[str, Any]:
         """``clients`` clients with every command queued at once; then every reply."""

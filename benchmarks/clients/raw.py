@@ -7,7 +7,7 @@ import struct
 import threading
 from typing import Any
 
-from .._measure import now_ns, peak_rss_mib, rr_metrics, threads_of
+from .._measure import RoundTrips, bulk_metrics, now_ns, peak_rss_mib, threads_of
 
 _HEADER = struct.Struct("<L")
 
@@ -66,19 +66,13 @@ class Bench:
             for _ in range(warmup):
                 conn.send(payload)
                 conn.receive()
-            samples: list[int] = []
-            start = now_ns()
-            deadline = start + int(duration * 1e9)
+            rounds = RoundTrips(size, duration)
             while True:
-                begin = now_ns()
+                rounds.begin()
                 conn.send(payload)
-                if len(conn.receive()) != size:
-                    raise AssertionError("wrong echo")
-                end = now_ns()
-                samples.append(end - begin)
-                if end >= deadline:
+                if rounds.done(conn.receive()):
                     break
-            results.append(rr_metrics(samples, end - start))
+            results.append(rounds.metrics())
         conn.sock.close()
         return results
 
@@ -91,9 +85,7 @@ class Bench:
         got = len(conn.receive())
         elapsed = now_ns() - start
         conn.sock.close()
-        if got != size:
-            raise AssertionError("wrong echo")
-        return {"mb_per_s": size / 1e6 / (elapsed / 1e9)}
+        return bulk_metrics(size, got, elapsed)
 
     def scale(self, port: int, clients: int, round_trips: int) -> dict[str, Any]:
         """Many connections from one thread, one round trip each in turn."""

@@ -1,12 +1,14 @@
 """
 The classic socket client thread, and a drop-in replacement on Twisted.
 
-``from compat import SocketClientThread, ClientCommand, ClientReply`` gives
-the drop-in: the classic thread's interface (``cmd_q``, ``reply_q``, ``start``,
+``from twisted_client.compat import SocketClientThread, ClientCommand,
+ClientReply`` (or the short ``from compat import ...``) gives the drop-in:
+the classic thread's interface (``cmd_q``, ``reply_q``, ``start``,
 ``join``), running on the Twisted reactor with no thread per client.
-``compat.threaded.SocketClientThread`` is the original, ported to
-Python 3 and kept as the baseline. ``compat.qt.ReplySignal`` delivers the
-drop-in's replies as a Qt signal.
+``twisted_client.compat.threaded.SocketClientThread`` is the original,
+ported to Python 3 and kept as the baseline.
+``twisted_client.compat.qt.ReplySignal`` delivers the drop-in's replies as
+a Qt signal.
 """
 
 from twisted_client._public import publish

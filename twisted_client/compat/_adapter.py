@@ -68,7 +68,7 @@ class SocketClientThread:
     What it does better than the classic thread:
 
     * No polling: a command put on ``cmd_q`` (any `queue.Queue`; its ``put``
-      is wrapped, see `compat._queues`) is started at once; an idle client
+      is wrapped, see ``compat._queues``) is started at once; an idle client
       costs nothing.
     * ``join()`` returns at once, even while a RECEIVE waits for data that
       never comes; that command gets an ERROR reply.
@@ -94,7 +94,7 @@ class SocketClientThread:
       commands that need no waiting: a SEND the socket takes at once, a
       RECEIVE of a message that has arrived, CLOSE, an ERROR. The putting
       thread runs them itself while the reactor's thread sleeps (see
-      `compat._inline`) instead of crossing to that thread and back.
+      ``compat._inline``) instead of crossing to that thread and back.
     * Clearing ``alive`` by hand does not stop the client (nothing polls
       it); ``join()`` does.
     * Messages longer than ``max_length`` (16 MiB by default) are refused;

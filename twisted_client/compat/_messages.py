@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 __all__ = ["ClientCommand", "ClientReply"]
 
 
-class ClientCommand:
+class _Message:
+    """A type constant and its data; the repr names the constant."""
+
+    _NAMES: ClassVar[Mapping[int, str]] = {}
+
+    def __init__(self, type: int, data: Any = None) -> None:
+        self.type = type
+        self.data = data
+
+    def __repr__(self) -> str:
+        name = self._NAMES.get(self.type) if isinstance(self.type, int) else None
+        return f"{type(self).__name__}({name or repr(self.type)}, {self.data!r})"
+
+
+class ClientCommand(_Message):
     """
     A command to the client. Each command type has its associated data.
 
@@ -21,16 +36,15 @@ class ClientCommand:
     SEND: ClassVar[int] = 1
     RECEIVE: ClassVar[int] = 2
     CLOSE: ClassVar[int] = 3
+    _NAMES: ClassVar[Mapping[int, str]] = {
+        0: "CONNECT",
+        1: "SEND",
+        2: "RECEIVE",
+        3: "CLOSE",
+    }
 
-    def __init__(self, type: int, data: Any = None) -> None:
-        self.type = type
-        self.data = data
 
-    def __repr__(self) -> str:
-        return f"ClientCommand({_name(self, self.type)}, {self.data!r})"
-
-
-class ClientReply:
+class ClientReply(_Message):
     """
     A reply from the client. Each reply type has its associated data.
 
@@ -40,25 +54,4 @@ class ClientReply:
 
     ERROR: ClassVar[int] = 0
     SUCCESS: ClassVar[int] = 1
-
-    def __init__(self, type: int, data: Any = None) -> None:
-        self.type = type
-        self.data = data
-
-    def __repr__(self) -> str:
-        return f"ClientReply({_name(self, self.type)}, {self.data!r})"
-
-
-_NAMES: dict[type, dict[int, str]] = {
-    ClientCommand: {0: "CONNECT", 1: "SEND", 2: "RECEIVE", 3: "CLOSE"},
-    ClientReply: {0: "ERROR", 1: "SUCCESS"},
-}
-
-
-def _name(instance: object, value: object) -> str:
-    """The constant's name for ``value``, or its repr when it is not one of them."""
-    for cls in type(instance).__mro__:
-        names = _NAMES.get(cls)
-        if names is not None and isinstance(value, int) and value in names:
-            return names[value]
-    return repr(value)
+    _NAMES: ClassVar[Mapping[int, str]] = {0: "ERROR", 1: "SUCCESS"}

@@ -82,23 +82,24 @@ def _lost_text(error: ConnectionClosed, clean_text: str) -> str:
 
 def send_error_text(failure: Failure) -> str:
     """The classic thread's text when ``sendall`` fails: the connection ended/closed."""
-    error = failure.value
-    if isinstance(error, ReactorShutdown):
-        return CLOSED_LOCALLY
-    if isinstance(error, ClientClosed):
-        return os_error_text(errno.EBADF)
-    if isinstance(error, ConnectionClosed):
-        return _lost_text(error, os_error_text(errno.EPIPE))
-    return str(error)
+    return _failure_text(failure, os_error_text(errno.EPIPE))
 
 
 def receive_error_text(failure: Failure) -> str:
     """The classic thread's text when RECEIVE fails: closed early, reset, or by us."""
+    return _failure_text(failure, CLOSED_PREMATURELY)
+
+
+def _failure_text(failure: Failure, clean_text: str) -> str:
+    """
+    The text for a failed SEND or RECEIVE: quitting, closed by this side,
+    lost (``clean_text`` when the peer closed cleanly), or the error itself.
+    """
     error = failure.value
     if isinstance(error, ReactorShutdown):
         return CLOSED_LOCALLY
     if isinstance(error, ClientClosed):
         return os_error_text(errno.EBADF)
     if isinstance(error, ConnectionClosed):
-        return _lost_text(error, CLOSED_PREMATURELY)
+        return _lost_text(error, clean_text)
     return str(error)

@@ -7,8 +7,9 @@ Linux), `QtNotifierReactor` (kind ``"notifier"``, one QSocketNotifier per
 socket, the default elsewhere) or `Qt5Reactor` (kind ``"qt5reactor"``, stock
 qt5reactor with its lifecycle traps removed; PyQt5 only). All three have the
 same lifecycle guarantees (`QtLifecycleMixin`); the first two run on every
-binding. `QtClient` is a connection with Qt signals. `binding` says which Qt
-binding the process uses and why.
+binding. `QtClient` is a connection with Qt signals. `async_slot` runs an
+``async def`` from a signal and reports its failure; `signal_once` awaits a
+signal. `binding` says which Qt binding the process uses and why.
 
 Importing this package imports no Qt binding: the binding is chosen (see
 `binding`) the first time something needs Qt, such as `install_reactor` or
@@ -20,9 +21,11 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+from .._errors import SignalTimeout
 from .._public import publish
+from ._async import async_slot, signal_once
 from ._binding import API_ENV_VAR, APIS, QtBinding, QtBindingError, binding
-from ._excepthook import log_slot_errors
+from ._excepthook import log_slot_errors, report_slot_failure
 from ._install import (
     REACTOR_ENV_VAR,
     REACTOR_KINDS,
@@ -53,12 +56,16 @@ __all__ = [
     "QtEPollReactor",
     "QtLifecycleMixin",
     "QtNotifierReactor",
+    "SignalTimeout",
     "WrongReactorError",
+    "async_slot",
     "binding",
     "default_reactor_kind",
     "install_reactor",
     "log_slot_errors",
+    "report_slot_failure",
     "run_app",
+    "signal_once",
 ]
 
 

@@ -91,7 +91,7 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
         reactor: The reactor. By default the global one, which must run
             inside Qt: with none installed yet, the Qt reactor is installed,
             and started once Qt's loop runs if the program does not start
-            it (`twisted_client.qt._install.qt_reactor`); another reactor
+            it (``twisted_client.qt._install.qt_reactor``); another reactor
             installed already raises `WrongReactorError`.
         parent: The QObject parent.
         timeout: Seconds a connection attempt may take, or None.

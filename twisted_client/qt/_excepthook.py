@@ -7,17 +7,21 @@ hook installed they call it and go on. PySide6 prints the traceback through
 `sys.excepthook` and goes on by itself. So a program that connects its own
 slots to `QtClient` signals installs a hook once, at start-up, and a bug in
 one slot is then a logged traceback instead of a dead application.
+
+`report_slot_failure` is where a coroutine run by an `async_slot` reports
+the exception that ended it: Qt never sees that one, so nothing else would.
 """
 
 from __future__ import annotations
 
 import sys
 from types import TracebackType
+from typing import cast
 
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-__all__ = ["log_slot_errors"]
+__all__ = ["log_slot_errors", "report_slot_failure"]
 
 _log = Logger(namespace="twisted_client.qt")
 
@@ -37,6 +41,34 @@ def log_slot_errors() -> None:
     """
     if sys.excepthook is not _log_exception:
         sys.excepthook = _log_exception
+
+
+def report_slot_failure(failure: Failure) -> None:
+    """
+    Report the failure of a coroutine an `async_slot` ran: never drop it.
+
+    The failure is logged with its traceback through Twisted's
+    `twisted.logger` (``"Unhandled exception in an async Qt slot"``) and
+    handed to `sys.excepthook`, where an application's crash reporter or
+    error dialog gets it. Two hooks are not called, because they would only
+    say it again: Python's default one (it prints what the log printed), and
+    the one `log_slot_errors` installs, which logs it itself instead (and, for
+    `KeyboardInterrupt` or `SystemExit`, ends the Qt application). A hook
+    that raises is logged too; nothing is raised from here.
+    """
+    hook = sys.excepthook
+    error = cast(BaseException, failure.value)  # a Failure holds an exception
+    traceback = failure.getTracebackObject()
+    if hook is _log_exception:
+        hook(type(error), error, traceback)
+        return
+    _log.failure("Unhandled exception in an async Qt slot", failure)
+    if hook is sys.__excepthook__:
+        return
+    try:
+        hook(type(error), error, traceback)
+    except Exception:
+        _log.failure("sys.excepthook raised while reporting an async slot's failure")
 
 
 def _log_exception(

@@ -138,9 +138,9 @@ class QtLifecycleMixin(_Base):
     """
     Start, stop and end a Qt-driven reactor without the usual traps.
 
-    A subclass provides the way Qt drives it: `_start_driving` (start
-    delivering events through Qt), `_stop_driving` (stop doing so) and
-    `_wake` (run a reactor iteration on the next turn of Qt's loop).
+    A subclass provides the way Qt drives it: ``_start_driving`` (start
+    delivering events through Qt), ``_stop_driving`` (stop doing so) and
+    ``_wake`` (run a reactor iteration on the next turn of Qt's loop).
     """
 
     #: Seconds that shutdown triggers returning Deferreds get to finish when
