@@ -136,10 +136,11 @@ def test_deleting_the_parent_closes_the_connection_quietly(
 
 
 def test_deleting_the_client_during_an_attempt_abandons_it(
-    qapp: Any, logged_failures: list[Any]
+    qapp: Any, qt: Any, logged_failures: list[Any]
 ) -> None:
-    """The QtClient itself deleted while connecting: the attempt is cancelled,
-    nothing is emitted on the deleted object and nothing is logged."""
+    """A QtClient with a parent, itself deleted while connecting: the attempt
+    is cancelled, nothing is emitted on the deleted object and nothing is
+    logged."""
     server = MemoryServer()
     pending: Deferred[Any] = Deferred()
 
@@ -147,12 +148,31 @@ def test_deleting_the_client_during_an_attempt_abandons_it(
         def connect(self, factory: Any) -> Deferred[Any]:
             return pending
 
-    client = make(qapp, server)
+    parent = qt.QtCore.QObject()
+    client = make(qapp, server, parent)
     signals = Signals(client)
     attempt = client.connect_to_endpoint(Stalled(server.reactor, "127.0.0.1", 1))
     delete_now(client)
     assert isinstance(failure_of(attempt).value, CancelledError)
     assert signals.names() == []
+    assert logged_failures == []
+
+
+def test_a_deleted_parentless_client_closes_at_its_next_signal(
+    qapp: Any, logged_failures: list[Any]
+) -> None:
+    """A QtClient without a parent, deleted under a live connection: the next
+    message reaches no deleted object; the connection is closed then, quietly."""
+    server = MemoryServer()
+    client = make(qapp, server)
+    connecting = client.connect_to_endpoint(server.endpoint)
+    peer = server.accept()
+    native = success_of(connecting)
+    delete_now(client)
+    peer.send(b"after")
+    server.flush()
+    assert not native.is_open
+    assert peer.lost is not None
     assert logged_failures == []
 
 

@@ -36,18 +36,27 @@ class QtLink:
 
     `emit` emits one of its signals only while the object is alive: its
     Python wrapper still exists and its C++ object was not deleted; after
-    that it does nothing. Once the C++ object is destroyed, ``on_destroyed``
-    is called (once), from Qt's ``destroyed`` signal, which the link hooks
-    with a function that holds no reference to the object.
+    that it does nothing. ``on_destroyed`` is called (once) when the link
+    finds the object gone: at once from Qt's ``destroyed`` signal for an
+    object that has a parent when the link is made (Qt deletes it with its
+    parent, while Python may still hold it), else at the next `alive` or
+    `emit`.
+
+    A parentless object is not hooked: Python owns it, and when Python
+    collects its wrapper the C++ object dies inside that collection; a
+    ``destroyed`` slot run from there crashed the process (PyQt5, seen in
+    the test suite).
     """
 
     def __init__(self, qobject: Any, on_destroyed: Callable[[], object]) -> None:
         self._ref = weakref.ref(qobject)
         self._dead = False
         self._on_destroyed = on_destroyed
-        # A plain function, held strongly by the connection: a bound method
-        # may be held weakly, and the object's own methods die with it.
-        qobject.destroyed.connect(lambda *_: self._destroyed())
+        if qobject.parent() is not None:
+            # A plain function, held strongly by the connection: a bound
+            # method may be held weakly, and the object's own methods die
+            # with it.
+            qobject.destroyed.connect(lambda *_: self._destroyed())
 
     @property
     def alive(self) -> bool:
