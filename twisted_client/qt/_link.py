@@ -61,21 +61,25 @@ class QtLink:
     @property
     def alive(self) -> bool:
         """True while the object can be used."""
-        if self._dead:
-            return False
-        qobject = self._ref()
-        if qobject is None or qt_object_deleted(qobject):
-            self._destroyed()
-            return False
-        return True
+        return self._live() is not None
 
     def emit(self, signal: str, *args: object) -> bool:
         """Emit the object's ``signal`` with ``args`` if it is alive; say whether."""
-        qobject = self._ref()
-        if qobject is None or not self.alive:
+        qobject = self._live()
+        if qobject is None:
             return False
         getattr(qobject, signal).emit(*args)
         return True
+
+    def _live(self) -> Any:
+        """The object while it can be used, else None (calling on_destroyed once)."""
+        if self._dead:
+            return None
+        qobject = self._ref()
+        if qobject is None or qt_object_deleted(qobject):
+            self._destroyed()
+            return None
+        return qobject
 
     def _destroyed(self) -> None:
         if self._dead:
