@@ -1,12 +1,13 @@
 """
 The three ways the demo runs the classic thread's commands, behind one small interface.
 
-Every backend takes `Command` objects with `submit`, runs them strictly in
-order, and calls ``on_reply`` with one `Reply` per command, on the GUI thread:
+Every backend runs "Do it!" (`exchange`) and a stress run (`stress`), and
+calls ``on_reply`` with one `Reply` per step, on the GUI thread:
 
-* `TwistedBackend` (``twisted``): the native client on the reactor inside Qt.
-  Each reply is delivered by the Deferred (or Qt signal) of the operation, the
-  moment it completes: no polling, no thread.
+* `TwistedBackend` (``twisted``): the native client on the reactor inside Qt,
+  as a signal/slot program: "Do it!" connects, the slot of ``connected``
+  sends, the slot of ``message_received`` logs the reply and closes. Each
+  step is logged the moment its signal fires: no commands, no polling.
 * `QueueBackend` over ``compat.SocketClientThread`` (``compat``): the drop-in
   adapter, driven exactly as the classic demo drives its thread: commands go on
   ``cmd_q``, and a QTimer takes replies from ``reply_q`` every 100 ms.
@@ -30,6 +31,7 @@ from ._commands import (
     Command,
     Reply,
     ReplyCallback,
+    Stress,
     describe_data,
 )
 from ._native import TwistedBackend
@@ -47,6 +49,7 @@ __all__ = [
     "Command",
     "QueueBackend",
     "Reply",
+    "Stress",
     "TwistedBackend",
     "backend_available",
     "describe_data",

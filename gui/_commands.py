@@ -1,10 +1,14 @@
-"""The seed's commands and replies, and what every backend of the demo offers."""
+"""The classic commands and replies, and what every backend of the demo offers."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ._options import ServerAddress
+    from ._stress import StressResult
 
 __all__ = [
     "CLOSE",
@@ -15,8 +19,10 @@ __all__ = [
     "Backend",
     "BackendUnavailable",
     "Command",
+    "CommandBackend",
     "Reply",
     "ReplyCallback",
+    "Stress",
     "describe_data",
 ]
 
@@ -73,19 +79,58 @@ def describe_data(data: bytes | str | None, limit: int = 60) -> str:
 ReplyCallback = Callable[[Reply], None]
 
 
+class Stress(Protocol):
+    """A stress run a backend made: the window starts it and shows its progress."""
+
+    finished: bool
+
+    @property
+    def received_mib(self) -> float:
+        """MiB received back so far."""
+
+    def start(self) -> None:
+        """Connect and start streaming."""
+
+    def reply(self, reply: Reply) -> None:
+        """One reply of the backend, while the run is under way."""
+
+
 class Backend(Protocol):
     """What the window needs from a backend."""
 
     name: str
+    ends_on_error: bool
+    """True when an ERROR reply is the last of its exchange."""
 
-    def submit(self, commands: Iterable[Command]) -> None:
-        """Queue ``commands``; each gets one reply, in order."""
+    def describe_exchange(self, address: ServerAddress) -> str:
+        """What "Do it!" does, for the log."""
+
+    def exchange(self, address: ServerAddress) -> None:
+        """Run "Do it!" with the server at ``address``; replies go to the callback."""
+
+    def stress(
+        self,
+        address: ServerAddress,
+        messages: int,
+        on_done: Callable[[StressResult], None],
+    ) -> Stress:
+        """A stress run of ``messages`` MiB, not started yet."""
 
     def stop(self) -> None:
         """Drop pending commands and the connection at once; no reply follows."""
 
     def set_drain(self, drain: bool) -> None:
-        """Deliver every waiting reply at once (True) or the seed's way (False)."""
+        """Deliver every waiting reply at once (True) or the classic way (False)."""
+
+
+class CommandBackend(Protocol):
+    """A backend that takes the classic commands (what `StressRun` drives)."""
+
+    def submit(self, commands: Iterable[Command]) -> None:
+        """Queue ``commands``; each gets one reply, in order."""
+
+    def set_drain(self, drain: bool) -> None:
+        """Deliver every waiting reply at once (True) or the classic way (False)."""
 
 
 class BackendUnavailable(RuntimeError):

@@ -1,41 +1,46 @@
 """
-`TwistedBackend`: the demo's exchange on the native client, with no polling.
+`TwistedBackend`: the demo's exchange as a signal/slot program on `QtClient`.
 
-Each command is one call that returns a Deferred; its reply is delivered by
-that Deferred's callback. Received messages come from `QtClient`'s
-``message_received`` signal (`gui._native_qt`).
+What a Qt program on the native client writes, as the classic sample's own
+Twisted version does: "Do it!" calls ``connect_to_host``; the slot of
+``connected`` sends ``hello``; the slot of ``message_received`` logs the
+reply and closes. Nothing is queued, nothing polls, and no message is pulled
+back out of a signal. The log shows one line per step, as for the classic
+commands (CONNECT, SEND, RECEIVE, CLOSE), so the backends compare side by
+side.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet.defer import Deferred, fail
-from twisted.python.failure import Failure
-
-from ._commands import CLOSE, CONNECT, RECEIVE, SEND, Command, Reply, ReplyCallback
+from ._commands import Reply, ReplyCallback
+from ._options import ServerAddress
+from ._stress import CHUNK, WINDOW, StressResult
 
 if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
+
     from twisted_client import Client
 
-__all__ = [
-    "Connection",
-    "TwistedBackend",
-]
+__all__ = ["NativeStress", "TwistedBackend"]
 
 
 class TwistedBackend:
     """
-    The native client: each command is one Deferred-returning call.
+    The native client: the exchange is four slots on one `QtClient`.
 
-    Replies are delivered by the Deferred callbacks, when the operation
-    completes: nothing polls. The connection is a `twisted_client.qt.QtClient`
-    and messages arrive by its ``message_received`` signal.
+    Each step's reply is logged the moment its signal (or its Deferred)
+    fires. An error ends the exchange (`ends_on_error`): the slot of
+    ``failed`` logs it and closes. "Do it!" pressed again while an exchange
+    runs starts the next one when this one has closed.
     """
 
     name = "twisted"
+    ends_on_error = True
+    """An ERROR reply is the last one of its exchange."""
 
     def __init__(
         self,
@@ -44,123 +49,234 @@ class TwistedBackend:
         *,
         connect_timeout: float = 10.0,
     ) -> None:
+        from twisted_client.qt import QtClient
+
         self._reactor = reactor
         self._on_reply = on_reply
         self._connect_timeout = connect_timeout
-        self._pending: deque[Command] = deque()
-        self._current: Deferred[Any] | None = None
-        self._waiting = False
-        self._pumping = False
+        self._waiting: deque[ServerAddress] = deque()
+        self._step: str | None = None  # what the running exchange waits for
+        self._early: bytes | None = None  # the reply, before send() confirmed
         self._stopped = False
-        from ._native_qt import SignalConnection
-
-        self._connection: Connection = SignalConnection(reactor, connect_timeout)
+        self._stress: NativeStress | None = None
+        self.qt_client = QtClient(reactor, timeout=connect_timeout)
+        self.qt_client.connected.connect(self._connected)
+        self.qt_client.message_received.connect(self._message_received)
+        self.qt_client.failed.connect(self._failed)
+        self.qt_client.disconnected.connect(self._disconnected)
 
     @property
     def client(self) -> Client | None:
         """The `twisted_client.Client` of the current connection, if any."""
-        return self._connection.client
+        if self._stress is not None:
+            return self._stress.qt_client.client
+        client: Client | None = self.qt_client.client
+        return client
 
     @property
-    def via(self) -> str:
-        """What carries replies, for the log: ``"QtClient signals"``."""
-        return self._connection.via
+    def busy(self) -> bool:
+        """True while an exchange runs or waits."""
+        return self._step is not None or bool(self._waiting)
 
-    def submit(self, commands: Iterable[Command]) -> None:
-        """Queue ``commands`` and start the first if nothing runs."""
-        self._pending.extend(commands)
-        self._pump()
+    def describe_exchange(self, address: ServerAddress) -> str:
+        """What "Do it!" does, for the log."""
+        return (
+            f"connect_to_host({address.host!r}, {address.port}); on connected: "
+            "send(b'hello'); on message_received: log it, close()"
+        )
+
+    def exchange(self, address: ServerAddress) -> None:
+        """Run the exchange with the server at ``address`` (after the running one)."""
+        self._waiting.append(address)
+        if self._step is None:
+            self._next()
+
+    def stress(
+        self,
+        address: ServerAddress,
+        messages: int,
+        on_done: Callable[[StressResult], None],
+    ) -> NativeStress:
+        """A stress run on its own `QtClient` (see `NativeStress`), not started."""
+        self._stress = NativeStress(
+            self._reactor, address, messages, on_done, self._connect_timeout
+        )
+        return self._stress
 
     def set_drain(self, drain: bool) -> None:
         """Nothing to do: replies are never held back."""
 
     def stop(self) -> None:
-        """Drop pending commands, cancel the running one, drop the connection."""
+        """Drop waiting exchanges and the connections at once; no reply follows."""
         self._stopped = True
-        self._pending.clear()
-        current, self._current = self._current, None
-        if current is not None:
-            current.cancel()
-        self._connection.abort()
+        self._waiting.clear()
+        self._step = None
+        _abort(self.qt_client)
+        if self._stress is not None:
+            self._stress.stop()
 
-    @property
-    def busy(self) -> bool:
-        """True while a command runs or waits."""
-        return self._waiting or bool(self._pending)
+    # -- the slots -------------------------------------------------------------
 
-    def _pump(self) -> None:
-        if self._pumping:
+    def _next(self) -> None:
+        if self._stopped or not self._waiting:
             return
-        self._pumping = True
-        try:
-            while self._pending and not self._waiting and not self._stopped:
-                command = self._pending.popleft()
-                self._waiting = True
-                running = self._connection.execute(command)
-                self._current = running
-                running.addCallbacks(self._succeeded, self._failed)
-        finally:
-            self._pumping = False
+        address = self._waiting.popleft()
+        self._step = "connected"
+        self._early = None
+        self.qt_client.connect_to_host(address.host, address.port)
 
-    def _succeeded(self, value: Any) -> None:
-        self._complete(Reply(True, value))
+    def _connected(self) -> None:
+        if self._step != "connected":
+            return
+        self._reply(True, None)
+        self._step = "sent"
+        self.qt_client.send(b"hello").addCallbacks(self._sent, lambda _: None)
 
-    def _failed(self, failure: Failure) -> None:
-        self._complete(Reply(False, _error_text(failure)))
+    def _sent(self, _: None) -> None:
+        if self._step != "sent":
+            return
+        self._reply(True, None)
+        self._step = "message"
+        early, self._early = self._early, None
+        if early is not None:
+            self._message_received(early)
 
-    def _complete(self, reply: Reply) -> None:
-        self._waiting = False
-        self._current = None
+    def _message_received(self, message: bytes) -> None:
+        if self._step == "sent":  # the reply came before send() confirmed
+            self._early = message
+            return
+        if self._step != "message":
+            return
+        self._reply(True, message)
+        self._step = "closed"
+        self.qt_client.close().addCallback(self._closed)
+
+    def _closed(self, _: None) -> None:
+        if self._step != "closed":
+            return
+        self._finish(Reply(True, None))
+
+    def _failed(self, error: BaseException) -> None:
+        if self._step in (None, "closed"):
+            return
+        self._end_with(str(error) or type(error).__name__)
+
+    def _disconnected(self) -> None:
+        if self._step in ("sent", "message"):
+            self._end_with("the server closed the connection before replying")
+
+    def _end_with(self, text: str) -> None:
+        """An ERROR ends the exchange: close, and take the next one."""
+        self._step = None
+        self.qt_client.close()
+        self._finish(Reply(False, text))
+
+    def _reply(self, ok: bool, data: bytes | None) -> None:
+        if not self._stopped:
+            self._on_reply(Reply(ok, data))
+
+    def _finish(self, reply: Reply) -> None:
+        self._step = None
         if self._stopped:
             return
         self._on_reply(reply)
-        self._pump()
+        if self._step is None:  # the callback may have started one already
+            self._next()
 
 
-def _error_text(failure: Failure) -> str:
-    text = str(failure.value)
-    return text or type(failure.value).__name__
+class NativeStress:
+    """
+    Stream ``messages`` MiB through an echo server on a `QtClient` of its own.
 
+    On ``connected`` it sends `WINDOW` messages of 1 MiB; each
+    ``message_received`` sends the next one, until every message came back;
+    then it closes and ``on_done`` gets the `StressResult`. The first error
+    (``failed``, or an answer that is not the message) ends it the same way.
+    """
 
-class Connection:
-    """The seed's four commands as Deferred-returning calls; subclasses do them."""
+    def __init__(
+        self,
+        reactor: Any,
+        address: ServerAddress,
+        messages: int,
+        on_done: Callable[[StressResult], None],
+        connect_timeout: float,
+    ) -> None:
+        from twisted_client.qt import QtClient
 
-    via = ""
-    """What carries the replies, for the log."""
+        self._reactor = reactor
+        self._address = address
+        self._messages = messages
+        self._on_done = on_done
+        self._payload = bytes(range(256)) * (CHUNK // 256)
+        self._queued = self._answered = 0  # messages
+        self._sent = self._received = 0  # bytes
+        self._error: str | None = None
+        self._started = 0.0
+        self.finished = False
+        self.qt_client = QtClient(reactor, timeout=connect_timeout)
+        self.qt_client.connected.connect(self._top_up)
+        self.qt_client.message_received.connect(self._message_received)
+        self.qt_client.failed.connect(lambda error: self._end(str(error)))
 
     @property
-    def client(self) -> Client | None:
-        """The `twisted_client.Client` of the current connection, if any."""
-        raise NotImplementedError
+    def received_mib(self) -> float:
+        """MiB received back so far."""
+        return self._received / 2**20
 
-    def execute(self, command: Command) -> Deferred[Any]:
-        """Run ``command``; the Deferred fires with its SUCCESS data or fails."""
-        handlers: dict[int, Callable[[Any], Deferred[Any]]] = {
-            CONNECT: self._connect,
-            SEND: self._send,
-            RECEIVE: self._receive,
-            CLOSE: self._close,
-        }
-        handler = handlers.get(command.type)
-        if handler is None:
-            return fail(ValueError(f"unknown command type {command.type!r}"))
-        try:
-            return handler(command.data)
-        except Exception:  # a UsageError or TypeError: an ERROR reply, not a crash
-            return fail()
+    def start(self) -> None:
+        """Connect; the slots do the rest."""
+        self._started = self._reactor.seconds()
+        self.qt_client.connect_to_host(self._address.host, self._address.port)
 
-    def abort(self) -> None:
-        """Drop the connection at once; pending operations get no reply."""
-        raise NotImplementedError
+    def reply(self, reply: Reply) -> None:
+        """Nothing: this run hears from its signals, not from replies."""
 
-    def _connect(self, address: tuple[str, int]) -> Deferred[None]:
-        raise NotImplementedError
+    def stop(self) -> None:
+        """Drop the connection at once; ``on_done`` is not called."""
+        self.finished = True
+        _abort(self.qt_client)
 
-    def _send(self, data: bytes) -> Deferred[None]:
-        raise NotImplementedError
+    def _top_up(self) -> None:
+        while self._queued < self._messages and self._queued - self._answered < WINDOW:
+            self._queued += 1
+            self.qt_client.send(self._payload).addCallbacks(
+                self._counted, lambda _: None
+            )
 
-    def _receive(self, _: object) -> Deferred[bytes]:
-        raise NotImplementedError
+    def _counted(self, _: None) -> None:
+        self._sent += len(self._payload)
 
-    def _close(self, _: object) -> Deferred[None]:
-        raise NotImplementedError
+    def _message_received(self, message: bytes) -> None:
+        if self.finished:
+            return
+        self._answered += 1
+        self._received += len(message)
+        if len(message) != len(self._payload):
+            self._end(
+                f"the server answered {len(message)} bytes to a 1 MiB message: "
+                "the stress needs an echo server (the embedded one, or python "
+                "-m twisted_client.server)"
+            )
+        elif self._answered == self._messages:
+            self._end(None)
+        else:
+            self._top_up()
+
+    def _end(self, error: str | None) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self._error = error
+        self.qt_client.close().addBoth(self._report)
+
+    def _report(self, _: object) -> None:
+        seconds = self._reactor.seconds() - self._started
+        self._on_done(StressResult(self._sent, self._received, seconds, self._error))
+
+
+def _abort(qt_client: Any) -> None:
+    """Drop ``qt_client``'s connection at once (a cancelled close aborts)."""
+    closing: Deferred[None] = qt_client.close()
+    closing.addErrback(lambda _: None)  # the CancelledError asked for
+    closing.cancel()

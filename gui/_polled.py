@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ._commands import Command, Reply, ReplyCallback
+from ._commands import CLOSE, CONNECT, RECEIVE, SEND, Command, Reply, ReplyCallback
+from ._options import ServerAddress
+from ._stress import StressResult, StressRun
 
 __all__ = ["QueueBackend"]
 
@@ -16,8 +18,12 @@ class QueueBackend:
 
     As in the classic demo, a QTimer calls ``reply_q.get(block=False)`` every
     ``interval_ms``; it takes one reply per tick, or every waiting reply while
-    draining (the stress action).
+    draining (the stress action). "Do it!" is the classic four commands,
+    each answered by one reply, an ERROR included (`ends_on_error` is False).
     """
+
+    ends_on_error = False
+    """Every command is answered, after an ERROR too."""
 
     def __init__(
         self,
@@ -57,6 +63,23 @@ class QueueBackend:
     def busy(self) -> bool:
         """True while some command has not been answered yet."""
         return self._outstanding > 0
+
+    def describe_exchange(self, address: ServerAddress) -> str:
+        """What "Do it!" does, for the log."""
+        return ", ".join(map(str, _exchange(address)))
+
+    def exchange(self, address: ServerAddress) -> None:
+        """Queue the classic exchange: CONNECT, SEND hello, RECEIVE, CLOSE."""
+        self.submit(_exchange(address))
+
+    def stress(
+        self,
+        address: ServerAddress,
+        messages: int,
+        on_done: Callable[[StressResult], None],
+    ) -> StressRun:
+        """A `StressRun` of commands on this backend (feed it the replies)."""
+        return StressRun(self, address, messages, on_done)
 
     def submit(self, commands: Iterable[Command]) -> None:
         """Start the client if needed and put the commands on its ``cmd_q``."""
@@ -107,6 +130,15 @@ class QueueBackend:
             self._on_reply(Reply(reply.type == self._success, reply.data))
             if not self._drain:
                 return
+
+
+def _exchange(address: ServerAddress) -> list[Command]:
+    return [
+        Command(CONNECT, (address.host, address.port)),
+        Command(SEND, b"hello"),
+        Command(RECEIVE),
+        Command(CLOSE),
+    ]
 
 
 def _delete_later(timer: Any) -> None:

@@ -12,8 +12,8 @@ from ._commands import (
     CONNECT,
     RECEIVE,
     SEND,
-    Backend,
     Command,
+    CommandBackend,
     Reply,
     describe_data,
 )
@@ -64,7 +64,7 @@ class StressRun:
 
     def __init__(
         self,
-        backend: Backend,
+        backend: CommandBackend,
         address: ServerAddress,
         messages: int,
         on_done: Callable[[StressResult], None],

@@ -7,14 +7,10 @@ from collections import deque
 from typing import Any
 
 from ._backends import (
-    CLOSE,
-    CONNECT,
-    RECEIVE,
-    SEND,
     Backend,
     BackendUnavailable,
-    Command,
     Reply,
+    Stress,
     backend_available,
     make_backend,
 )
@@ -22,7 +18,7 @@ from ._circles import CirclesWidget
 from ._meter import FrameMeter
 from ._options import BACKENDS, ServerAddress
 from ._qt import QtCore, QtGui, QtWidgets, Signal, describe_runtime
-from ._stress import StressResult, StressRun
+from ._stress import StressResult
 
 Qt = QtCore.Qt
 QTimer = QtCore.QTimer
@@ -39,8 +35,8 @@ QWidget: Any = QtWidgets.QWidget
 __all__ = ["BACKEND_HELP", "DemoWindow"]
 
 BACKEND_HELP = {
-    "twisted": "the native client on the reactor; QtClient: messages by Qt "
-    "signal, the other replies by Deferred callbacks; nothing polls",
+    "twisted": "the native client on the reactor, as a signal/slot program: "
+    "on QtClient.connected send, on message_received log and close; nothing polls",
     "compat": "the drop-in compat.SocketClientThread, no thread; a QTimer polls "
     "reply_q every 100 ms, as the classic demo does",
     "thread": "the classic thread itself, blocking sockets; a QTimer polls reply_q "
@@ -51,13 +47,16 @@ _GOOD_GAP, _BAD_GAP = 0.050, 0.150
 
 
 class _Exchange:
-    """The replies of one 'Do it!': four commands, four replies."""
+    """The replies of one 'Do it!': four steps, four replies (or up to an ERROR)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ends_on_error: bool) -> None:
         self.replies: list[Reply] = []
+        self._ends_on_error = ends_on_error
 
     @property
     def done(self) -> bool:
+        if self._ends_on_error and self.replies and not self.replies[-1].ok:
+            return True
         return len(self.replies) == 4
 
 
@@ -107,7 +106,7 @@ class DemoWindow(QWidget):  # type: ignore[misc]  # the binding is typed Any
         self._backend: Backend | None = None
         self._backend_name = backend
         self._exchanges: deque[_Exchange] = deque()
-        self._stress: StressRun | None = None
+        self._stress: Stress | None = None
         self._stress_meter = FrameMeter()
         self._shut_down = False
         self.setWindowTitle("Twisted client demo: the classic GUI on the reactor")
@@ -204,18 +203,12 @@ class DemoWindow(QWidget):  # type: ignore[misc]  # the binding is typed Any
         backend = self._ensure_backend()
         if backend is None or self._stress is not None:
             return
-        commands = [
-            Command(CONNECT, (self.address.host, self.address.port)),
-            Command(SEND, b"hello"),
-            Command(RECEIVE),
-            Command(CLOSE),
-        ]
-        self.log(f"Do it! [{backend.name}]: " + ", ".join(map(str, commands)))
-        exchange = _Exchange()
+        self.log(f"Do it! [{backend.name}]: {backend.describe_exchange(self.address)}")
+        exchange = _Exchange(backend.ends_on_error)
         self._exchanges.append(exchange)
         self.exchanges.append(exchange.replies)
         self.stress_button.setEnabled(False)
-        backend.submit(commands)
+        backend.exchange(self.address)
 
     def start_stress(self) -> None:
         """Stream ``stress_mb`` MiB of 1 MiB messages through the connection."""
@@ -231,8 +224,8 @@ class DemoWindow(QWidget):  # type: ignore[misc]  # the binding is typed Any
         self.do_it_button.setEnabled(False)
         self.stress_button.setEnabled(False)
         self.backend_box.setEnabled(False)
-        self._stress = StressRun(
-            backend, self.stress_address, self.stress_mb, self._stress_done
+        self._stress = backend.stress(
+            self.stress_address, self.stress_mb, self._stress_done
         )
         self._stress.start()
 

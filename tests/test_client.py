@@ -66,13 +66,13 @@ def test_pushed_messages_wait_in_order(h: Harness) -> None:
     """Messages that arrive before anyone asks are kept and given out in order."""
     h.feed(b"one", b"two")
     h.feed(b"three")
-    assert h.client.buffered == 3
+    assert h.client.buffered_messages == 3
     assert [success_of(h.client.receive()) for _ in range(3)] == [
         b"one",
         b"two",
         b"three",
     ]
-    assert h.client.buffered == 0
+    assert h.client.buffered_messages == 0
     assert h.client.buffered_bytes == 0
 
 
@@ -287,7 +287,7 @@ def test_close_drops_unread_messages(h: Harness) -> None:
     """Closing means not wanting more: unread messages are dropped."""
     h.feed(b"unread")
     h.client.close()
-    assert h.client.buffered == 0
+    assert h.client.buffered_messages == 0
     assert isinstance(error_of(h.client.receive()), ClientClosed)
 
 
@@ -377,7 +377,7 @@ def test_reading_pauses_above_max_buffered_and_resumes_at_half() -> None:
 
 def accounted(client: Client) -> int:
     """What the unread messages count for against ``max_buffered``."""
-    return client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered
+    return client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered_messages
 
 
 READ = 64 * 1024
@@ -414,7 +414,7 @@ def test_a_flood_of_tiny_messages_pauses_reading(size: int) -> None:
     assert h.transport.producerState == "paused"
     assert max_buffered < accounted(h.client) <= max_buffered + one_read
     assert grown <= h.client.max_length + max_buffered + one_read
-    count = h.client.buffered
+    count = h.client.buffered_messages
     got = [success_of(h.client.receive()) for _ in range(count)]
     assert got == [b"x" * size] * count
     assert h.transport.producerState == "producing"
@@ -429,7 +429,7 @@ def test_each_message_counts_its_overhead() -> None:
     """
     h = Harness(max_length=100, max_buffered=10 * MESSAGE_OVERHEAD)
     h.feed(*[b""] * 10)
-    assert (h.client.buffered, h.client.buffered_bytes) == (10, 0)
+    assert (h.client.buffered_messages, h.client.buffered_bytes) == (10, 0)
     assert not h.client.reading_paused
     h.feed(b"")
     assert h.client.reading_paused

@@ -158,7 +158,7 @@ async def test_a_flooding_server_is_read_with_bounded_memory(reactor: Any) -> No
         bound = native.max_buffered + 64 * 1024 + len(messages[0])
         got = []
         for _ in messages:
-            held = native.buffered * len(messages[0])
+            held = native.buffered_messages * len(messages[0])
             assert held <= bound
             adapter.put(RECEIVE)
             reply = await adapter.reply()

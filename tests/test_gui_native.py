@@ -1,7 +1,7 @@
 """
-The demo's ``twisted`` backend over loopback: one reply per command, in order.
+The demo's ``twisted`` backend over loopback: one reply per step, in order.
 
-It runs on `QtClient` signals, so these tests need a Qt reactor.
+It is a signal/slot program on `QtClient`, so these tests need a Qt reactor.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
-from gui._commands import CLOSE, CONNECT, RECEIVE, SEND, Command, Reply
+from gui._commands import Reply
 from gui._native import TwistedBackend
+from gui._options import ServerAddress
 
 pytestmark = pytest.mark.qt
 
@@ -56,25 +57,21 @@ class _Replies:
         return waiting.addTimeout(10, reactor)
 
 
-def _exchange(port: int) -> list[Command]:
-    return [
-        Command(CONNECT, ("127.0.0.1", port)),
-        Command(SEND, b"hello"),
-        Command(RECEIVE),
-        Command(CLOSE),
-    ]
+def _at(port: int) -> ServerAddress:
+    return ServerAddress("127.0.0.1", port)
 
 
 @pytest_twisted.ensureDeferred
-async def test_the_seed_exchange(reactor: Any, make_backend: Any) -> None:
-    """CONNECT, SEND, RECEIVE, CLOSE give SUCCESS None, None, the reply, None."""
+async def test_the_classic_exchange(reactor: Any, make_backend: Any) -> None:
+    """connected, send, message_received, close give SUCCESS None, None, the
+    reply, None."""
     from twisted_client.server import listen
 
     port = listen(reactor, 0, reply=b"tuxy")
     try:
         replies = _Replies()
         backend = make_backend(replies)
-        backend.submit(_exchange(port.getHost().port))
+        backend.exchange(_at(port.getHost().port))
         got = await replies.wait_for(reactor, 4)
         assert [(r.ok, r.data) for r in got] == [
             (True, None),
@@ -91,7 +88,8 @@ async def test_the_seed_exchange(reactor: Any, make_backend: Any) -> None:
 async def test_errors_are_replies_and_the_backend_goes_on(
     reactor: Any, make_backend: Any
 ) -> None:
-    """A refused CONNECT and the commands after it are ERRORs; then it works again."""
+    """A refused connect is one ERROR that ends the exchange; the next
+    exchange, queued behind it, works once the server is there."""
     from twisted_client.server import listen
 
     port = listen(reactor, 0)
@@ -99,19 +97,22 @@ async def test_errors_are_replies_and_the_backend_goes_on(
     await port.stopListening()
     replies = _Replies()
     backend = make_backend(replies)
-    backend.submit([*_exchange(number), Command(99)])
-    got = await replies.wait_for(reactor, 5)
-    assert [r.ok for r in got] == [False, False, False, True, False]
+    backend.exchange(_at(number))
+    got = await replies.wait_for(reactor, 1)
+    assert [r.ok for r in got] == [False]
     assert "could not connect" in str(got[0].data)
-    for refused in got[1:3]:
-        assert str(refused.data).lower() == "not connected: connect first"
-    assert got[4].data == "unknown command type 99"
-    port = listen(reactor, number)
+    assert not backend.busy
+    port = listen(reactor, number, reply=b"tuxy")
     try:
-        backend.submit([*_exchange(number)[:2], Command(SEND, "text")])
-        got = await replies.wait_for(reactor, 8)
-        assert [r.ok for r in got[5:]] == [True, True, False]
-        assert "bytes" in str(got[7].data)
+        backend.exchange(_at(number))
+        backend.exchange(_at(number))  # waits for the first one to close
+        got = await replies.wait_for(reactor, 9)
+        assert [(r.ok, r.data) for r in got[1:]] == [
+            (True, None),
+            (True, None),
+            (True, b"tuxy"),
+            (True, None),
+        ] * 2
     finally:
         backend.stop()
         await port.stopListening()
@@ -121,14 +122,15 @@ async def test_errors_are_replies_and_the_backend_goes_on(
 async def test_stop_drops_everything_without_replies(
     reactor: Any, make_backend: Any
 ) -> None:
-    """stop() while RECEIVE waits: the connection is aborted, no reply follows."""
+    """stop() while the reply is awaited: the connection is aborted, no reply
+    follows."""
     from twisted_client.server import listen
 
     port = listen(reactor, 0, delay=60)
     try:
         replies = _Replies()
         backend = make_backend(replies)
-        backend.submit(_exchange(port.getHost().port))
+        backend.exchange(_at(port.getHost().port))
         await replies.wait_for(reactor, 2)
         client = _client_of(backend)
         assert client is not None

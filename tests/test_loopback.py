@@ -282,7 +282,7 @@ async def test_flood_pauses_reading_and_drops_nothing(reactor: Any) -> None:
         )
         await turns_until(reactor, lambda: client.reading_paused)
         # One socket read (at most READ_SIZE of messages) may land past the limit.
-        held = client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered
+        held = client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered_messages
         assert limit < held <= limit + READ_SIZE
         for n in range(Flood.COUNT):
             message = await client.receive(timeout=10)

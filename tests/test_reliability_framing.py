@@ -273,4 +273,4 @@ def test_what_one_client_sends_another_receives_whatever_the_cuts(
     for _ in messages:
         receiver.client.receive().addCallback(got.append)
     assert got == messages
-    assert receiver.client.buffered == 0
+    assert receiver.client.buffered_messages == 0

@@ -229,10 +229,10 @@ async def test_a_flooding_peer_pauses_reading_and_nothing_is_dropped(
     await paused
     bound = max_buffered + READ_SIZE + 16 * 1024  # limit + one read + one message
     assert client.reading_paused
-    assert client.buffered < count
+    assert client.buffered_messages < count
     got = []
     for _ in range(count):
-        assert client.buffered * (size + 8) <= bound
+        assert client.buffered_messages * (size + 8) <= bound
         got.append(await client.receive())
         await deferLater(reactor, 0, lambda: None)
     assert got == messages
@@ -266,16 +266,16 @@ async def test_a_flood_of_tiny_messages_pauses_reading(
     messages = [bytes([i % 256]) * size for i in range(count)]
     peer.transport.write(b"".join(frame(m) for m in messages))
     for _ in range(100_000):
-        if client.reading_paused or client.buffered == count:
+        if client.reading_paused or client.buffered_messages == count:
             break
         await deferLater(reactor, 0, lambda: None)
     assert client.reading_paused
     for _ in range(20):  # paused: nothing more is read
         await deferLater(reactor, 0, lambda: None)
     one_read = READ_SIZE // (4 + size) * (size + MESSAGE_OVERHEAD)
-    held = client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered
+    held = client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered_messages
     assert max_buffered < held <= max_buffered + one_read
-    assert client.buffered < count // 2
+    assert client.buffered_messages < count // 2
     got = [await client.receive(timeout=10) for _ in range(count)]
     assert got == messages
     assert not client.reading_paused

@@ -38,6 +38,7 @@ from ._framing import (
 )
 from ._public import publish
 from ._reconnect import ReconnectingClient
+from ._state import ConnectionState
 from ._tls import connect_tls, tls_endpoint
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "ConnectError",
     "ConnectTimeout",
     "ConnectionClosed",
+    "ConnectionState",
     "LengthPrefixedProtocol",
     "MessageTooLong",
     "ReactorShutdown",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from threading import get_ident
 from typing import TYPE_CHECKING, Any, Final
 
 from twisted.internet.defer import CancelledError, Deferred, fail, succeed
 from twisted.internet.error import ConnectionDone
 from twisted.internet.protocol import Factory, connectionDone
+from twisted.logger import Logger
 from twisted.python import threadable
 from twisted.python.failure import Failure
 
@@ -22,6 +23,7 @@ from ._errors import (
     MessageTooLong,
     ReactorShutdown,
     ReceiveTimeout,
+    UsageError,
     WrongThreadError,
 )
 from ._framing import LengthPrefixedProtocol, check_max_length, frame
@@ -33,7 +35,18 @@ if TYPE_CHECKING:
 
     from twisted.internet.interfaces import IAddress, IReactorTime
 
-__all__ = ["MESSAGE_OVERHEAD", "Client", "ClientProtocol", "client_factory"]
+__all__ = [
+    "MESSAGE_OVERHEAD",
+    "Client",
+    "ClientProtocol",
+    "Subscriber",
+    "client_factory",
+]
+
+Subscriber = Callable[[bytes], object]
+"""What `Client.subscribe` takes: called with each message, in order."""
+
+_log = Logger()
 
 MESSAGE_OVERHEAD: Final = 64
 """
@@ -68,7 +81,7 @@ class ClientProtocol(LengthPrefixedProtocol):
         self.client._connection_made()
 
     def message_received(self, message: bytes) -> None:
-        """Queue ``message`` for `Client.receive`."""
+        """Hand ``message`` to the client (its subscriber, or `Client.receive`)."""
         self.client._message_received(message)
 
     def length_limit_exceeded(self, length: int) -> None:
@@ -126,6 +139,15 @@ class Client:
     called from another thread raise `WrongThreadError` (use
     ``reactor.callFromThread``, or the drop-in ``compat.SocketClientThread``).
 
+    Messages reach the application in one of two ways, one at a time:
+
+    * Pull (the default): `receive` gives the next message. Messages that
+      arrive before anyone calls it wait in order (see below).
+    * Push: `subscribe` hands every message to one callback as it arrives,
+      the waiting ones first; `unsubscribe` goes back to pull. While a
+      subscriber is attached `receive` raises `UsageError`: the subscriber
+      owns delivery.
+
     Messages that arrive before anyone calls `receive` wait in order. Each
     counts for its length plus `MESSAGE_OVERHEAD` (64) bytes, what it costs in
     memory, so that empty and tiny messages count too. Once they count for
@@ -165,6 +187,7 @@ class Client:
         self._buffered_bytes = 0
         self._reading_paused = False
         self._waiters: deque[Deferred[bytes]] = deque()
+        self._subscriber: Subscriber | None = None
         self._writes: WriteMonitor | None = None
         self._end: ClientError | None = None
         self._lost = False
@@ -193,8 +216,8 @@ class Client:
         return self._end is None
 
     @property
-    def buffered(self) -> int:
-        """How many received messages wait for `receive`."""
+    def buffered_messages(self) -> int:
+        """How many received messages wait for `receive` (a count, not bytes)."""
         return len(self._messages)
 
     @property
@@ -203,9 +226,31 @@ class Client:
         How many payload bytes of received messages wait for `receive`.
 
         What counts against ``max_buffered`` is this plus `MESSAGE_OVERHEAD`
-        for each of the `buffered` messages.
+        for each of the `buffered_messages`.
         """
         return self._buffered_bytes
+
+    @property
+    def subscribed(self) -> bool:
+        """True while a subscriber (see `subscribe`) receives every message."""
+        return self._subscriber is not None
+
+    @property
+    def turn_budget(self) -> float:
+        """
+        Seconds of delivering messages in one reactor turn (default 0.004).
+
+        While the reactor runs, a read holding many messages is delivered
+        (to `receive` waiters or the subscriber) for at most about this long
+        per turn of the event loop; reading pauses meanwhile, and the rest
+        follows on the next turns, in order. 0 hands over 16 messages a turn.
+        A bare `Clock` (unit tests) has no turns: delivery is all at once.
+        """
+        return self._protocol.turn_budget
+
+    @turn_budget.setter
+    def turn_budget(self, seconds: float) -> None:
+        self._protocol.turn_budget = check_seconds("turn_budget", seconds) or 0.0
 
     @property
     def reading_paused(self) -> bool:
@@ -253,11 +298,18 @@ class Client:
                 the next message goes to the next `receive`.
 
         Raises:
-            UsageError: ``timeout`` is not None or a finite number >= 0.
+            UsageError: ``timeout`` is not None or a finite number >= 0, or a
+                subscriber is attached (it gets every message; see
+                `subscribe`).
             WrongThreadError: called from a thread other than the reactor's.
         """
         if get_ident() != self._thread:
             self._wrong_thread("receive")
+        if self._subscriber is not None:
+            raise UsageError(
+                "receive() while a subscriber is attached: the subscriber owns "
+                "delivery and gets every message; unsubscribe() first"
+            )
         seconds = None if timeout is None else check_seconds("timeout", timeout)
         if self._messages:
             return succeed(self._take())
@@ -268,6 +320,62 @@ class Client:
         if seconds is not None:
             waiter.addTimeout(seconds, self.reactor, onTimeoutCancel=_receive_timed_out)
         return waiter
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """
+        Hand every message to ``subscriber(message)``, in order, as it arrives.
+
+        The messages waiting for `receive` go first, at once, from this call;
+        after that each message is handed over as it is parsed (protocol →
+        client → subscriber). While subscribed, `receive` raises `UsageError`;
+        `unsubscribe` gives delivery back to `receive`, and messages arriving
+        after it wait for `receive` again.
+
+        Back-pressure is the subscriber's: the client does not buffer for it
+        and does not pause reading however slow it is (``max_buffered``
+        bounds only messages waiting for `receive`). A subscriber that cannot
+        keep up queues messages itself, or unsubscribes so that the client
+        buffers and pauses reading at ``max_buffered``. Delivery still takes
+        at most about `turn_budget` per reactor turn, so the event loop runs.
+
+        An exception from ``subscriber`` is logged; the message counts as
+        delivered and the connection goes on. The end of the connection is
+        not a message: `when_closed` tells it.
+
+        Raises:
+            UsageError: ``subscriber`` is not callable, another subscriber is
+                attached, or `receive` calls are waiting (they would never
+                get a message).
+            WrongThreadError: called from a thread other than the reactor's.
+        """
+        if get_ident() != self._thread:
+            self._wrong_thread("subscribe")
+        if not callable(subscriber):
+            raise UsageError(f"subscriber must be callable, not {subscriber!r}")
+        if self._subscriber is not None:
+            raise UsageError(
+                f"already subscribed by {self._subscriber!r}: unsubscribe() first"
+            )
+        if self._waiters:
+            raise UsageError(
+                f"{len(self._waiters)} receive() call(s) are waiting for a "
+                "message: cancel them before subscribing"
+            )
+        self._subscriber = subscriber
+        self._hand_over_waiting(subscriber)
+
+    def unsubscribe(self) -> None:
+        """
+        Detach the subscriber: messages wait for `receive` again.
+
+        Harmless when none is attached.
+
+        Raises:
+            WrongThreadError: called from a thread other than the reactor's.
+        """
+        if get_ident() != self._thread:
+            self._wrong_thread("unsubscribe")
+        self._subscriber = None
 
     def close(self) -> Deferred[None]:
         """
@@ -391,6 +499,12 @@ class Client:
     def _message_received(self, message: bytes) -> None:
         if isinstance(self._end, ClientClosed):
             return
+        subscriber = self._subscriber
+        if subscriber is not None and not self._messages:
+            self._deliver(subscriber, message)
+            return
+        # With a subscriber and messages waiting, they are being handed over
+        # further up the stack (`_hand_over_waiting`): queue behind them.
         if self._waiters:
             self._waiters.popleft().callback(message)
             return
@@ -476,6 +590,22 @@ class Client:
             "...) (blockingCallFromThread to wait for the result), or the "
             "drop-in compat.SocketClientThread, whose queues work from any thread."
         )
+
+    def _hand_over_waiting(self, subscriber: Subscriber) -> None:
+        """Give the waiting messages to ``subscriber`` while it is attached."""
+        while self._messages and self._subscriber is subscriber:
+            self._deliver(subscriber, self._take())
+
+    def _deliver(self, subscriber: Subscriber, message: bytes) -> None:
+        """Call ``subscriber``; what it raises is logged, not propagated."""
+        try:
+            subscriber(message)
+        except Exception:
+            _log.failure(
+                "subscriber {subscriber!r} of {client!r} failed on a message",
+                subscriber=subscriber,
+                client=self,
+            )
 
     def _take(self) -> bytes:
         messages = self._messages

@@ -3,7 +3,7 @@
 
 Built on Twisted's `ClientService`, which owns the retry loop; this module adds
 what an application needs to show and use it: the state of the connection as
-a string, listeners told of every change, the reason the last connection or
+a `ConnectionState`, listeners told of every change, the reason the last connection or
 attempt ended, and the connected `Client` itself.
 """
 
@@ -13,7 +13,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from twisted.application.internet import ClientService, backoffPolicy
 from twisted.internet.defer import CancelledError, Deferred, succeed
@@ -28,22 +28,20 @@ from ._client import Client, client_factory
 from ._connect import endpoint_from
 from ._errors import ClientClosed, ClientError, ConnectError, ConnectTimeout, UsageError
 from ._framing import DEFAULT_MAX_LENGTH
+from ._state import ConnectionState
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IProtocol, IReactorTime
 
-__all__ = ["CONNECTED", "CONNECTING", "STOPPED", "WAITING", "ReconnectingClient"]
+__all__ = ["ReconnectingClient", "StateListener"]
 
-STOPPED: Final = "stopped"
-"""Not started, or stopped: no connection and no attempt."""
-CONNECTING: Final = "connecting"
-"""An attempt to connect is under way."""
-CONNECTED: Final = "connected"
-"""Connected: `ReconnectingClient.client` is usable."""
-WAITING: Final = "waiting"
-"""The connection or the attempt ended; the next attempt is scheduled."""
+STOPPED = ConnectionState.STOPPED
+CONNECTING = ConnectionState.CONNECTING
+CONNECTED = ConnectionState.CONNECTED
+WAITING = ConnectionState.WAITING
 
-StateListener = Callable[[str], object]
+StateListener = Callable[[ConnectionState], object]
+"""What `ReconnectingClient.add_listener` takes: called with each new state."""
 _T = TypeVar("_T")
 _log = Logger()
 
@@ -60,8 +58,9 @@ class ReconnectingClient:
     reconnect in lockstep). Each connection is a new `Client`: messages that
     arrived on the old one are still read from the old one.
 
-    The connection state (`state`: ``"stopped"``, ``"connecting"``,
-    ``"connected"``, ``"waiting"``) is reported to every listener added with
+    The connection state (`state`, a `ConnectionState`: ``STOPPED``,
+    ``CONNECTING``, ``CONNECTED``, ``WAITING``, each equal to its string
+    value ``"stopped"``, ...) is reported to every listener added with
     `add_listener`, with `last_error` telling why the last connection or
     attempt ended and `retry_delay` how long the wait is. Listeners are called
     from the reactor loop on the turn after the change, in order, so they may
@@ -119,10 +118,10 @@ class ReconnectingClient:
             clock=reactor,
             prepareConnection=self._connected,
         )
-        self._state: str = STOPPED
+        self._state = STOPPED
         self._client: Client | None = None
         self._listeners: list[StateListener] = []
-        self._announce: deque[str] = deque()
+        self._announce: deque[ConnectionState] = deque()
         self._announcing = False
         self._stopping = False
         self.last_error: ClientError | None = None
@@ -136,8 +135,8 @@ class ReconnectingClient:
         return f"<ReconnectingClient {self._endpoint.description} {self._state}>"
 
     @property
-    def state(self) -> str:
-        """``"stopped"``, ``"connecting"``, ``"connected"`` or ``"waiting"``."""
+    def state(self) -> ConnectionState:
+        """``STOPPED``, ``CONNECTING``, ``CONNECTED`` or ``WAITING``."""
         return self._state
 
     @property
@@ -258,7 +257,7 @@ class ReconnectingClient:
             return failure
         return Failure(ConnectError(self._endpoint.description, failure.value))
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: ConnectionState) -> None:
         if state == self._state:
             return
         self._state = state

@@ -80,7 +80,7 @@ def main() -> None:
         report.update(
             paused=native.reading_paused,
             closed=not native.is_open,
-            buffered=native.buffered,
+            buffered=native.buffered_messages,
             buffered_bytes=native.buffered_bytes,
             max_buffered=native.max_buffered,
             max_length=native.max_length,

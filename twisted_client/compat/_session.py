@@ -23,7 +23,14 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python import log
 from twisted.python.failure import Failure
 
-from twisted_client import DEFAULT_MAX_LENGTH, Client, ConnectError, UsageError, connect
+from twisted_client import (
+    DEFAULT_MAX_LENGTH,
+    Client,
+    ConnectError,
+    ConnectionState,
+    UsageError,
+    connect,
+)
 
 from ._messages import ClientCommand, ClientReply
 from ._texts import (
@@ -45,9 +52,10 @@ NOT_CONNECTED_AFTER_FAILURE = "not connected: the last CONNECT failed"
 _Result = ClientReply | Deferred[ClientReply]
 
 
-class _State(enum.Enum):
+class _Unconnected(enum.Enum):
+    """Why the session is unconnected: the classic socket's replies differ."""
+
     NEW = "new"  # no CONNECT yet
-    CONNECTED = "connected"  # a Client (maybe ended by the peer since)
     FAILED = "failed"  # the last CONNECT failed
     CLOSED = "closed"  # CLOSE was handled
 
@@ -108,7 +116,10 @@ class Session:
         self._deliver = deliver
         self._connect_timeout = connect_timeout
         self._max_length = max_length
-        self._state = _State.NEW
+        # CONNECTED: a Client (maybe ended by the peer since), else UNCONNECTED
+        # for the reason in _unconnected.
+        self._state = ConnectionState.UNCONNECTED
+        self._unconnected = _Unconnected.NEW
         self._client: Client | None = None
         self._running: Deferred[ClientReply] | None = None
         self._held: object = None  # a CONNECT taken, left for the reactor's thread
@@ -238,12 +249,12 @@ class Session:
 
     def _connected(self, client: Client) -> ClientReply:
         self._client = client
-        self._state = _State.CONNECTED
+        self._state = ConnectionState.CONNECTED
         return _success()
 
     def _connect_failed(self, failure: Failure, host: str, port: int) -> _Result:
         self._client = None
-        self._state = _State.FAILED
+        self._unconnected_for(_Unconnected.FAILED)
         error = failure.value
         if isinstance(error, ConnectError) and isinstance(error.reason, DNSLookupError):
             return self._lookup_error(host, port, error)
@@ -266,7 +277,7 @@ class Session:
         return looked_up.addCallback(_error)
 
     def _send(self, command: ClientCommand) -> _Result:
-        if self._state is not _State.CONNECTED:
+        if self._state is not ConnectionState.CONNECTED:
             return self._unconnected_error(
                 f"{os_error_text(errno.EPIPE)} ({NOT_CONNECTED_AFTER_FAILURE})"
             )
@@ -278,23 +289,33 @@ class Session:
         return sent.addCallbacks(_sent, _send_failed)
 
     def _receive(self, command: ClientCommand) -> _Result:
-        if self._state is not _State.CONNECTED:
+        if self._state is not ConnectionState.CONNECTED:
             return self._unconnected_error(os_error_text(errno.ENOTCONN))
         assert self._client is not None
         return self._client.receive().addCallbacks(_success, _receive_failed)
 
     def _close(self, command: ClientCommand) -> _Result:
-        if self._state is _State.NEW:
+        if self._never_connected():
             return _error(NOT_CONNECTED)
         if self._client is not None:
             self._client.close()
-        self._state = _State.CLOSED
+        self._unconnected_for(_Unconnected.CLOSED)
         return _success()
+
+    def _unconnected_for(self, why: _Unconnected) -> None:
+        self._state = ConnectionState.UNCONNECTED
+        self._unconnected = why
+
+    def _never_connected(self) -> bool:
+        return (
+            self._state is ConnectionState.UNCONNECTED
+            and self._unconnected is _Unconnected.NEW
+        )
 
     def _unconnected_error(self, after_failed_connect: str) -> ClientReply:
         """What SEND and RECEIVE give unconnected, as the classic socket does."""
-        if self._state is _State.NEW:
+        if self._unconnected is _Unconnected.NEW:
             return _error(NOT_CONNECTED)
-        if self._state is _State.FAILED:
+        if self._unconnected is _Unconnected.FAILED:
             return _error(after_failed_connect)
         return _error(os_error_text(errno.EBADF))

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from twisted.internet.defer import CancelledError, DebugInfo, Deferred, fail, succeed
-from twisted.python.failure import Failure
-
-from .._client import Client
-from .._connect import connect, connect_endpoint
-from .._errors import ClientClosed, ClientError, ConnectionClosed, UsageError
 from .._framing import DEFAULT_MAX_LENGTH
+from .._state import ConnectionState
 from ._binding import binding
+from ._core import Backoff, QtClientCore
 from ._install import qt_reactor
+from ._link import QtLink
 
 if TYPE_CHECKING:
-    from twisted.internet.interfaces import IDelayedCall, IStreamClientEndpoint
+    from twisted.internet.defer import Deferred
+    from twisted.internet.interfaces import IStreamClientEndpoint
+
+    from .._client import Client
+    from .._errors import ClientError
 
 __all__ = ["QtClient"]
-
-_T = TypeVar("_T")
 
 _qt = binding()
 QObject: Any = _qt.QtCore.QObject
@@ -32,21 +30,37 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
     One connection to a length-prefixed message server, with Qt signals.
 
     A QObject over `twisted_client.Client` for signal/slot code. While
-    connected it keeps receiving, and emits `message_received` for every
-    message, pushed by the server or not. Every method returns at once; the
-    Deferreds they return fire when the operation completes, and failures are
-    also emitted as `error_occurred`, so a slot may ignore the Deferreds:
-    a failure that was emitted, or that a local `close` caused, is not
-    logged again as "Unhandled error in Deferred" (a caller who adds an
-    errback still gets it). Nothing raises into Qt: misuse (sending str,
-    sending while not connected, connecting twice) is a failed Deferred and
-    an `error_occurred` too.
+    connected it is the client's subscriber (`Client.subscribe`): every
+    message, pushed by the server or not, is emitted as `message_received`
+    as it arrives, and the client's `receive` is not for use meanwhile.
+    Every method returns at once; the Deferreds they return fire when the
+    operation completes, and failures are also emitted as `error_occurred`
+    and `failed`, so a slot may ignore the Deferreds: a failure that was
+    emitted, or that a local `close` caused, is not logged again as
+    "Unhandled error in Deferred" (a caller who adds an errback still gets
+    it). Nothing raises into Qt: misuse (sending str, sending while not
+    connected, connecting twice) is a failed Deferred and an
+    `error_occurred` too.
 
     However many messages arrive at once, delivering them never holds Qt's
     event loop for much more than `turn_budget` seconds: once that is spent
-    the rest is delivered on the next turns of the loop (timers and repaints
-    run in between), in order, and the end of the connection is reported
-    after the last of them.
+    the client pauses reading and the rest is delivered on the next turns of
+    the loop (timers and repaints run in between), in order, and the end of
+    the connection is reported after the last of them. A slot that is slow
+    for every message is the back-pressure: nothing is buffered for it.
+
+    The QObject may be deleted under a connection (its parent deleted,
+    ``deleteLater``, ``sip.delete``): the connection is then closed quietly,
+    and nothing is emitted on the deleted object. The connection's work is
+    done by an object that reaches this one only while its C++ side lives.
+
+    With ``reconnect=True`` a connect keeps the connection up: after a failed
+    attempt or a lost connection it tries again after a delay that grows
+    from ``initial_delay`` by ``factor`` per failed attempt up to
+    ``max_delay``, plus up to ``jitter`` seconds (`ReconnectingClient`),
+    until `close`. Each failed attempt and each abnormal end is emitted
+    (`error_occurred`, `failed`); each new connection emits `connected`,
+    and its Deferred fires with the first one.
 
     A slot that raises: PyQt5 and PyQt6 abort the whole process (``qFatal``)
     when a Python slot raises under the default `sys.excepthook`, before
@@ -60,14 +74,18 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
         error_occurred(str): something failed: connecting, sending, or the
             connection broke (reset, cut in the middle of a message, a message
             over ``max_length``). The text says what and why.
+        failed(object): the same failure, as the exception itself (a
+            `ConnectError` whose ``reason`` says refused, a `ConnectTimeout`,
+            a `ConnectionClosed`, a `UsageError`, ...), after `error_occurred`.
         disconnected(): a connection that was up is gone, whoever ended it.
             After an abnormal end `error_occurred` comes first. A peer closing
             cleanly between messages is no error, and neither is a local end
             (`close`, or the reactor shutting down as the application quits).
             `close_reason` tells why.
-        state_changed(str): `state` became ``"connecting"``, ``"connected"``
-            or ``"unconnected"``; emitted once per change, after the signal
-            of the event that caused it.
+        state_changed(str): `state` changed (``"unconnected"``,
+            ``"connecting"``, ``"connected"``, and with reconnect
+            ``"waiting"``); emitted once per change, after the signal of the
+            event that caused it.
 
     Args:
         reactor: The reactor. By default the global one, which must run
@@ -78,15 +96,15 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
         parent: The QObject parent.
         timeout: Seconds a connection attempt may take, or None.
         max_length: The longest message accepted from the server.
+        reconnect: Keep reconnecting (see above) instead of one attempt.
+        initial_delay, max_delay, factor, jitter: The backoff when
+            reconnecting, as for `ReconnectingClient`.
     """
-
-    #: Seconds of emitting ``message_received`` in one turn of Qt's loop
-    #: before the rest waits for the next turn.
-    turn_budget: float = 0.004
 
     connected = Signal()
     message_received = Signal(bytes)
     error_occurred = Signal(str)
+    failed = Signal(object)
     disconnected = Signal()
     state_changed = Signal(str)
 
@@ -97,37 +115,84 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
         *,
         timeout: float | None = 30.0,
         max_length: int = DEFAULT_MAX_LENGTH,
+        reconnect: bool = False,
+        initial_delay: float = 1.0,
+        max_delay: float = 60.0,
+        factor: float = 1.5,
+        jitter: float = 1.0,
     ) -> None:
         super().__init__(parent)
         if reactor is None:
             reactor = qt_reactor()
-        self.reactor = reactor
-        self.timeout = timeout
-        self.max_length = max_length
-        self._client: Client | None = None
-        self._attempt: Deferred[Client] | None = None
-        self._reported: object = None
-        self._close_reason: ClientError | None = None
-        self._shown_state = "unconnected"
-        self._window = 0.0  # when the current delivery budget started
-        self._continuation: IDelayedCall | None = None
-        self._end_pending: ClientError | None = None
+        backoff = (
+            Backoff(
+                initial_delay=initial_delay,
+                max_delay=max_delay,
+                factor=factor,
+                jitter=jitter,
+            )
+            if reconnect
+            else None
+        )
+        core = QtClientCore(
+            reactor, timeout=timeout, max_length=max_length, backoff=backoff
+        )
+        core.link = QtLink(self, core.destroyed)
+        self._core = core
+
+    # -- settings ------------------------------------------------------------
+
+    @property
+    def reactor(self) -> Any:
+        """The reactor the connection runs on."""
+        return self._core.reactor
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds a connection attempt may take, or None."""
+        return self._core.timeout
+
+    @timeout.setter
+    def timeout(self, seconds: float | None) -> None:
+        self._core.timeout = seconds
+
+    @property
+    def max_length(self) -> int:
+        """The longest message accepted from the server."""
+        return self._core.max_length
+
+    @max_length.setter
+    def max_length(self, length: int) -> None:
+        self._core.max_length = length
+
+    @property
+    def turn_budget(self) -> float:
+        """
+        Seconds of emitting ``message_received`` in one turn of Qt's loop
+        (default 0.004) before the rest waits for the next turn; given to
+        each connection's `Client.turn_budget` when it is made.
+        """
+        return self._core.turn_budget
+
+    @turn_budget.setter
+    def turn_budget(self, seconds: float) -> None:
+        self._core.turn_budget = seconds
 
     # -- state ---------------------------------------------------------------
 
     @property
     def client(self) -> Client | None:
         """The `Client` while connected (and until the next connection), else None."""
-        return self._client
+        return self._core.client
 
     @property
-    def state(self) -> str:
-        """``"connecting"``, ``"connected"`` or ``"unconnected"``."""
-        if self._attempt is not None:
-            return "connecting"
-        if self._client is not None and self._client.is_open:
-            return "connected"
-        return "unconnected"
+    def state(self) -> ConnectionState:
+        """
+        ``UNCONNECTED``, ``CONNECTING``, ``CONNECTED`` or (reconnecting) ``WAITING``.
+
+        A `ConnectionState`, equal to its string (``"connected"``, ...).
+        """
+        return self._core.state
 
     @property
     def close_reason(self) -> ClientError | None:
@@ -138,11 +203,25 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
         shutting down); a `ConnectionClosed` or a `RemoteProtocolError` when
         the peer or the network ended it.
         """
-        return self._close_reason
+        return self._core.close_reason
+
+    @property
+    def last_error(self) -> BaseException | None:
+        """The last error emitted (as `failed`), or None since the last connect."""
+        return self._core.last_error
+
+    @property
+    def retry_delay(self) -> float | None:
+        """
+        Reconnecting and ``"waiting"``: the seconds of the wait before the
+        next attempt (the backoff's delay, counted from when it began); else
+        None.
+        """
+        return self._core.retry_delay
 
     def is_connected(self) -> bool:
         """True while the connection is up and `close` was not called."""
-        return self.state == "connected"
+        return self.state is ConnectionState.CONNECTED
 
     # -- operations ------------------------------------------------------------
 
@@ -152,18 +231,12 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
 
         Returns a Deferred that fires with the `Client` once `connected` was
         emitted, or fails (`ConnectError`, `ConnectTimeout`, `UsageError`)
-        after `error_occurred` was emitted. Cancelling it abandons the
-        attempt, with no signal.
+        after `error_occurred` was emitted; when reconnecting, it fires with
+        the first connection, and fails only with `UsageError` (bad
+        arguments) or `CancelledError` (`close` first). Cancelling it
+        abandons the attempt, with no signal.
         """
-        return self._connect(
-            lambda: connect(
-                self.reactor,
-                host,
-                port,
-                timeout=self.timeout,
-                max_length=self.max_length,
-            )
-        )
+        return self._core.connect_to_host(host, port)
 
     def connect_to_endpoint(
         self, endpoint: IStreamClientEndpoint | str
@@ -174,14 +247,7 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
         Such as ``"tls:example.com:50007"`` or ``"unix:path=/run/app.sock"``;
         otherwise the same as `connect_to_host`.
         """
-        return self._connect(
-            lambda: connect_endpoint(
-                self.reactor,
-                endpoint,
-                timeout=self.timeout,
-                max_length=self.max_length,
-            )
-        )
+        return self._core.connect_to_endpoint(endpoint)
 
     def send(self, data: bytes) -> Deferred[None]:
         """
@@ -191,234 +257,14 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
         or fails (after `error_occurred`): not connected, ``data`` not bytes,
         too long for the prefix, or the connection ended.
         """
-        client = self._client
-        if client is None or self._attempt is not None:
-            return self._failed(UsageError("not connected: connect first"))
-        try:
-            sending = client.send(data)
-        except (TypeError, ClientError) as error:
-            return self._failed(error)
-        if sending.called:  # failed at once: the connection had ended
-            return self._quiet(sending.addErrback(self._report))
-        return self._quiet(sending.addErrback(self._send_failed))
+        return self._core.send(data)
 
     def close(self) -> Deferred[None]:
         """
         Close the connection after writing what is still buffered.
 
-        A connection attempt in progress is abandoned. Returns a Deferred that
-        fires once the connection is gone (after `disconnected`); harmless when
-        not connected.
+        A connection attempt in progress is abandoned, and reconnecting
+        stops. Returns a Deferred that fires once the connection is gone
+        (after `disconnected`); harmless when not connected.
         """
-        if self._attempt is not None:
-            self._attempt.cancel()
-        if self._client is None:
-            return succeed(None)
-        self._stop_delivering()
-        closing = self._client.close()
-        self._state_may_have_changed()
-        return closing
-
-    # -- internals ---------------------------------------------------------------
-
-    def _connect(self, start: Any) -> Deferred[Client]:
-        if self.state != "unconnected":
-            return self._failed(
-                UsageError(f"already {self.state}: close() before connecting again")
-            )
-        try:
-            attempt: Deferred[Client] = start()
-        except ClientError as error:
-            return self._failed(error)
-        self._stop_delivering()
-        self._attempt = attempt
-        result: Deferred[Client] = Deferred(lambda _: attempt.cancel())
-        attempt.addCallbacks(self._connected, self._not_connected)
-        attempt.chainDeferred(result)
-        self._state_may_have_changed()
-        return self._quiet(result)
-
-    def _connected(self, client: Client) -> Client:
-        self._attempt = None
-        self._client = client
-        self._close_reason = None
-        self._reported = None
-        client.when_closed().addCallback(self._gone, client)
-        self._emit(self.connected)
-        self._state_may_have_changed()
-        self._receive_next(client)
-        return client
-
-    def _not_connected(self, failure: Failure) -> Failure:
-        self._attempt = None
-        if not failure.check(CancelledError):
-            self._report(failure)
-        self._state_may_have_changed()
-        return failure
-
-    def _receive_next(self, client: Client) -> None:
-        """
-        Keep one receive pending; deliver what arrived already in a loop.
-
-        Once `turn_budget` is spent, the rest waits in the client (whose
-        ``max_buffered`` pauses reading if it piles up) for a zero-delay
-        call: Qt's loop runs in between.
-        """
-        while client is self._client:
-            waiting = client.receive()
-            if not waiting.called:
-                waiting.addCallbacks(
-                    self._message, self._receive_failed, callbackArgs=(client,)
-                )
-                return
-            result: list[Any] = []
-            waiting.addBoth(result.append)
-            if isinstance(result[0], Failure):
-                self._receive_failed(result[0])
-                return
-            self._emit(self.message_received, result[0])
-            if self._budget_spent(client):
-                return
-
-    def _budget_spent(self, client: Client) -> bool:
-        """After a message: if this turn's budget is spent, continue on the next."""
-        if time.monotonic() - self._window < self.turn_budget:
-            return False
-        if client is self._client:
-            self._continuation = self.reactor.callLater(0, self._continue, client)
-        return True
-
-    def _continue(self, client: Client) -> None:
-        """A new turn of Qt's loop: a new budget, and delivery goes on."""
-        self._continuation = None
-        self._window = time.monotonic()
-        self._receive_next(client)
-        self._end_if_delivered(client)
-
-    def _end_if_delivered(self, client: Client) -> None:
-        """Report the end that waited for the last messages, once they are out."""
-        if self._continuation is None and self._end_pending is not None:
-            ended, self._end_pending = self._end_pending, None
-            self._gone(ended, client)
-
-    def _stop_delivering(self) -> None:
-        """Forget the messages still to deliver, reporting a pending end first."""
-        if self._continuation is not None:
-            self._continuation.cancel()
-            self._continuation = None
-        ended, self._end_pending = self._end_pending, None
-        if ended is not None and self._client is not None:
-            self._gone(ended, self._client)
-
-    def _message(self, message: bytes, client: Client) -> None:
-        self._emit(self.message_received, message)
-        if not self._budget_spent(client):
-            self._receive_next(client)
-
-    def _receive_failed(self, failure: Failure) -> None:
-        error = failure.value
-        if _closed_here(error):
-            return
-        if isinstance(error, ConnectionClosed) and error.clean:
-            return
-        self._report(failure)
-
-    def _send_failed(self, failure: Failure) -> Failure:
-        """A send that was pending failed: emit it, unless this side closed."""
-        if not _closed_here(failure.value):
-            self._report(failure)
-        return failure
-
-    def _gone(self, reason: ClientError, client: Client) -> None:
-        if client is not self._client:
-            return
-        if self._continuation is not None:  # messages still to deliver first
-            self._end_pending = reason
-            return
-        self._close_reason = reason
-        self._emit(self.disconnected)
-        self._state_may_have_changed()
-
-    def _state_may_have_changed(self) -> None:
-        """Emit ``state_changed`` if `state` differs from the last one emitted."""
-        state = self.state
-        if state != self._shown_state:
-            self._shown_state = state
-            self._emit(self.state_changed, state)
-
-    def _failed(self, error: BaseException) -> Deferred[Any]:
-        failure = Failure(error)
-        self._report(failure)
-        return self._quiet(fail(failure))
-
-    def _quiet(self, deferred: Deferred[_T]) -> Deferred[_T]:
-        """
-        ``deferred``, made silent at garbage collection about expected failures.
-
-        Those emitted as ``error_occurred``, and those a local close causes
-        (`ClientClosed`, the `CancelledError` of an abandoned attempt): the
-        caller may ignore the Deferred. Whoever adds an errback still gets
-        the failure, and a failure their callbacks produce is logged as usual.
-        """
-        _hush_expected(deferred)
-        return deferred.addBoth(self._mark_expected, deferred)
-
-    def _mark_expected(self, result: object, deferred: Deferred[Any]) -> object:
-        if isinstance(result, Failure) and (
-            result.value is self._reported
-            or _closed_here(result.value)
-            or result.check(CancelledError)
-        ):
-            info = deferred._debugInfo
-            if isinstance(info, _ExpectedFailure):
-                info.expected = result
-        return result
-
-    def _report(self, failure: Failure) -> Failure:
-        """Emit ``error_occurred`` once per error; give the failure back."""
-        if failure.value is not self._reported:
-            self._reported = failure.value
-            self._emit(self.error_occurred, str(failure.value))
-        return failure
-
-    def _emit(self, signal: Any, *args: object) -> None:
-        """Emit ``signal``; whatever a slot raises stays out of Twisted's chain."""
-        try:
-            signal.emit(*args)
-        except Exception:
-            from twisted.python import log
-
-            log.err(None, "in a slot connected to a QtClient signal")
-
-
-def _closed_here(error: BaseException | None) -> bool:
-    """True when ``error`` says this side ended the connection (no error to emit)."""
-    return isinstance(error, ClientClosed)
-
-
-class _ExpectedFailure(DebugInfo):
-    """
-    Twisted's record of a Deferred's unhandled failure, silent about one failure.
-
-    Twisted keeps the failure a Deferred's callbacks ended with in the
-    Deferred's ``_debugInfo`` (a `DebugInfo`) and logs it as "Unhandled
-    error in Deferred" when that is collected. This one stays silent when
-    that failure is ``expected``, the one `QtClient` emitted already.
-    """
-
-    expected: Failure | None = None
-
-    def __del__(self) -> None:
-        if self.failResult is not None and self.failResult is self.expected:
-            return
-        super().__del__()
-
-
-def _hush_expected(deferred: Deferred[Any]) -> None:
-    """Give ``deferred`` an `_ExpectedFailure` record, keeping what it had."""
-    info = _ExpectedFailure()
-    old = deferred._debugInfo
-    if old is not None:
-        info.creator, info.invoker = old.creator, old.invoker
-        info.failResult, old.failResult = old.failResult, None
-    deferred._debugInfo = info
+        return self._core.close()
