@@ -19,7 +19,6 @@ from typing import Any
 __all__ = [
     "BACKENDS",
     "CirclesWidget",
-    "Command",
     "DemoWindow",
     "FrameMeter",
     "Options",
@@ -33,7 +32,6 @@ __all__ = [
 _HOMES = {
     "BACKENDS": "._options",
     "CirclesWidget": "._circles",
-    "Command": "._commands",
     "DemoWindow": "._window",
     "FrameMeter": "._meter",
     "Options": "._options",

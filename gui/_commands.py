@@ -1,10 +1,15 @@
-"""The classic commands and replies, and what every backend of the demo offers."""
+"""
+The demo's log record of a reply, how commands are shown, and what every
+backend offers. The commands themselves are compat's `ClientCommand`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from twisted_client.compat import ClientCommand
 
 if TYPE_CHECKING:
     from ._options import ServerAddress
@@ -18,47 +23,51 @@ __all__ = [
     "SEND",
     "Backend",
     "BackendUnavailable",
-    "Command",
+    "ClientCommand",
     "CommandBackend",
     "Reply",
     "ReplyCallback",
     "Stress",
+    "describe_command",
     "describe_data",
 ]
 
-CONNECT, SEND, RECEIVE, CLOSE = 0, 1, 2, 3
-"""The seed's command types (the values of ``ClientCommand``'s constants)."""
+CONNECT, SEND, RECEIVE, CLOSE = (
+    ClientCommand.CONNECT,
+    ClientCommand.SEND,
+    ClientCommand.RECEIVE,
+    ClientCommand.CLOSE,
+)
+"""The classic command types, as the demo's code names them (compat's constants)."""
 
 COMMAND_NAMES = {CONNECT: "CONNECT", SEND: "SEND", RECEIVE: "RECEIVE", CLOSE: "CLOSE"}
 
 
-@dataclass(frozen=True)
-class Command:
-    """One of the seed's commands: CONNECT (host, port), SEND bytes, RECEIVE, CLOSE."""
-
-    type: int
-    data: Any = None
-
-    def __str__(self) -> str:
-        name = COMMAND_NAMES.get(self.type, str(self.type))
-        if self.type == CONNECT:
-            host, port = self.data
-            return f"{name} {host}:{port}"
-        if self.type == SEND:
-            return f"{name} {describe_data(self.data)}"
-        return name
+def describe_command(command: ClientCommand) -> str:
+    """A command as the log shows it: ``CONNECT host:port``, ``SEND hello``, ..."""
+    name = COMMAND_NAMES.get(command.type, str(command.type))
+    if command.type == CONNECT:
+        host, port = command.data
+        return f"{name} {host}:{port}"
+    if command.type == SEND:
+        return f"{name} {describe_data(command.data)}"
+    return name
 
 
 @dataclass(frozen=True)
 class Reply:
-    """The answer to one command: SUCCESS with data (bytes or None), or ERROR text."""
+    """
+    The answer to one step, as the window logs it: SUCCESS with data (bytes
+    or None), or ERROR text. One record for every backend: the polled ones
+    turn their `ClientReply` into it, the native one makes it from a signal.
+    """
 
     ok: bool
     data: bytes | str | None = None
 
     @property
     def type_name(self) -> str:
-        """``SUCCESS`` or ``ERROR``, as the seed's log shows it."""
+        """``SUCCESS`` or ``ERROR``, as the classic demo's log shows it."""
         return "SUCCESS" if self.ok else "ERROR"
 
     def __str__(self) -> str:
@@ -126,7 +135,7 @@ class Backend(Protocol):
 class CommandBackend(Protocol):
     """A backend that takes the classic commands (what `StressRun` drives)."""
 
-    def submit(self, commands: Iterable[Command]) -> None:
+    def submit(self, commands: Iterable[ClientCommand]) -> None:
         """Queue ``commands``; each gets one reply, in order."""
 
     def set_drain(self, drain: bool) -> None:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ._commands import CLOSE, CONNECT, RECEIVE, SEND, Command, Reply, ReplyCallback
+from ._commands import (
+    CLOSE,
+    CONNECT,
+    RECEIVE,
+    SEND,
+    ClientCommand,
+    Reply,
+    ReplyCallback,
+    describe_command,
+)
 from ._options import ServerAddress
 from ._stress import StressResult, StressRun
 
@@ -66,7 +75,7 @@ class QueueBackend:
 
     def describe_exchange(self, address: ServerAddress) -> str:
         """What "Do it!" does, for the log."""
-        return ", ".join(map(str, _exchange(address)))
+        return ", ".join(map(describe_command, _exchange(address)))
 
     def exchange(self, address: ServerAddress) -> None:
         """Queue the classic exchange: CONNECT, SEND hello, RECEIVE, CLOSE."""
@@ -81,7 +90,7 @@ class QueueBackend:
         """A `StressRun` of commands on this backend (feed it the replies)."""
         return StressRun(self, address, messages, on_done)
 
-    def submit(self, commands: Iterable[Command]) -> None:
+    def submit(self, commands: Iterable[ClientCommand]) -> None:
         """Start the client if needed and put the commands on its ``cmd_q``."""
         if self._stopped:
             raise RuntimeError(f"the {self.name} backend was stopped")
@@ -132,12 +141,12 @@ class QueueBackend:
                 return
 
 
-def _exchange(address: ServerAddress) -> list[Command]:
+def _exchange(address: ServerAddress) -> list[ClientCommand]:
     return [
-        Command(CONNECT, (address.host, address.port)),
-        Command(SEND, b"hello"),
-        Command(RECEIVE),
-        Command(CLOSE),
+        ClientCommand(CONNECT, (address.host, address.port)),
+        ClientCommand(SEND, b"hello"),
+        ClientCommand(RECEIVE),
+        ClientCommand(CLOSE),
     ]
 
 

@@ -12,7 +12,7 @@ from ._commands import (
     CONNECT,
     RECEIVE,
     SEND,
-    Command,
+    ClientCommand,
     CommandBackend,
     Reply,
     describe_data,
@@ -93,7 +93,7 @@ class StressRun:
         """Connect and queue the first messages."""
         self._started = self._clock()
         self._backend.set_drain(True)
-        self._submit([Command(CONNECT, (self._address.host, self._address.port))])
+        self._submit([ClientCommand(CONNECT, (self._address.host, self._address.port))])
         self._top_up()
 
     def reply(self, reply: Reply) -> None:
@@ -123,17 +123,17 @@ class StressRun:
         if self._error is None:
             self._error = error
             self._queued = self._messages + 1
-            self._submit([Command(CLOSE)])
+            self._submit([ClientCommand(CLOSE)])
 
     def _top_up(self) -> None:
         while self._queued < self._messages and len(self._inflight) < 2 * WINDOW:
             self._queued += 1
-            self._submit([Command(SEND, self._payload), Command(RECEIVE)])
+            self._submit([ClientCommand(SEND, self._payload), ClientCommand(RECEIVE)])
         if self._queued == self._messages:
             self._queued += 1  # CLOSE once, after the last pair
-            self._submit([Command(CLOSE)])
+            self._submit([ClientCommand(CLOSE)])
 
-    def _submit(self, commands: list[Command]) -> None:
+    def _submit(self, commands: list[ClientCommand]) -> None:
         self._inflight.extend(command.type for command in commands)
         self._backend.submit(commands)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from gui._commands import CLOSE, CONNECT, RECEIVE, SEND, Command, Reply
+from gui._commands import CLOSE, CONNECT, RECEIVE, SEND, ClientCommand, Reply
 from gui._meter import FrameMeter
 from gui._options import DEFAULT_PORT, ServerAddress, display_available, parse_args
 from gui._options import parse_server as parse
@@ -146,10 +146,10 @@ class _RecordingBackend:
     name = "fake"
 
     def __init__(self) -> None:
-        self.commands: list[Command] = []
+        self.commands: list[ClientCommand] = []
         self.drain = False
 
-    def submit(self, commands: Iterable[Command]) -> None:
+    def submit(self, commands: Iterable[ClientCommand]) -> None:
         self.commands.extend(commands)
 
     def stop(self) -> None:
