@@ -19,10 +19,11 @@ import re
 from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn, TypeVar, overload
 
-from twisted.internet.defer import CancelledError, DebugInfo, Deferred, fail
+from twisted.internet.defer import CancelledError, Deferred, fail
 from twisted.python.failure import Failure
 
 from .._errors import SignalTimeout, UsageError
+from .._hush import handled, hush
 from . import _excepthook
 from ._binding import binding
 
@@ -100,7 +101,7 @@ def _runner(function: _CoroutineFunction[_T]) -> _Slot[_T]:
             running = fail()
         else:
             running = Deferred.fromCoroutine(coroutine)
-        _ReportedFailure.install(running)
+        hush(running)
         return running.addErrback(_report, running)
 
     return run
@@ -123,39 +124,8 @@ def _report(failure: Failure, running: Deferred[Any]) -> Failure:
     """Report ``failure`` (unless it is a cancellation) and pass it on, hushed."""
     if not failure.check(CancelledError):
         _excepthook.report_slot_failure(failure)
-    info = running._debugInfo
-    if isinstance(info, _ReportedFailure):
-        info.reported = failure
+    handled(running, failure)
     return failure
-
-
-class _ReportedFailure(DebugInfo):
-    """
-    Twisted's record of a Deferred's unhandled failure, silent about a reported one.
-
-    Twisted logs the failure a Deferred ends with as "Unhandled error in
-    Deferred" when the Deferred is collected, through its ``_debugInfo``
-    record. This record stays silent when that failure is the one `_report`
-    saw (reported, or a cancellation); a failure that a caller's own
-    callbacks end with is logged as usual.
-    """
-
-    reported: Failure | None = None
-
-    def __del__(self) -> None:
-        if self.failResult is not None and self.failResult is self.reported:
-            return
-        super().__del__()
-
-    @classmethod
-    def install(cls, deferred: Deferred[Any]) -> None:
-        """Give ``deferred`` such a record, keeping what its old one held."""
-        quiet = cls()
-        old = deferred._debugInfo
-        if old is not None:
-            quiet.creator, quiet.invoker = old.creator, old.invoker
-            quiet.failResult, old.failResult = old.failResult, None
-        deferred._debugInfo = quiet
 
 
 def signal_once(

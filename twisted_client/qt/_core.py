@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from twisted.internet.defer import CancelledError, DebugInfo, Deferred, fail, succeed
+from twisted.internet.defer import CancelledError, Deferred, fail, succeed
 from twisted.python import log
 from twisted.python.failure import Failure
 
 from .._client import Client
 from .._connect import connect, connect_endpoint, tcp_endpoint
 from .._errors import ClientClosed, ClientError, ConnectionClosed, UsageError
+from .._hush import handled, hush
 from .._reconnect import ReconnectingClient
 from .._state import ConnectionState
 
@@ -364,7 +365,7 @@ class QtClientCore:
         caller may ignore the Deferred. Whoever adds an errback still gets
         the failure, and a failure their callbacks produce is logged as usual.
         """
-        _hush_expected(deferred)
+        hush(deferred)
         return deferred.addBoth(self._mark_expected, deferred)
 
     def _mark_expected(self, result: object, deferred: Deferred[Any]) -> object:
@@ -373,9 +374,7 @@ class QtClientCore:
             or _closed_here(result.value)
             or result.check(CancelledError)
         ):
-            info = deferred._debugInfo
-            if isinstance(info, _ExpectedFailure):
-                info.expected = result
+            handled(deferred, result)
         return result
 
 
@@ -396,31 +395,3 @@ def _reconnecting_state(reconnecting: ReconnectingClient) -> ConnectionState:
 def _closed_here(error: BaseException | None) -> bool:
     """True when ``error`` says this side ended the connection (no error to emit)."""
     return isinstance(error, ClientClosed)
-
-
-class _ExpectedFailure(DebugInfo):
-    """
-    Twisted's record of a Deferred's unhandled failure, silent about one failure.
-
-    Twisted keeps the failure a Deferred's callbacks ended with in the
-    Deferred's ``_debugInfo`` (a `DebugInfo`) and logs it as "Unhandled
-    error in Deferred" when that is collected. This one stays silent when
-    that failure is ``expected``, the one `QtClient` emitted already.
-    """
-
-    expected: Failure | None = None
-
-    def __del__(self) -> None:
-        if self.failResult is not None and self.failResult is self.expected:
-            return
-        super().__del__()
-
-
-def _hush_expected(deferred: Deferred[Any]) -> None:
-    """Give ``deferred`` an `_ExpectedFailure` record, keeping what it had."""
-    info = _ExpectedFailure()
-    old = deferred._debugInfo
-    if old is not None:
-        info.creator, info.invoker = old.creator, old.invoker
-        info.failResult, old.failResult = old.failResult, None
-    deferred._debugInfo = info
