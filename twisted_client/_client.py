@@ -391,10 +391,7 @@ class Client:
         """
         if get_ident() != self._thread:
             self._wrong_thread("close")
-        if self._end is None:
-            self._end = ClientClosed()
-            self._drop_messages()
-            self._fail_waiters(self._end)
+        self._end_here()
         if not self._lost:
             self._close_transport()
         closing: Deferred[None] = Deferred(lambda _: self.abort())
@@ -415,10 +412,7 @@ class Client:
         """
         if get_ident() != self._thread:
             self._wrong_thread("abort")
-        if self._end is None:
-            self._end = ClientClosed()
-            self._drop_messages()
-            self._fail_waiters(self._end)
+        self._end_here()
         transport = self._protocol.transport
         if not self._lost and transport is not None:
             transport.abortConnection()  # type: ignore[attr-defined]
@@ -633,6 +627,13 @@ class Client:
         for waiter in waiters:
             if not waiter.called:
                 waiter.errback(Failure(error))
+
+    def _end_here(self) -> None:
+        """This side ends the client: unread messages dropped, waiters failed."""
+        if self._end is None:
+            self._end = ClientClosed()
+            self._drop_messages()
+            self._fail_waiters(self._end)
 
     def _drop_messages(self) -> None:
         self._messages.clear()
