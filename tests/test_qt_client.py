@@ -92,16 +92,6 @@ def make_client(qapp: Any, reactor: Any) -> Iterator[Callable[..., Any]]:
             client.client.abort()
 
 
-@pytest.fixture
-def echo_port(reactor: Any) -> Iterator[int]:
-    """The port of an echo server on 127.0.0.1."""
-    from twisted_client.server import listen
-
-    port = listen(reactor, 0)
-    yield port.getHost().port
-    port.stopListening()
-
-
 @pytest_twisted.ensureDeferred
 async def test_connect_send_receive_close(
     reactor: Any, make_client: Any, echo_port: int
