@@ -231,11 +231,6 @@ class Client:
         return self._buffered_bytes
 
     @property
-    def subscribed(self) -> bool:
-        """True while a subscriber (see `subscribe`) receives every message."""
-        return self._subscriber is not None
-
-    @property
     def turn_budget(self) -> float:
         """
         Seconds of delivering messages in one reactor turn (default 0.004).
@@ -376,6 +371,11 @@ class Client:
         if get_ident() != self._thread:
             self._wrong_thread("unsubscribe")
         self._subscriber = None
+
+    @property
+    def subscribed(self) -> bool:
+        """True while a subscriber (see `subscribe`) receives every message."""
+        return self._subscriber is not None
 
     def close(self) -> Deferred[None]:
         """
