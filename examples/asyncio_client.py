@@ -18,14 +18,14 @@ import asyncio
 import sys
 
 from twisted_client import Client, ClientError, as_future, asyncio_reactor, connect
-from twisted_client.server import listen
+from twisted_client.server import listen, listening_address
 
 
 async def main(host: str, port: int, embedded: bool) -> int:
     """Connect, exchange three messages, close; 1 if it could not."""
     async with asyncio_reactor() as reactor:
         if embedded:
-            port = listen(reactor, 0, host).getHost().port
+            port = listening_address(listen(reactor, 0, host)).port
         try:
             client = await as_future(connect(reactor, host, port, timeout=5))
             for text in (b"hello", b"asyncio"):

@@ -14,11 +14,17 @@ from typing import Any
 
 import pytest
 import pytest_twisted
+from twisted.internet.address import IPv4Address, UNIXAddress
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransport
+from twisted.internet.testing import MemoryReactor, StringTransport
 
 from twisted_client import UsageError, connect_tls
-from twisted_client.server import ServerProtocol, _parse_args, listen
+from twisted_client.server import (
+    ServerProtocol,
+    _parse_args,
+    listen,
+    listening_address,
+)
 
 from .helpers import run_python
 from .reliability_certs import make_ca, make_server
@@ -101,6 +107,20 @@ def test_listen_refuses_bad_options(options: dict[str, object], word: str) -> No
     """Bad options are a `UsageError` before anything listens."""
     with pytest.raises(UsageError, match=word):
         listen(object(), 0, **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.reactorless
+def test_listening_address_tells_the_port_picked() -> None:
+    """The address of a TCP listening port; anything else is a `UsageError`."""
+    port = listen(MemoryReactor(), 0, "127.0.0.1")
+    assert listening_address(port) == IPv4Address("TCP", "0.0.0.0", 0)
+
+    class UnixPort:
+        def getHost(self) -> UNIXAddress:
+            return UNIXAddress(b"/tmp/socket")
+
+    with pytest.raises(UsageError, match="does not listen on TCP"):
+        listening_address(UnixPort())  # type: ignore[arg-type]
 
 
 def start_server(*arguments: str) -> tuple[subprocess.Popen[str], int]:

@@ -21,6 +21,7 @@ from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
 from ._checks import check_seconds, seconds_argument
+from ._errors import UsageError
 from ._framing import DEFAULT_MAX_LENGTH, LengthPrefixedProtocol, check_max_length
 from ._reactor_types import ListenReactor, as_clock
 from ._server_tls import ServerTLS, server_tls_options
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
         IReactorTime,
     )
 
-__all__ = ["DEFAULT_PORT", "ServerProtocol", "listen", "main"]
+__all__ = ["DEFAULT_PORT", "ServerProtocol", "listen", "listening_address", "main"]
 
 DEFAULT_PORT = 50007
 """The port the classic socket client thread's example uses."""
@@ -125,8 +126,9 @@ def listen(
     """
     Start the server on ``host``:``port`` (0 picks a free port) and return the port.
 
-    ``port.getHost().port`` tells which port was chosen; ``port.stopListening()``
-    stops accepting (connections already made stay open).
+    `listening_address` tells which address and port were chosen;
+    ``port.stopListening()`` stops accepting (connections already made stay
+    open).
 
     With ``tls``, a ``(certificate, key)`` pair (PEM bytes or file paths) or
     a Twisted server TLS context factory, it serves over TLS
@@ -168,6 +170,23 @@ def listen(
         port, factory, backlog=backlog, interface=host
     )
     return listening
+
+
+def listening_address(port: IListeningPort) -> IPv4Address | IPv6Address:
+    """
+    The address a TCP or TLS listening port is bound to.
+
+    ``listening_address(listen(reactor)).port`` is the port number that
+    ``listen(reactor, 0)`` picked; ``.host`` the interface.
+
+    Raises:
+        UsageError: ``port`` listens on something other than TCP (a UNIX
+            socket, say).
+    """
+    address = port.getHost()
+    if not isinstance(address, IPv4Address | IPv6Address):
+        raise UsageError(f"{port!r} does not listen on TCP: it is bound to {address!r}")
+    return address
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -235,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # CannotListenError, an unknown address, bad --tls
         print(f"cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
-    address = cast(IPv4Address | IPv6Address, port.getHost())
+    address = listening_address(port)
     shown = f"[{address.host}]" if ":" in address.host else address.host
     print(f"listening on {shown}:{address.port}", flush=True)
     reactor.run()

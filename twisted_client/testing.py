@@ -48,6 +48,7 @@ from twisted.test.iosim import ConnectionCompleter, IOPump
 
 from ._errors import UsageError
 from ._framing import DEFAULT_MAX_LENGTH, LengthPrefixedProtocol
+from .server import listening_address
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import (
@@ -280,7 +281,7 @@ class LoopbackServer:
             self._listening = self.reactor.listenTCP(
                 self.port, self._factory, interface="127.0.0.1"
             )
-            self.port = self._listening.getHost().port  # type: ignore[attr-defined]
+            self.port = listening_address(self._listening).port
         return self.port
 
     def drop_connections(self, *, abort: bool = True) -> None:
