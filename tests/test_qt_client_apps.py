@@ -224,6 +224,31 @@ def test_last_error_is_cleared_by_a_successful_connect(qapp: Any) -> None:
     assert client.last_error is None
 
 
+@pytest.mark.parametrize(
+    ("options", "word"),
+    [
+        ({"timeout": 0}, "timeout"),
+        ({"max_length": -1}, "max_length"),
+        ({"reconnect": True, "initial_delay": -1}, "initial_delay"),
+        ({"reconnect": True, "max_delay": float("nan")}, "max_delay"),
+        ({"reconnect": True, "factor": 0.5}, "factor"),
+        ({"reconnect": True, "jitter": "1"}, "jitter"),
+    ],
+)
+def test_bad_settings_are_refused_when_the_client_is_made(
+    qapp: Any, options: dict[str, Any], word: str
+) -> None:
+    """A bad setting is a `UsageError` from QtClient(...), before any connect."""
+    with pytest.raises(UsageError, match=word):
+        make(qapp, MemoryServer(), **options)
+
+
+def test_the_backoff_is_not_checked_without_reconnect(qapp: Any) -> None:
+    """Without reconnect the backoff settings are unused, so not refused."""
+    client = make(qapp, MemoryServer(), factor=0.5)
+    assert client.state == "unconnected"
+
+
 def test_reconnects_across_a_server_restart(qapp: Any) -> None:
     """reconnect=True: a reset connection, a refused attempt, then a new
     connection, each visible as signals and states; messages flow on the new

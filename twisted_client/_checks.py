@@ -9,6 +9,7 @@ from typing import Any
 from ._errors import UsageError
 
 __all__ = [
+    "check_backoff",
     "check_callback",
     "check_max_buffered",
     "check_seconds",
@@ -42,6 +43,25 @@ def check_seconds(
             f"{name} must be {'> 0' if positive else '>= 0'}, not {value!r}"
         )
     return float(value)
+
+
+def check_backoff(initial_delay: Any, max_delay: Any, factor: Any, jitter: Any) -> None:
+    """
+    Check a reconnecting backoff: delays and jitter in seconds, ``factor`` >= 1.
+
+    The delay after the n-th failure in a row is
+    ``min(initial_delay * factor ** n, max_delay)`` plus up to ``jitter``.
+    """
+    for name, value in (
+        ("initial_delay", initial_delay),
+        ("max_delay", max_delay),
+        ("jitter", jitter),
+    ):
+        check_seconds(name, value)
+    if isinstance(factor, bool) or not isinstance(factor, int | float):
+        raise UsageError(f"factor must be a number, not {factor!r}")
+    if not 1 <= factor < math.inf:
+        raise UsageError(f"factor must be a finite number >= 1, not {factor!r}")
 
 
 def check_callback(name: str, value: object) -> None:

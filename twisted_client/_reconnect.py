@@ -9,7 +9,6 @@ attempt ended, and the connected `Client` itself.
 
 from __future__ import annotations
 
-import math
 import random
 from collections import deque
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from ._checks import check_seconds
+from ._checks import check_backoff, check_seconds
 from ._client import Client, client_factory
 from ._connect import endpoint_from
 from ._errors import ClientClosed, ClientError, ConnectError, ConnectTimeout, UsageError
@@ -95,16 +94,7 @@ class ReconnectingClient:
         jitter: float = 1.0,
     ) -> None:
         check_seconds("timeout", timeout, allow_none=True, positive=True)
-        for name, value in (
-            ("initial_delay", initial_delay),
-            ("max_delay", max_delay),
-            ("jitter", jitter),
-        ):
-            check_seconds(name, value)
-        if isinstance(factor, bool) or not isinstance(factor, int | float):
-            raise UsageError(f"factor must be a number, not {factor!r}")
-        if not 1 <= factor < math.inf:
-            raise UsageError(f"factor must be a finite number >= 1, not {factor!r}")
+        check_backoff(initial_delay, max_delay, factor, jitter)
         factory = client_factory(reactor, max_length, max_buffered)
         self._reactor = reactor
         self._endpoint = _Watched(self, endpoint_from(reactor, endpoint), timeout)

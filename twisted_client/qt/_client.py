@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._framing import DEFAULT_MAX_LENGTH
+from .._checks import check_backoff, check_seconds
+from .._framing import DEFAULT_MAX_LENGTH, check_max_length
 from .._state import ConnectionState
 from ._binding import binding
 from ._core import Backoff, QtClientCore
@@ -99,6 +100,11 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
         reconnect: Keep reconnecting (see above) instead of one attempt.
         initial_delay, max_delay, factor, jitter: The backoff when
             reconnecting, as for `ReconnectingClient`.
+
+    Raises:
+        UsageError: a setting is out of range (checked here, not at the
+            first `connect_to_host`; the backoff only with ``reconnect``).
+        WrongReactorError: the global reactor is not one that runs inside Qt.
     """
 
     connected = Signal()
@@ -121,6 +127,10 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
         factor: float = 1.5,
         jitter: float = 1.0,
     ) -> None:
+        check_seconds("timeout", timeout, allow_none=True, positive=True)
+        check_max_length(max_length)
+        if reconnect:
+            check_backoff(initial_delay, max_delay, factor, jitter)
         super().__init__(parent)
         if reactor is None:
             reactor = qt_reactor()
