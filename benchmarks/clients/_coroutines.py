@@ -3,10 +3,12 @@ Measurement scaffolding for the clients whose API is coroutines: ``asyncio``
 and the native ``twisted-*`` clients, whose connections both have
 ``send(payload)``, ``await receive()`` and ``await close()``.
 
-Only the untimed parts are here (connecting, the sizes in turn, the
-warm-up, the clock, the records, one scale client's life). Each timed
-round trip and the bulk echo stay in their client's module, written as a
-user of that API would write them.
+Here: the plumbing of ``rr`` and ``bulk`` around what they time
+(connecting, the sizes in turn, the warm-up, the clock, the records), and
+one ``scale`` client, whose connect, echoes and close both APIs spell the
+same way. The timed loop of ``rr`` and the timed echo of ``bulk`` stay in
+each client's module, written as a user of that API would write them (the
+native client awaits what ``send`` returns; asyncio's returns nothing).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from .._measure import (
     RoundTrips,
@@ -118,8 +118,7 @@ class Bench:
 
         if isinstance(result, Failure):
             result.raiseException()
-        done: _T = result
-        return done
+        return cast("_T", result)
 
     async def _connect(self, port: int, max_length: int = 16 * 1024 * 1024) -> Any:
         from twisted_client import connect
