@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._plan import CLIENT_ORDER
-from ._report import qt_text
+from ._report import number, qt_text
 
 __all__ = ["plot"]
 
@@ -29,16 +29,6 @@ def _pick(
     return [r for r in results if r["scenario"] == scenario and r["metric"] == metric]
 
 
-def _short(value: float) -> str:
-    if value >= 10_000:
-        return f"{value / 1000:.0f}k"
-    if value >= 100:
-        return f"{value:.0f}"
-    if value >= 1:
-        return f"{value:.1f}"
-    return f"{value:.2g}"
-
-
 def _bars(  # noqa: PLR0917
     ax: Any, rows: list[dict[str, Any]], title: str, log: bool = False,
           line: float | None = None,
@@ -52,7 +42,7 @@ def _bars(  # noqa: PLR0917
     bars = ax.bar(names, medians, yerr=[low, high], capsize=3,
                   color=[_COLOURS.get(n, "#333333") for n in names])  # fmt: skip
     labels = [
-        _short(m) + (notes or {}).get(n, "")
+        number(m) + (notes or {}).get(n, "")
         for n, m in zip(names, medians, strict=True)
     ]
     ax.bar_label(bars, labels=labels, fontsize=7, padding=2)

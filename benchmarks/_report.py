@@ -21,6 +21,7 @@ __all__ = [
     "dump",
     "machine",
     "markdown_summary",
+    "number",
     "qt_text",
     "text_report",
 ]
@@ -238,7 +239,11 @@ def document(  # noqa: PLR0917
     }
 
 
-def _fmt(value: float) -> str:  # noqa: PLR0911
+def number(value: float) -> str:  # noqa: PLR0911
+    """
+    A measured value as the reports show it (the tables and the plot's bar
+    labels): ``-`` for NaN, thousands as ``k``, fewer decimals the larger it is.
+    """
     if math.isnan(value):
         return "-"
     magnitude = abs(value)
@@ -264,7 +269,9 @@ def _ratio(ratio: float) -> str:
 
 
 def _cell(result: dict[str, Any], baseline: dict[str, Any] | None) -> str:
-    text = f"{_fmt(result['median'])} ({_fmt(result['min'])}-{_fmt(result['max'])})"
+    text = (
+        f"{number(result['median'])} ({number(result['min'])}-{number(result['max'])})"
+    )
     if baseline is not None and baseline["median"]:
         text += " x" + _ratio(result["median"] / baseline["median"])
     return text
@@ -364,7 +371,7 @@ def text_report(  # noqa: PLR0912
             else target["status"]
         )
         if "value" in target:
-            detail = f"{_fmt(target['value'])} vs bound {_fmt(target['bound'])}"
+            detail = f"{number(target['value'])} vs bound {number(target['bound'])}"
             if target.get("ratio") is not None:
                 detail += f" (ratio {target['ratio']:.2f})"
         else:
@@ -440,7 +447,7 @@ def markdown_summary(results: list[dict[str, Any]], doc: dict[str, Any]) -> str:
             if mine is None:
                 row.append("n/a")
                 continue
-            text = _fmt(mine["median"])
+            text = number(mine["median"])
             if (
                 base is not None
                 and base["median"]

@@ -12,8 +12,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -37,6 +39,33 @@ def _outcome(*runs: Run) -> Outcome:
     outcome = Outcome()
     outcome.runs.extend(runs)
     return outcome
+
+
+def _rr16(round_trips_per_s: dict[str, float]) -> list[Run]:
+    """One 16-byte ``rr`` run for each client, at its rate."""
+    return [
+        Run("rr", client, {"size": 16}, {"round_trips_per_s": rate})
+        for client, rate in round_trips_per_s.items()
+    ]
+
+
+def _tiny_run(
+    tmp_path: Path, *args: str, unset: tuple[str, ...] = ()
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """
+    ``python -m benchmarks --tiny ARGS --json FILE`` offscreen, without the
+    ``unset`` environment variables, in two minutes at most: the finished
+    process and the JSON document it wrote. It must have exited 0.
+    """
+    out = tmp_path / "bench.json"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    for name in unset:
+        env.pop(name, None)
+    done = run_python(
+        "-m", "benchmarks", "--tiny", *args, "--json", str(out), env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done, json.loads(out.read_text())
 
 
 @pytest.mark.reactorless
@@ -64,12 +93,15 @@ def test_aggregate_gives_median_min_max_and_every_run() -> None:
 @pytest.mark.reactorless
 def test_targets_met_missed_and_not_measured() -> None:
     """A ratio target compares medians; a missing client makes it 'not measured'."""
-    size16 = {"size": 16}
     outcome = _outcome(
-        Run("rr", "thread", size16, {"round_trips_per_s": 100.0}),
-        Run("rr", "compat", size16, {"round_trips_per_s": 160.0}),
-        Run("rr", "twisted-qt", size16, {"round_trips_per_s": 160.0}),
-        Run("rr", "twisted-epoll", size16, {"round_trips_per_s": 400.0}),
+        *_rr16(
+            {
+                "thread": 100.0,
+                "compat": 160.0,
+                "twisted-qt": 160.0,
+                "twisted-epoll": 400.0,
+            }
+        ),
         Run("shutdown", "twisted-qt", {}, {"join_ms": 1.0, "still_alive": 0}),
     )
     checked = {t["target"]: t for t in check_targets(aggregate(outcome))}
@@ -84,11 +116,7 @@ def test_targets_met_missed_and_not_measured() -> None:
 @pytest.mark.reactorless
 def test_markdown_summary_has_a_row_per_measured_client() -> None:
     """The README table lists each measured client once, baseline ratios included."""
-    size16 = {"size": 16}
-    outcome = _outcome(
-        Run("rr", "thread", size16, {"round_trips_per_s": 100.0}),
-        Run("rr", "asyncio", size16, {"round_trips_per_s": 150.0}),
-    )
+    outcome = _outcome(*_rr16({"thread": 100.0, "asyncio": 150.0}))
     doc = {
         "unavailable": {"compat": "absent"},
         "pinned": True,
@@ -111,23 +139,13 @@ def test_markdown_summary_has_a_row_per_measured_client() -> None:
 
 def test_tiny_run_writes_the_json_contract(tmp_path: Path) -> None:
     """A whole (tiny) run writes machine, pinned and results in the contract's shape."""
-    out = tmp_path / "bench.json"
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    done = run_python(
-        "-m",
-        "benchmarks",
-        "--tiny",
+    done, doc = _tiny_run(
+        tmp_path,
         "--only",
         "rr,bulk,scale,shutdown,idle",
         "--clients",
         "raw,thread,twisted-epoll",
-        "--json",
-        str(out),
-        env=env,
-        timeout=120,
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    doc = json.loads(out.read_text())
     assert isinstance(doc["machine"], dict)
     assert doc["pinned"] is False
     assert doc["errors"] == []
@@ -179,7 +197,7 @@ def test_the_report_names_the_qt_binding() -> None:
     }
     assert info["versions"]["pyside6"] == "6.8.1"
     assert info["versions"]["qt"] == "6.8.2"
-    outcome = _outcome(Run("rr", "thread", {"size": 16}, {"round_trips_per_s": 1.0}))
+    outcome = _outcome(*_rr16({"thread": 1.0}))
     outcome.unavailable["twisted-qt5reactor"] = "stock qt5reactor runs on PyQt5 only"
     doc = {
         "machine": info,
@@ -223,26 +241,16 @@ def test_qt_api_reaches_every_worker_and_the_report(tmp_path: Path, api: str) ->
     if not _installed(api):
         pytest.skip(f"{api} is not installed (pip install '.[{api}]')")
     name = {"pyqt6": "PyQt6", "pyside6": "PySide6"}[api]
-    out = tmp_path / "bench.json"
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    env.pop("QT_API", None)
-    done = run_python(
-        "-m",
-        "benchmarks",
-        "--tiny",
+    done, doc = _tiny_run(
+        tmp_path,
         "--qt-api",
         api,
         "--only",
         "shutdown",
         "--clients",
         "twisted-qt,twisted-qt5reactor,qtcpsocket",
-        "--json",
-        str(out),
-        env=env,
-        timeout=120,
+        unset=("QT_API",),
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    doc = json.loads(out.read_text())
     assert doc["errors"] == []
     assert doc["machine"]["qt_binding"]["api"] == api
     assert doc["machine"]["qt_binding"]["reason"] == f"QT_API={api}"

@@ -6,6 +6,8 @@ the reactor, imports the client) and returns a one-line description, or raises
 `Unavailable`; then one method per scenario it can run (``rr``, ``bulk``,
 ``scale``, ``gui``, ``idle``, ``shutdown``), each returning its metrics. A
 scenario a client has no method for is reported as not applicable.
+The two coroutine clients (``asyncio``, the native ``twisted-*``) share the
+plumbing around what they time: `benchmarks.clients._coroutines`.
 """
 
 from __future__ import annotations

@@ -7,16 +7,17 @@ import contextlib
 import struct
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from .._measure import (
     RoundTrips,
-    bulk_metrics,
     now_ns,
     scale_metrics,
 )
+from ._coroutines import bulk_once, echo_client, rr_by_size
 
 _HEADER = struct.Struct("<L")
+_T = TypeVar("_T")
 
 
 class _Framed(asyncio.Protocol):
@@ -85,6 +86,21 @@ async def _connect(port: int) -> _Framed:
     return protocol
 
 
+async def _round_trips(client: _Framed, payload: bytes, rounds: RoundTrips) -> None:
+    """``rr``'s timed loop: ``send``, then ``await receive()``, until time is up."""
+    while True:
+        rounds.begin()
+        client.send(payload)
+        if rounds.done(await client.receive()):
+            break
+
+
+async def _exchange(client: _Framed, payload: bytes) -> bytes:
+    """``bulk``'s timed part: ``send``, then ``await receive()``."""
+    client.send(payload)
+    return await client.receive()
+
+
 class Bench:
     """asyncio's default (epoll selector) event loop."""
 
@@ -92,75 +108,42 @@ class Bench:
         """Nothing to install: each scenario runs in ``asyncio.run``."""
         return "asyncio.Protocol on the default selector event loop"
 
-    def _run(self, work: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    def _run(self, work: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
         return asyncio.run(work())
 
     def rr(
         self, port: int, sizes: list[int], duration: float, warmup: int
     ) -> list[dict[str, Any]]:
         """Request/reply: ``send``, then ``await receive()``; each size in turn."""
-
-        async def work() -> list[dict[str, Any]]:
-            client = await _connect(port)
-            results = []
-            for size in sizes:
-                payload = b"x" * size
-                for _ in range(warmup):
-                    client.send(payload)
-                    await client.receive()
-                rounds = RoundTrips(size, duration)
-                while True:
-                    rounds.begin()
-                    client.send(payload)
-                    if rounds.done(await client.receive()):
-                        break
-                results.append(rounds.metrics())
-            await client.close()
-            return results
-
-        result: list[dict[str, Any]] = self._run(work)
-        return result
+        return self._run(
+            lambda: rr_by_size(
+                lambda: _connect(port), sizes, duration, warmup, _round_trips
+            )
+        )
 
     def bulk(self, port: int, size: int) -> dict[str, Any]:
         """One large message echoed."""
-
-        async def work() -> dict[str, Any]:
-            client = await _connect(port)
-            payload = b"x" * size
-            start = now_ns()
-            client.send(payload)
-            reply = await client.receive()
-            elapsed = now_ns() - start
-            await client.close()
-            return bulk_metrics(size, len(reply), elapsed)
-
-        result: dict[str, Any] = self._run(work)
-        return result
+        return self._run(lambda: bulk_once(lambda: _connect(port), size, _exchange))
 
     def scale(self, port: int, clients: int, round_trips: int) -> dict[str, Any]:
         """``clients`` tasks at once: connect, round trips, close."""
         payload = b"x" * 16
 
-        async def one() -> None:
-            client = await _connect(port)
-            for _ in range(round_trips):
-                client.send(payload)
-                if len(await client.receive()) != 16:
-                    raise AssertionError("wrong echo")
-            await client.close()
-
         async def work() -> dict[str, Any]:
             start = now_ns()
             done = await asyncio.gather(
-                *(one() for _ in range(clients)), return_exceptions=True
+                *(
+                    echo_client(lambda: _connect(port), payload, round_trips)
+                    for _ in range(clients)
+                ),
+                return_exceptions=True,
             )
             wall = (now_ns() - start) / 1e9
             return scale_metrics(
                 wall, sum(1 for outcome in done if outcome is not None)
             )
 
-        result: dict[str, Any] = self._run(work)
-        return result
+        return self._run(work)
 
     def idle(self, port: int, ready: Callable[[], None]) -> None:
         """Connected, the loop running with nothing to do."""
@@ -189,5 +172,4 @@ class Bench:
                 "still_alive": int(not client.closed.done()),
             }
 
-        result: dict[str, Any] = self._run(work)
-        return result
+        return self._run(work)

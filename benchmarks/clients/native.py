@@ -9,18 +9,38 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from .._measure import (
     RoundTrips,
-    bulk_metrics,
     now_ns,
     scale_metrics,
 )
 from . import Unavailable
+from ._coroutines import bulk_once, echo_client, rr_by_size
 from ._qtgui import TickRecorder, qt_application, qt_binding
 
 _HOST = "127.0.0.1"
+_T = TypeVar("_T")
+
+
+async def _round_trips(client: Any, payload: bytes, rounds: RoundTrips) -> None:
+    """``rr``'s timed loop: ``send``, ``await receive()``, ``await`` the send."""
+    while True:
+        rounds.begin()
+        sent = client.send(payload)
+        reply = await client.receive()
+        await sent
+        if rounds.done(reply):
+            break
+
+
+async def _exchange(client: Any, payload: bytes) -> bytes:
+    """``bulk``'s timed part: ``send``, ``await receive()``, ``await`` the send."""
+    sent = client.send(payload)
+    reply: bytes = await client.receive()
+    await sent
+    return reply
 
 
 class Bench:
@@ -75,7 +95,7 @@ class Bench:
         """The ``gui`` scenario needs a Qt reactor."""
         return scenario != "gui" or self.kind != "epoll"
 
-    def _run(self, work: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    def _run(self, work: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
         """Run ``work()`` on the reactor; return its result or raise its error."""
         from twisted.internet.defer import ensureDeferred
 
@@ -98,7 +118,7 @@ class Bench:
 
         if isinstance(result, Failure):
             result.raiseException()
-        return result
+        return cast("_T", result)
 
     async def _connect(self, port: int, max_length: int = 16 * 1024 * 1024) -> Any:
         from twisted_client import connect
@@ -109,46 +129,19 @@ class Bench:
         self, port: int, sizes: list[int], duration: float, warmup: int
     ) -> list[dict[str, Any]]:
         """Request/reply: ``send``, then ``await receive()``; each size in turn."""
-
-        async def work() -> list[dict[str, Any]]:
-            client = await self._connect(port)
-            results = []
-            for size in sizes:
-                payload = b"x" * size
-                for _ in range(warmup):
-                    client.send(payload)
-                    await client.receive()
-                rounds = RoundTrips(size, duration)
-                while True:
-                    rounds.begin()
-                    sent = client.send(payload)
-                    reply = await client.receive()
-                    await sent
-                    if rounds.done(reply):
-                        break
-                results.append(rounds.metrics())
-            await client.close()
-            return results
-
-        result: list[dict[str, Any]] = self._run(work)
-        return result
+        return self._run(
+            lambda: rr_by_size(
+                lambda: self._connect(port), sizes, duration, warmup, _round_trips
+            )
+        )
 
     def bulk(self, port: int, size: int) -> dict[str, Any]:
         """One large message: ``send`` it, ``await receive()`` the echo."""
-
-        async def work() -> dict[str, Any]:
-            client = await self._connect(port, max_length=size)
-            payload = b"x" * size
-            start = now_ns()
-            sent = client.send(payload)
-            reply = await client.receive()
-            await sent
-            elapsed = now_ns() - start
-            await client.close()
-            return bulk_metrics(size, len(reply), elapsed)
-
-        result: dict[str, Any] = self._run(work)
-        return result
+        return self._run(
+            lambda: bulk_once(
+                lambda: self._connect(port, max_length=size), size, _exchange
+            )
+        )
 
     def scale(self, port: int, clients: int, round_trips: int) -> dict[str, Any]:
         """``clients`` coroutines at once: connect, round trips, close."""
@@ -156,24 +149,21 @@ class Bench:
 
         payload = b"x" * 16
 
-        async def one() -> None:
-            client = await self._connect(port)
-            for _ in range(round_trips):
-                client.send(payload)
-                if len(await client.receive()) != 16:
-                    raise AssertionError("wrong echo")
-            await client.close()
-
         async def work() -> dict[str, Any]:
             start = now_ns()
             done = await DeferredList(
-                [ensureDeferred(one()) for _ in range(clients)], consumeErrors=True
+                [
+                    ensureDeferred(
+                        echo_client(lambda: self._connect(port), payload, round_trips)
+                    )
+                    for _ in range(clients)
+                ],
+                consumeErrors=True,
             )
             wall = (now_ns() - start) / 1e9
             return scale_metrics(wall, sum(1 for ok, _ in done if not ok))
 
-        result: dict[str, Any] = self._run(work)
-        return result
+        return self._run(work)
 
     def gui(
         self, port: int, size: int, duration: float, interval_ms: int, window: int
@@ -207,8 +197,7 @@ class Bench:
             metrics["mb_per_s"] = received[0] / 1e6 / (elapsed / 1e9)
             return metrics
 
-        result: dict[str, Any] = self._run(work)
-        return result
+        return self._run(work)
 
     def idle(self, port: int, ready: Callable[[], None]) -> None:
         """Connected, nothing to do, the reactor running."""
@@ -242,8 +231,7 @@ class Bench:
                 "still_alive": int(not client.when_closed().called),
             }
 
-        result: dict[str, Any] = self._run(work)
-        return result
+        return self._run(work)
 
 
 def _ensure(coroutine: Coroutine[Any, Any, Any]) -> Any:

@@ -93,6 +93,27 @@ class _Loop:
             raise RuntimeError(self.error)
         return self.result
 
+    def run_one(
+        self,
+        port: int,
+        on_connected: Callable[[_Conn], None],
+        on_message: Callable[[_Conn, bytes], None],
+        on_error: Callable[[_Conn, str], None] | None = None,
+    ) -> Any:
+        """
+        `run` with one `_Conn` to ``port``, made once the loop runs and kept
+        until it ends; an error on it fails the run unless ``on_error`` is given.
+        """
+        kept: list[_Conn] = []
+
+        def failed(conn: _Conn, text: str) -> None:
+            self.fail(text)
+
+        error = on_error or failed
+        return self.run(
+            lambda: kept.append(_Conn(port, on_connected, on_message, error))
+        )
+
 
 class Bench:
     """QTcpSocket driven by its signals in the Qt event loop."""
@@ -141,13 +162,7 @@ class Bench:
             state["begin"] = now_ns()
             conn.send(payload)
 
-        keep = []
-        loop.run(
-            lambda: keep.append(
-                _Conn(port, connected, message, lambda _, e: loop.fail(e))
-            )
-        )
-        result: dict[str, Any] = loop.result
+        result: dict[str, Any] = loop.run_one(port, connected, message)
         return result
 
     def bulk(self, port: int, size: int) -> dict[str, Any]:
@@ -167,13 +182,7 @@ class Bench:
                 loop.fail("wrong echo")
             loop.finish({"mb_per_s": size / 1e6 / (elapsed / 1e9)})
 
-        keep = []
-        loop.run(
-            lambda: keep.append(
-                _Conn(port, connected, message, lambda _, e: loop.fail(e))
-            )
-        )
-        result: dict[str, Any] = loop.result
+        result: dict[str, Any] = loop.run_one(port, connected, message)
         return result
 
     def scale(self, port: int, clients: int, round_trips: int) -> dict[str, Any]:
@@ -246,24 +255,13 @@ class Bench:
                 conn.sock.abort()
                 loop.finish(metrics)
 
-        keep = []
-        loop.run(
-            lambda: keep.append(
-                _Conn(port, connected, message, lambda _, e: loop.fail(e))
-            )
-        )
-        result: dict[str, Any] = loop.result
+        result: dict[str, Any] = loop.run_one(port, connected, message)
         return result
 
     def idle(self, port: int, ready: Callable[[], None]) -> None:
         """Connected, the Qt event loop running with nothing to do."""
         loop = _Loop(timeout=10**6)
-        keep = []
-        loop.run(
-            lambda: keep.append(
-                _Conn(port, lambda _: ready(), lambda *_: None, lambda *_: None)
-            )
-        )
+        loop.run_one(port, lambda _: ready(), lambda *_: None, lambda *_: None)
 
     def shutdown(self, port: int, bound: float) -> dict[str, Any]:
         """``disconnectFromHost()`` with no data coming; time to ``disconnected``."""
@@ -284,14 +282,7 @@ class Bench:
 
             timer.singleShot(50, close)
 
-        keep = []
         try:
-            return dict(
-                loop.run(
-                    lambda: keep.append(
-                        _Conn(port, connected, lambda *_: None, lambda *_: None)
-                    )
-                )
-            )
+            return dict(loop.run_one(port, connected, lambda *_: None, lambda *_: None))
         except RuntimeError:
             return {"join_ms": bound * 1e3, "still_alive": 1}
