@@ -6,15 +6,9 @@ import time
 from collections import deque
 from typing import Any
 
-from ._backends import (
-    Backend,
-    BackendUnavailable,
-    Reply,
-    Stress,
-    backend_available,
-    make_backend,
-)
+from ._backends import backend_available, make_backend
 from ._circles import CirclesWidget
+from ._commands import Backend, BackendUnavailable, Reply, Stress
 from ._meter import FrameMeter
 from ._options import BACKENDS, ServerAddress
 from ._qt import QtCore, QtGui, QtWidgets, Signal, describe_runtime
