@@ -11,20 +11,22 @@ from ._circles import CirclesWidget
 from ._commands import Backend, BackendUnavailable, Reply, Stress
 from ._meter import FrameMeter
 from ._options import BACKENDS, ServerAddress
-from ._qt import QtCore, QtGui, QtWidgets, Signal, describe_runtime
+from ._qt import (
+    QComboBox,
+    QFont,
+    QFontDatabase,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+    describe_runtime,
+)
 from ._stress import StressResult
-
-Qt = QtCore.Qt
-QTimer = QtCore.QTimer
-QFont = QtGui.QFont
-QFontDatabase = QtGui.QFontDatabase
-QComboBox = QtWidgets.QComboBox
-QHBoxLayout = QtWidgets.QHBoxLayout
-QLabel = QtWidgets.QLabel
-QPlainTextEdit = QtWidgets.QPlainTextEdit
-QPushButton = QtWidgets.QPushButton
-QVBoxLayout = QtWidgets.QVBoxLayout
-QWidget: Any = QtWidgets.QWidget
 
 __all__ = ["BACKEND_HELP", "DemoWindow"]
 
