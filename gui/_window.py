@@ -26,7 +26,7 @@ from ._qt import (
     Signal,
     describe_runtime,
 )
-from ._stress import StressResult
+from ._stress import StressPlan, StressResult
 
 __all__ = ["BACKEND_HELP", "DemoWindow"]
 
@@ -221,7 +221,7 @@ class DemoWindow(QWidget):  # type: ignore[misc]  # the binding is typed Any
         self.stress_button.setEnabled(False)
         self.backend_box.setEnabled(False)
         self._stress = backend.stress(
-            self.stress_address, self.stress_mb, self._stress_done
+            StressPlan(self.stress_address, self.stress_mb, self._stress_done)
         )
         self._stress.start()
 

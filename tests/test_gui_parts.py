@@ -10,7 +10,7 @@ from gui._commands import CLOSE, CONNECT, RECEIVE, SEND, ClientCommand, Reply
 from gui._meter import FrameMeter
 from gui._options import DEFAULT_PORT, ServerAddress, display_available, parse_args
 from gui._options import parse_server as parse
-from gui._stress import CHUNK, WINDOW, StressResult, StressRun
+from gui._stress import CHUNK, WINDOW, StressPlan, StressResult, StressRun
 
 
 class _Clock:
@@ -172,7 +172,9 @@ def test_stress_streams_every_message_then_closes() -> None:
     """CONNECT, N pairs of SEND 1 MiB / RECEIVE, CLOSE; at most 2*WINDOW in flight."""
     backend = _RecordingBackend()
     results: list[StressResult] = []
-    run = StressRun(backend, ServerAddress("127.0.0.1", 1), 20, results.append)
+    run = StressRun(
+        backend, StressPlan(ServerAddress("127.0.0.1", 1), 20, results.append)
+    )
     run.start()
     assert backend.drain
     assert backend.commands[0].type == CONNECT
@@ -192,7 +194,9 @@ def test_stress_stops_at_the_first_error() -> None:
     """A failed CONNECT ends the run with that error, after the queued replies."""
     backend = _RecordingBackend()
     results: list[StressResult] = []
-    run = StressRun(backend, ServerAddress("127.0.0.1", 1), 100, results.append)
+    run = StressRun(
+        backend, StressPlan(ServerAddress("127.0.0.1", 1), 100, results.append)
+    )
     run.start()
     queued = len(backend.commands)
     run.reply(Reply(False, "refused"))
@@ -209,7 +213,9 @@ def test_stress_needs_an_echo_server() -> None:
     """A server that answers something else than the message ends the run with why."""
     backend = _RecordingBackend()
     results: list[StressResult] = []
-    run = StressRun(backend, ServerAddress("127.0.0.1", 1), 3, results.append)
+    run = StressRun(
+        backend, StressPlan(ServerAddress("127.0.0.1", 1), 3, results.append)
+    )
     run.start()
     answered = 0
     while not results:
