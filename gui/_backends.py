@@ -20,41 +20,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._commands import (
-    CLOSE,
-    COMMAND_NAMES,
-    CONNECT,
-    RECEIVE,
-    SEND,
-    Backend,
-    BackendUnavailable,
-    ClientCommand,
-    Reply,
-    ReplyCallback,
-    Stress,
-    describe_data,
-)
+from ._commands import Backend, BackendUnavailable, ReplyCallback
 from ._native import TwistedBackend
 from ._options import BACKENDS
 from ._polled import QueueBackend
 
-__all__ = [
-    "CLOSE",
-    "COMMAND_NAMES",
-    "CONNECT",
-    "RECEIVE",
-    "SEND",
-    "Backend",
-    "BackendUnavailable",
-    "ClientCommand",
-    "QueueBackend",
-    "Reply",
-    "Stress",
-    "TwistedBackend",
-    "backend_available",
-    "describe_data",
-    "make_backend",
-]
+__all__ = ["QueueBackend", "TwistedBackend", "backend_available", "make_backend"]
 
 _QUEUE_CLIENTS = {
     # backend: (module holding SocketClientThread, join timeout in seconds)

@@ -6,17 +6,18 @@ import math
 from typing import Any
 
 from ._meter import FrameMeter
-from ._qt import QtCore, QtGui, QtWidgets, Signal
-
-QPointF = QtCore.QPointF
-QSize = QtCore.QSize
-Qt = QtCore.Qt
-QTimer = QtCore.QTimer
-QColor = QtGui.QColor
-QPainter = QtGui.QPainter
-QPen = QtGui.QPen
-QSizePolicy = QtWidgets.QSizePolicy
-QWidget: Any = QtWidgets.QWidget
+from ._qt import (
+    QColor,
+    QPainter,
+    QPen,
+    QPointF,
+    QSize,
+    QSizePolicy,
+    Qt,
+    QTimer,
+    QWidget,
+    Signal,
+)
 
 __all__ = ["FRAME_INTERVAL_MS", "CirclesWidget"]
 

@@ -13,7 +13,7 @@ from twisted_client.compat import ClientCommand
 
 if TYPE_CHECKING:
     from ._options import ServerAddress
-    from ._stress import StressResult
+    from ._stress import StressPlan
 
 __all__ = [
     "CLOSE",
@@ -117,13 +117,8 @@ class Backend(Protocol):
     def exchange(self, address: ServerAddress) -> None:
         """Run "Do it!" with the server at ``address``; replies go to the callback."""
 
-    def stress(
-        self,
-        address: ServerAddress,
-        messages: int,
-        on_done: Callable[[StressResult], None],
-    ) -> Stress:
-        """A stress run of ``messages`` MiB, not started yet."""
+    def stress(self, plan: StressPlan) -> Stress:
+        """A stress run as ``plan`` asks, not started yet."""
 
     def stop(self) -> None:
         """Drop pending commands and the connection at once; no reply follows."""

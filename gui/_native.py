@@ -13,12 +13,11 @@ side.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._commands import Reply, ReplyCallback
 from ._options import ServerAddress
-from ._stress import CHUNK, WINDOW, StressResult
+from ._stress import WINDOW, StressCount, StressPlan
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -91,16 +90,9 @@ class TwistedBackend:
         if self._step is None:
             self._next()
 
-    def stress(
-        self,
-        address: ServerAddress,
-        messages: int,
-        on_done: Callable[[StressResult], None],
-    ) -> NativeStress:
+    def stress(self, plan: StressPlan) -> NativeStress:
         """A stress run on its own `QtClient` (see `NativeStress`), not started."""
-        self._stress = NativeStress(
-            self._reactor, address, messages, on_done, self._connect_timeout
-        )
+        self._stress = NativeStress(self._reactor, plan, self._connect_timeout)
         return self._stress
 
     def set_drain(self, drain: bool) -> None:
@@ -184,7 +176,7 @@ class TwistedBackend:
             self._next()
 
 
-class NativeStress:
+class NativeStress(StressCount):
     """
     Stream ``messages`` MiB through an echo server on a `QtClient` of its own.
 
@@ -194,40 +186,20 @@ class NativeStress:
     (``failed``, or an answer that is not the message) ends it the same way.
     """
 
-    def __init__(
-        self,
-        reactor: Any,
-        address: ServerAddress,
-        messages: int,
-        on_done: Callable[[StressResult], None],
-        connect_timeout: float,
-    ) -> None:
+    def __init__(self, reactor: Any, plan: StressPlan, connect_timeout: float) -> None:
         from twisted_client.qt import QtClient
 
-        self._reactor = reactor
-        self._address = address
-        self._messages = messages
-        self._on_done = on_done
-        self._payload = bytes(range(256)) * (CHUNK // 256)
+        super().__init__(plan, reactor.seconds)
         self._queued = self._answered = 0  # messages
-        self._sent = self._received = 0  # bytes
-        self._error: str | None = None
-        self._started = 0.0
-        self.finished = False
         self.qt_client = QtClient(reactor, timeout=connect_timeout)
         self.qt_client.connected.connect(self._top_up)
         self.qt_client.message_received.connect(self._message_received)
         self.qt_client.failed.connect(lambda error: self._end(str(error)))
 
-    @property
-    def received_mib(self) -> float:
-        """MiB received back so far."""
-        return self._received / 2**20
-
     def start(self) -> None:
         """Connect; the slots do the rest."""
-        self._started = self._reactor.seconds()
-        self.qt_client.connect_to_host(self._address.host, self._address.port)
+        self._begin()
+        self.qt_client.connect_to_host(self.plan.address.host, self.plan.address.port)
 
     def reply(self, reply: Reply) -> None:
         """Nothing: this run hears from its signals, not from replies."""
@@ -238,7 +210,9 @@ class NativeStress:
         _abort(self.qt_client)
 
     def _top_up(self) -> None:
-        while self._queued < self._messages and self._queued - self._answered < WINDOW:
+        while (
+            self._queued < self.plan.messages and self._queued - self._answered < WINDOW
+        ):
             self._queued += 1
             self.qt_client.send(self._payload).addCallbacks(
                 self._counted, lambda _: None
@@ -251,14 +225,10 @@ class NativeStress:
         if self.finished:
             return
         self._answered += 1
-        self._received += len(message)
-        if len(message) != len(self._payload):
-            self._end(
-                f"the server answered {len(message)} bytes to a 1 MiB message: "
-                "the stress needs an echo server (the embedded one, or python "
-                "-m twisted_client.server)"
-            )
-        elif self._answered == self._messages:
+        error = self._count_echo(message)
+        if error is not None:
+            self._end(error)
+        elif self._answered == self.plan.messages:
             self._end(None)
         else:
             self._top_up()
@@ -268,11 +238,7 @@ class NativeStress:
             return
         self.finished = True
         self._error = error
-        self.qt_client.close().addBoth(self._report)
-
-    def _report(self, _: object) -> None:
-        seconds = self._reactor.seconds() - self._started
-        self._on_done(StressResult(self._sent, self._received, seconds, self._error))
+        self.qt_client.close().addBoth(lambda _: self._report())
 
 
 def _abort(qt_client: Any) -> None:

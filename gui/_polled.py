@@ -16,7 +16,7 @@ from ._commands import (
     describe_command,
 )
 from ._options import ServerAddress
-from ._stress import StressResult, StressRun
+from ._stress import StressPlan, StressRun
 
 __all__ = ["QueueBackend"]
 
@@ -81,14 +81,9 @@ class QueueBackend:
         """Queue the classic exchange: CONNECT, SEND hello, RECEIVE, CLOSE."""
         self.submit(_exchange(address))
 
-    def stress(
-        self,
-        address: ServerAddress,
-        messages: int,
-        on_done: Callable[[StressResult], None],
-    ) -> StressRun:
+    def stress(self, plan: StressPlan) -> StressRun:
         """A `StressRun` of commands on this backend (feed it the replies)."""
-        return StressRun(self, address, messages, on_done)
+        return StressRun(self, plan)
 
     def submit(self, commands: Iterable[ClientCommand]) -> None:
         """Start the client if needed and put the commands on its ``cmd_q``."""

@@ -6,31 +6,27 @@ import time
 from collections import deque
 from typing import Any
 
-from ._backends import (
-    Backend,
-    BackendUnavailable,
-    Reply,
-    Stress,
-    backend_available,
-    make_backend,
-)
+from ._backends import backend_available, make_backend
 from ._circles import CirclesWidget
+from ._commands import Backend, BackendUnavailable, Reply, Stress
 from ._meter import FrameMeter
 from ._options import BACKENDS, ServerAddress
-from ._qt import QtCore, QtGui, QtWidgets, Signal, describe_runtime
-from ._stress import StressResult
-
-Qt = QtCore.Qt
-QTimer = QtCore.QTimer
-QFont = QtGui.QFont
-QFontDatabase = QtGui.QFontDatabase
-QComboBox = QtWidgets.QComboBox
-QHBoxLayout = QtWidgets.QHBoxLayout
-QLabel = QtWidgets.QLabel
-QPlainTextEdit = QtWidgets.QPlainTextEdit
-QPushButton = QtWidgets.QPushButton
-QVBoxLayout = QtWidgets.QVBoxLayout
-QWidget: Any = QtWidgets.QWidget
+from ._qt import (
+    QComboBox,
+    QFont,
+    QFontDatabase,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+    describe_runtime,
+)
+from ._stress import StressPlan, StressResult
 
 __all__ = ["BACKEND_HELP", "DemoWindow"]
 
@@ -225,7 +221,7 @@ class DemoWindow(QWidget):  # type: ignore[misc]  # the binding is typed Any
         self.stress_button.setEnabled(False)
         self.backend_box.setEnabled(False)
         self._stress = backend.stress(
-            self.stress_address, self.stress_mb, self._stress_done
+            StressPlan(self.stress_address, self.stress_mb, self._stress_done)
         )
         self._stress.start()
 

@@ -18,6 +18,7 @@ from twisted_client.compat import ClientReply, SocketClientThread
 from twisted_client.server import listen
 
 from .compat_programs.seed import seed_commands
+from .compat_programs.seed_gui import start_seed_timers
 
 pytestmark = pytest.mark.qt
 
@@ -37,9 +38,6 @@ async def test_seed_demo_polling_with_a_qtimer(reactor: Any, qapp: Any) -> None:
     the seed's four replies from a server that answers late, while a 25 ms
     animation timer keeps firing in the same (GUI) thread; the client made no
     thread of its own."""
-    from twisted_client.qt import binding
-
-    QTimer = binding().QtCore.QTimer  # noqa: N806
     port = listen(reactor, 0, delay=0.3, reply=b"tuxy")
     client = SocketClientThread()  # the installed reactor: the Qt one, running
     client.start()
@@ -60,12 +58,7 @@ async def test_seed_demo_polling_with_a_qtimer(reactor: Any, qapp: Any) -> None:
         if len(log) == 4:
             finished.callback(None)
 
-    animation = QTimer()
-    animation.timeout.connect(animate)
-    animation.start(25)
-    poller = QTimer()
-    poller.timeout.connect(on_client_reply_timer)
-    poller.start(100)
+    animation, poller = start_seed_timers(animate, on_client_reply_timer)
     try:
         do_it(client, port.getHost().port)
         await finished.addTimeout(10, reactor)

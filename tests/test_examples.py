@@ -9,24 +9,19 @@ so does ``examples/asyncio_client.py``, which also runs alone (``--embedded``).
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from twisted_client.qt import APIS
 
-from .helpers import run_python
+from .gui_helpers import BINDING_NAMES, headless_environment, skip_unless_installed
+from .helpers import ROOT, run_python
 
-ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
 """Seconds before a run that does not end counts as a hang (the test fails)."""
-
-NAMES = {"pyqt5": "PyQt5", "pyqt6": "PyQt6", "pyside6": "PySide6"}
 
 # Serves echoes on the example's reactor; once the example's client is
 # connected, types a line into its window; closes the window (ending the
@@ -84,36 +79,25 @@ sys.exit(status)
 """
 
 
-def _environment(qt_api: str | None = None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
-    env.pop("WAYLAND_DISPLAY", None)
-    env.pop("QT_API", None)
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    if qt_api is not None:
-        env["QT_API"] = qt_api
-    return env
-
-
 @pytest.mark.qt
 @pytest.mark.parametrize("api", APIS)
 def test_qt_chat_echoes_a_line_on_each_binding(api: str) -> None:
     """The chat window sends a typed line and shows its echo; closing it ends it."""
-    if importlib.util.find_spec(NAMES[api]) is None:
-        pytest.skip(f"{NAMES[api]} is not installed (pip install '.[{api}]')")
-    done = run_python("-c", _DRIVER, env=_environment(api), timeout=TIMEOUT)
+    skip_unless_installed(api)
+    done = run_python("-c", _DRIVER, env=headless_environment(api), timeout=TIMEOUT)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].endswith(f"({NAMES[api]})")
+    assert lines[0].endswith(f"({BINDING_NAMES[api]})")
     assert any(line.endswith("(connected)") for line in lines)
     assert any(line.endswith("-> b'hello from the test'") for line in lines)
     assert any(line.endswith("<- b'hello from the test'") for line in lines)
-    assert lines[-1] == f"LOADED {NAMES[api]} STATUS 0"
+    assert lines[-1] == f"LOADED {BINDING_NAMES[api]} STATUS 0"
     assert "Traceback" not in done.stderr
 
 
 def _run_example(*arguments: str) -> subprocess.CompletedProcess[str]:
     """Run ``python ARGUMENTS`` in the repository, bounded by `TIMEOUT`."""
-    return run_python(*arguments, env=_environment(), timeout=TIMEOUT)
+    return run_python(*arguments, env=headless_environment(), timeout=TIMEOUT)
 
 
 def _against_the_server(example: str) -> subprocess.CompletedProcess[str]:

@@ -8,23 +8,21 @@ Every run ends by itself and is bounded by a timeout.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from twisted_client.qt import APIS
 
+from .gui_helpers import BINDING_NAMES, headless_environment, skip_unless_installed
+from .helpers import ROOT, run_python
+
 pytestmark = pytest.mark.qt
 
-ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
 """Seconds before a run that does not end counts as a hang (the test fails)."""
-
-NAMES = {"pyqt5": "PyQt5", "pyqt6": "PyQt6", "pyside6": "PySide6"}
 
 # Runs the demo's main, then prints which bindings the process had loaded.
 _PROGRAM = """
@@ -40,29 +38,10 @@ def run_demo(
     *arguments: str, qt_api: str | None = None, pythonpath: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the demo headless (``QT_API=qt_api`` if given); fail if it hangs."""
-    env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
-    env.pop("WAYLAND_DISPLAY", None)
-    env.pop("QT_API", None)
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    if qt_api is not None:
-        env["QT_API"] = qt_api
+    env = headless_environment(qt_api)
     if pythonpath is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(pythonpath), str(ROOT)])
-    return subprocess.run(
-        [sys.executable, "-c", _PROGRAM, *arguments],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-
-
-def skip_missing(api: str) -> None:
-    """Skip when the binding is not installed here."""
-    if importlib.util.find_spec(NAMES[api]) is None:
-        pytest.skip(f"{NAMES[api]} is not installed (pip install '.[{api}]')")
+    return run_python("-c", _PROGRAM, *arguments, env=env, timeout=TIMEOUT)
 
 
 @pytest.mark.parametrize("api", APIS)
@@ -71,7 +50,7 @@ def test_the_demo_runs_on_the_binding_asked_for(
     tmp_path: Path, api: str, how: str
 ) -> None:
     """The run logs the binding asked for, loads no other, and saves its PNG."""
-    skip_missing(api)
+    skip_unless_installed(api)
     shot = tmp_path / "demo.png"
     options = ["--delay", "0.1", "--duration", "0.8", "--screenshot", str(shot)]
     if how == "--qt-api":
@@ -79,7 +58,7 @@ def test_the_demo_runs_on_the_binding_asked_for(
     else:
         done = run_demo(*options, qt_api=api)
     assert done.returncode == 0, done.stdout + done.stderr
-    name = NAMES[api]
+    name = BINDING_NAMES[api]
     assert f"Qt binding: {name} " in done.stdout
     assert f"(QT_API={api});" in done.stdout
     assert done.stdout.splitlines()[-1] == f"LOADED {name}"

@@ -14,9 +14,11 @@ import pytest
 from gui._backends import backend_available
 from gui._options import BACKENDS
 
+from .gui_helpers import headless_environment
+from .helpers import ROOT, run_python
+
 pytestmark = pytest.mark.qt
 
-ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60
 """Seconds before a run that does not end counts as a hang (the test fails)."""
 
@@ -30,24 +32,14 @@ def run_demo(
     Run ``python -m gui``; fail the test if it does not end by itself.
 
     With no ``display``: no DISPLAY, and the offscreen platform. With one:
-    that DISPLAY, and Qt left to choose its platform.
+    that DISPLAY, and Qt left to choose its platform. Either way on this
+    run's binding (its ``QT_API``).
     """
-    env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
-    env.pop("WAYLAND_DISPLAY", None)
-    if display is None:
-        env["QT_QPA_PLATFORM"] = "offscreen"
-    else:
-        env.pop("QT_QPA_PLATFORM", None)
+    env = headless_environment(os.environ.get("QT_API"))
+    if display is not None:
+        env.pop("QT_QPA_PLATFORM")
         env["DISPLAY"] = display
-    return subprocess.run(
-        [sys.executable, "-m", "gui", *arguments],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    return run_python("-m", "gui", *arguments, env=env, timeout=TIMEOUT)
 
 
 def skip_unavailable(backend: str) -> None:
@@ -114,8 +106,7 @@ def test_usage_error_is_status_2() -> None:
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_ends_the_run_at_once(signal_number: int) -> None:
     """Ctrl-C or SIGTERM while RECEIVE waits ends the run: log, summary, exit."""
-    env = {key: value for key, value in os.environ.items() if key != "DISPLAY"}
-    env["QT_QPA_PLATFORM"] = "offscreen"
+    env = headless_environment(os.environ.get("QT_API"))
     command = [sys.executable, "-m", "gui", "--delay", "60", "--duration", "60"]
     with subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE

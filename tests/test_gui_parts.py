@@ -10,25 +10,27 @@ from gui._commands import CLOSE, CONNECT, RECEIVE, SEND, ClientCommand, Reply
 from gui._meter import FrameMeter
 from gui._options import DEFAULT_PORT, ServerAddress, display_available, parse_args
 from gui._options import parse_server as parse
-from gui._stress import CHUNK, WINDOW, StressResult, StressRun
+from gui._stress import CHUNK, WINDOW, StressPlan, StressResult, StressRun
 
 
-class _Clock:
-    def __init__(self) -> None:
+class _Frames:
+    """A `FrameMeter` on a fake clock that only moves when the test says."""
+
+    def __init__(self, window: float = 3.0) -> None:
         self.now = 100.0
+        self.meter = FrameMeter(window=window, clock=lambda: self.now)
 
-    def __call__(self) -> float:
-        return self.now
+    def draw(self, *gaps: float) -> FrameMeter:
+        """For each of ``gaps``: let that many seconds pass, then tick; the meter."""
+        for gap in gaps:
+            self.now += gap
+            self.meter.tick()
+        return self.meter
 
 
 def test_meter_counts_frames_per_second() -> None:
     """Forty evenly spaced frames a second read as 40 fps with a 25 ms worst gap."""
-    clock = _Clock()
-    meter = FrameMeter(window=3.0, clock=clock)
-    for _ in range(200):
-        meter.tick()
-        clock.now += 0.025
-    clock.now -= 0.025
+    meter = _Frames(window=3.0).draw(0, *[0.025] * 199)
     assert meter.fps() == pytest.approx(40.0)
     assert meter.worst_gap() == pytest.approx(0.025)
     assert meter.frames == 200
@@ -36,37 +38,25 @@ def test_meter_counts_frames_per_second() -> None:
 
 def test_meter_worst_gap_shows_a_freeze_then_forgets_it() -> None:
     """A 400 ms freeze is the worst gap while in the window, then leaves it."""
-    clock = _Clock()
-    meter = FrameMeter(window=1.0, clock=clock)
-    meter.tick()
-    clock.now += 0.4
-    meter.tick()
+    frames = _Frames(window=1.0)
+    meter = frames.draw(0, 0.4)
     assert meter.worst_gap() == pytest.approx(0.4)
-    for _ in range(60):
-        clock.now += 0.025
-        meter.tick()
+    frames.draw(*[0.025] * 60)
     assert meter.worst_gap() == pytest.approx(0.025)
     assert meter.worst_gap_ever == pytest.approx(0.4)
 
 
 def test_meter_counts_a_current_freeze() -> None:
     """No frame for a while counts as a gap now, before the next frame arrives."""
-    clock = _Clock()
-    meter = FrameMeter(window=3.0, clock=clock)
-    meter.tick()
-    clock.now += 0.025
-    meter.tick()
-    clock.now += 0.5
+    frames = _Frames(window=3.0)
+    meter = frames.draw(0, 0.025)
+    frames.now += 0.5
     assert meter.worst_gap() == pytest.approx(0.5)
 
 
 def test_meter_reset_starts_over() -> None:
     """After reset the meter has no frames and no worst gap."""
-    clock = _Clock()
-    meter = FrameMeter(clock=clock)
-    meter.tick()
-    clock.now += 1
-    meter.tick()
+    meter = _Frames().draw(0, 1)
     meter.reset()
     assert (meter.frames, meter.worst_gap_ever, meter.fps()) == (0, 0.0, 0.0)
 
@@ -168,12 +158,22 @@ def _answer(run: StressRun, backend: _RecordingBackend, answered: int) -> int:
     return answered
 
 
-def test_stress_streams_every_message_then_closes() -> None:
-    """CONNECT, N pairs of SEND 1 MiB / RECEIVE, CLOSE; at most 2*WINDOW in flight."""
+def _started_run(
+    messages: int,
+) -> tuple[StressRun, _RecordingBackend, list[StressResult]]:
+    """A started `StressRun` of ``messages`` MiB on a `_RecordingBackend`, and
+    the list its result goes to."""
     backend = _RecordingBackend()
     results: list[StressResult] = []
-    run = StressRun(backend, ServerAddress("127.0.0.1", 1), 20, results.append)
+    plan = StressPlan(ServerAddress("127.0.0.1", 1), messages, results.append)
+    run = StressRun(backend, plan)
     run.start()
+    return run, backend, results
+
+
+def test_stress_streams_every_message_then_closes() -> None:
+    """CONNECT, N pairs of SEND 1 MiB / RECEIVE, CLOSE; at most 2*WINDOW in flight."""
+    run, backend, results = _started_run(20)
     assert backend.drain
     assert backend.commands[0].type == CONNECT
     assert len(backend.commands) <= 1 + 2 * WINDOW
@@ -190,10 +190,7 @@ def test_stress_streams_every_message_then_closes() -> None:
 
 def test_stress_stops_at_the_first_error() -> None:
     """A failed CONNECT ends the run with that error, after the queued replies."""
-    backend = _RecordingBackend()
-    results: list[StressResult] = []
-    run = StressRun(backend, ServerAddress("127.0.0.1", 1), 100, results.append)
-    run.start()
+    run, backend, results = _started_run(100)
     queued = len(backend.commands)
     run.reply(Reply(False, "refused"))
     for _ in range(queued):  # the rest of the queue, and the CLOSE
@@ -207,10 +204,7 @@ def test_stress_stops_at_the_first_error() -> None:
 
 def test_stress_needs_an_echo_server() -> None:
     """A server that answers something else than the message ends the run with why."""
-    backend = _RecordingBackend()
-    results: list[StressResult] = []
-    run = StressRun(backend, ServerAddress("127.0.0.1", 1), 3, results.append)
-    run.start()
+    run, backend, results = _started_run(3)
     answered = 0
     while not results:
         command = backend.commands[answered]

@@ -42,30 +42,51 @@ def next_emission(reactor: Any, signal: Any) -> Deferred[Any]:
     return fired.addTimeout(WAIT, reactor)
 
 
+def click(reactor: Any, button: Any, signal: Any) -> Deferred[Any]:
+    """Click ``button``; a Deferred that fires with the next value ``signal`` emits."""
+    emitted = next_emission(reactor, signal)
+    button.click()
+    return emitted
+
+
 async def replies_logged(reactor: Any, window: Any, count: int) -> None:
     """Wait until ``count`` replies of the current exchange are logged."""
     while len(window.exchanges[-1]) < count:
         await next_emission(reactor, window.reply_logged)
 
 
+def _serve(reactor: Any, **options: Any) -> Iterator[ServerAddress]:
+    """A demo server (`twisted_client.server.listen` ``options``) for one test."""
+    from twisted_client.server import listen
+
+    port = listen(reactor, 0, **options)
+    yield ServerAddress("127.0.0.1", port.getHost().port)
+    port.stopListening()
+
+
 @pytest.fixture
 def seed_server(reactor: Any) -> Iterator[ServerAddress]:
     """A server that answers ``tuxy`` after 0.3 s, like the seed's (shorter)."""
-    from twisted_client.server import listen
-
-    port = listen(reactor, 0, delay=0.3, reply=b"tuxy")
-    yield ServerAddress("127.0.0.1", port.getHost().port)
-    port.stopListening()
+    yield from _serve(reactor, delay=0.3, reply=b"tuxy")
 
 
 @pytest.fixture
 def slow_server(reactor: Any) -> Iterator[ServerAddress]:
     """A server that would answer only after a minute: a RECEIVE stays pending."""
-    from twisted_client.server import listen
+    yield from _serve(reactor, delay=60.0, reply=b"late")
 
-    port = listen(reactor, 0, delay=60.0, reply=b"late")
-    yield ServerAddress("127.0.0.1", port.getHost().port)
-    port.stopListening()
+
+@pytest.fixture
+def echo_server(reactor: Any) -> Iterator[ServerAddress]:
+    """A server that echoes every message at once (what the stress action needs)."""
+    yield from _serve(reactor)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each of the demo's backends in turn."""
+    name: str = request.param
+    return name
 
 
 @pytest.fixture
@@ -88,16 +109,27 @@ def make_window(qapp: Any, reactor: Any) -> Iterator[Any]:
         window.close()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest_twisted.async_fixture
+async def receive_waits(
+    reactor: Any, make_window: Any, slow_server: ServerAddress, backend: str
+) -> Any:
+    """
+    A window on ``backend`` after "Do it!": CONNECT and SEND answered, RECEIVE
+    waiting for `slow_server`. (Tests for one backend parametrize ``backend``.)
+    """
+    window = make_window(slow_server, backend)
+    window.do_it_button.click()
+    await replies_logged(reactor, window, 2)
+    return window
+
+
 @pytest_twisted.ensureDeferred
 async def test_do_it_logs_the_four_replies(
     reactor: Any, make_window: Any, seed_server: ServerAddress, backend: str
 ) -> None:
     """Clicking "Do it!" logs SUCCESS for CONNECT, SEND, RECEIVE (tuxy), CLOSE."""
     window = make_window(seed_server, backend)
-    finished = next_emission(reactor, window.exchange_finished)
-    window.do_it_button.click()
-    replies = await finished
+    replies = await click(reactor, window.do_it_button, window.exchange_finished)
     assert [(reply.ok, reply.data) for reply in replies] == [
         (True, None),
         (True, None),
@@ -115,7 +147,6 @@ async def test_do_it_logs_the_four_replies(
     assert not window.busy
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest_twisted.ensureDeferred
 async def test_refused_connection_is_an_error_line(
     reactor: Any, make_window: Any, backend: str
@@ -127,16 +158,13 @@ async def test_refused_connection_is_an_error_line(
     address = ServerAddress("127.0.0.1", port.getHost().port)
     await port.stopListening()  # nothing listens there any more
     window = make_window(address, backend)
-    finished = next_emission(reactor, window.exchange_finished)
-    window.do_it_button.click()
-    replies = await finished
+    replies = await click(reactor, window.do_it_button, window.exchange_finished)
     assert not replies[0].ok
     assert "refused" in str(replies[0].data).lower()
     assert any("Client reply ERROR: " in line for line in window.log_lines)
     assert window.do_it_button.isEnabled()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest_twisted.ensureDeferred
 async def test_frames_keep_coming_while_the_server_delays(
     reactor: Any, make_window: Any, seed_server: ServerAddress, backend: str
@@ -154,16 +182,13 @@ async def test_frames_keep_coming_while_the_server_delays(
     assert len(frames) - before >= 3
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest_twisted.ensureDeferred
 async def test_closing_mid_exchange_stops_everything(
-    reactor: Any, make_window: Any, slow_server: ServerAddress, backend: str
+    reactor: Any, receive_waits: Any
 ) -> None:
     """Closing while RECEIVE waits drops the backend and stops the animation."""
-    window = make_window(slow_server, backend)
+    window = receive_waits
     closed = next_emission(reactor, window.closed)
-    window.do_it_button.click()
-    await replies_logged(reactor, window, 2)
     assert window.busy
     window.close()
     await closed
@@ -174,14 +199,13 @@ async def test_closing_mid_exchange_stops_everything(
     assert len(window.exchanges) == 1
 
 
+@pytest.mark.parametrize("backend", ["twisted"])
 @pytest_twisted.ensureDeferred
 async def test_closing_mid_exchange_drops_the_native_connection(
-    reactor: Any, make_window: Any, slow_server: ServerAddress
+    reactor: Any, receive_waits: Any
 ) -> None:
     """With the native client, closing the window closes its connection at once."""
-    window = make_window(slow_server, "twisted")
-    window.do_it_button.click()
-    await replies_logged(reactor, window, 2)
+    window = receive_waits
     client = window._backend.client
     assert client is not None
     assert client.is_open
@@ -191,38 +215,25 @@ async def test_closing_mid_exchange_drops_the_native_connection(
     assert reason is not None
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 @pytest_twisted.ensureDeferred
 async def test_stress_streams_and_reports(
-    reactor: Any, make_window: Any, backend: str
+    reactor: Any, make_window: Any, echo_server: ServerAddress, backend: str
 ) -> None:
     """The stress action streams its MiB through an echo server and gets them back."""
-    from twisted_client.server import listen
-
-    port = listen(reactor, 0)
-    try:
-        address = ServerAddress("127.0.0.1", port.getHost().port)
-        window = make_window(address, backend, stress_mb=4)
-        done = next_emission(reactor, window.stress_finished)
-        window.stress_button.click()
-        assert not window.do_it_button.isEnabled()
-        result: StressResult = await done
-        assert result.ok, result.error
-        assert result.sent == result.received == 4 * 1024 * 1024
-        assert window.do_it_button.isEnabled()
-        assert window.log_lines[-1].split("] ", 1)[1].startswith("Stress done")
-    finally:
-        await port.stopListening()
+    window = make_window(echo_server, backend, stress_mb=4)
+    done = click(reactor, window.stress_button, window.stress_finished)
+    assert not window.do_it_button.isEnabled()
+    result: StressResult = await done
+    assert result.ok, result.error
+    assert result.sent == result.received == 4 * 1024 * 1024
+    assert window.do_it_button.isEnabled()
+    assert window.log_lines[-1].split("] ", 1)[1].startswith("Stress done")
 
 
-@pytest_twisted.ensureDeferred
-async def test_switching_backend_mid_exchange_drops_it(
-    reactor: Any, make_window: Any, slow_server: ServerAddress
-) -> None:
+@pytest.mark.parametrize("backend", ["twisted"])
+def test_switching_backend_mid_exchange_drops_it(receive_waits: Any) -> None:
     """Choosing another backend while one waits drops the pending commands."""
-    window = make_window(slow_server, "twisted")
-    window.do_it_button.click()
-    await replies_logged(reactor, window, 2)
+    window = receive_waits
     window.backend_box.setCurrentText("thread")
     assert window.backend_name == "thread"
     assert not window.busy

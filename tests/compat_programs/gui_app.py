@@ -26,6 +26,7 @@ import threading
 from typing import Any
 
 from tests.compat_programs.seed import reply_row, seed_commands
+from tests.compat_programs.seed_gui import start_seed_timers
 from twisted_client.compat import (
     BlockingCallError,
     ClientCommand,
@@ -90,17 +91,14 @@ def main() -> None:
         else:
             app.quit()
 
-    animation = QTimer()
-    animation.timeout.connect(animate)
-    animation.start(25)
-    poller = QTimer()
-    poller.timeout.connect(on_client_reply_timer)
-    poller.start(100)
+    timers = start_seed_timers(animate, on_client_reply_timer)
     QTimer.singleShot(0, do_it)
     if mode == "run":
         reactor.run()
     else:
         app.exec()
+    for timer in timers:
+        timer.stop()
     state["idle_replies"] = []
     while not idle.reply_q.empty():
         reply = idle.reply_q.get(block=False)
