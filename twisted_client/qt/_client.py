@@ -127,8 +127,8 @@ class QtClient(QObject):  # type: ignore[misc]  # the binding is typed Any
         factor: float = 1.5,
         jitter: float = 1.0,
     ) -> None:
-        check_seconds("timeout", timeout, allow_none=True, positive=True)
         check_max_length(max_length)
+        check_seconds("timeout", timeout, allow_none=True, positive=True)
         if reconnect:
             check_backoff(initial_delay, max_delay, factor, jitter)
         super().__init__(parent)
