@@ -28,6 +28,7 @@ from typing import Any
 
 from twisted_client.qt import API_ENV_VAR, APIS
 
+from ._args import count
 from ._plan import CLIENT_ORDER, FULL, QUICK, SCENARIOS, TINY
 from ._progress import Progress
 from ._report import aggregate, document, dump, machine, markdown_summary, text_report
@@ -75,7 +76,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--repeats", type=int, help="runs per point (default 5, quick 3)"
+        "--repeats", type=count(), help="runs per point (default 5, quick 3)"
     )
     parser.add_argument(
         "--qt-api",
@@ -100,8 +101,6 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown client(s): {', '.join(unknown)}")
     args.client_list = [c for c in CLIENT_ORDER if c in clients]
-    if args.repeats is not None and args.repeats < 1:
-        parser.error("--repeats must be at least 1")
     if args.plot:
         try:
             import matplotlib  # noqa: F401

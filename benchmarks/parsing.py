@@ -27,6 +27,8 @@ from twisted.protocols.basic import IntNStringReceiver
 
 from twisted_client import LengthPrefixedProtocol
 
+from ._args import count, finite
+
 __all__ = ["CHUNK", "main", "measure", "time_parse"]
 
 CHUNK = 64 * 1024
@@ -108,10 +110,10 @@ def measure(
 def main(argv: Sequence[str] | None = None) -> int:
     """Print how long each parser takes for each size."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.parsing")
-    parser.add_argument("--size", type=int, default=64, help="message size in MiB")
+    parser.add_argument("--size", type=count(), default=64, help="message size in MiB")
     parser.add_argument(
         "--budget",
-        type=float,
+        type=finite(minimum=0.001),
         default=4.0,
         help="stop the stock parser after a run this long (s)",
     )

@@ -9,6 +9,7 @@ document it writes.
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import os
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks._args import count, finite
 from benchmarks._plan import CLIENT_ORDER, METRICS, TARGETS
 from benchmarks._report import (
     aggregate,
@@ -271,3 +273,40 @@ def test_a_qt_api_that_cannot_be_imported_is_a_usage_error(tmp_path: Path) -> No
     assert done.returncode == 2
     assert "PyQt6 was chosen (QT_API=pyqt6) but cannot be imported" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.reactorless
+@pytest.mark.parametrize(
+    ("parse", "text", "expected"),
+    [
+        (count(), "3", 3),
+        (count(0), "0", 0),
+        (finite(), "8", 8.0),
+        (finite(), "0.5", 0.5),
+    ],
+)
+def test_number_options_take_what_is_in_range(
+    parse: Any, text: str, expected: float
+) -> None:
+    """The command lines' number types give the value when it is in range."""
+    assert parse(text) == expected
+
+
+@pytest.mark.reactorless
+@pytest.mark.parametrize(
+    ("parse", "text", "reason"),
+    [
+        (count(), "0", "must be >= 1"),
+        (count(), "2.5", "not a whole number"),
+        (finite(), "nan", "finite"),
+        (finite(), "inf", "finite"),
+        (finite(), "-1", "must be >= 0"),
+        (finite(minimum=0.001), "0", "must be >= 0.001"),
+        (finite(), "many", "not a number"),
+    ],
+)
+def test_number_options_refuse_what_is_not(parse: Any, text: str, reason: str) -> None:
+    """Out of range, NaN (a limit no measurement can exceed) or not a number:
+    argparse's error, with the reason."""
+    with pytest.raises(argparse.ArgumentTypeError, match=reason):
+        parse(text)

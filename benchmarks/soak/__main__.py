@@ -13,6 +13,7 @@ from typing import Any
 
 from twisted.internet.defer import ensureDeferred
 
+from .._args import count, finite
 from ._report import plot_soak, report_load, report_soak
 from ._runs import load, soak
 from ._server import start_demo_server
@@ -27,20 +28,22 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "(many concurrent clients) against the demo server.",
     )
     parser.add_argument("--load", action="store_true", help="run the load test")
-    parser.add_argument("--messages", type=int, default=1_000_000, help="soak size")
-    parser.add_argument("--size", type=int, default=None, help="message bytes")
-    parser.add_argument("--window", type=int, default=None, help="requests in flight")
-    parser.add_argument("--samples", type=int, default=20, help="memory samples")
+    parser.add_argument("--messages", type=count(), default=1_000_000, help="soak size")
+    parser.add_argument("--size", type=count(), default=None, help="message bytes")
+    parser.add_argument(
+        "--window", type=count(), default=None, help="requests in flight"
+    )
+    parser.add_argument("--samples", type=count(), default=20, help="memory samples")
     parser.add_argument(
         "--max-growth",
-        type=float,
+        type=finite(),
         default=8.0,
         metavar="MIB",
         help="RSS growth after warm-up that fails the soak (default 8)",
     )
-    parser.add_argument("--clients", type=int, default=1000, help="load: clients")
+    parser.add_argument("--clients", type=count(), default=1000, help="load: clients")
     parser.add_argument(
-        "--per-client", type=int, default=1000, help="load: messages per client"
+        "--per-client", type=count(), default=1000, help="load: messages per client"
     )
     from twisted_client.qt import REACTOR_KINDS
 
@@ -53,11 +56,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--plot", metavar="PATH", help="soak: draw RSS to a PNG")
     parser.add_argument("--json", metavar="PATH", help="write the result as JSON")
-    args = parser.parse_args(argv)
-    for name in ("messages", "samples", "clients", "per_client"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1")
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
