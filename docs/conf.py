@@ -91,6 +91,8 @@ EXTERNAL = {
     "IDelayedCall": "twisted.internet.interfaces.IDelayedCall",
     "IListeningPort": "twisted.internet.interfaces.IListeningPort",
     "IOpenSSLTrustRoot": "twisted.internet.interfaces.IOpenSSLTrustRoot",
+    "IPv4Address": "twisted.internet.address.IPv4Address",
+    "IPv6Address": "twisted.internet.address.IPv6Address",
     "IReactorTCP": "twisted.internet.interfaces.IReactorTCP",
     "IReactorTime": "twisted.internet.interfaces.IReactorTime",
     "IStreamClientEndpoint": "twisted.internet.interfaces.IStreamClientEndpoint",
