@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -216,14 +216,38 @@ def qt() -> Any:
     return binding()
 
 
-@pytest.fixture
-def echo_port(reactor: Any) -> Iterator[int]:
-    """The port of a demo echo server (`twisted_client.server.listen`) on loopback."""
-    from twisted_client.server import listen
+@pytest_twisted.async_yield_fixture
+async def listening(reactor: Any) -> AsyncIterator[Any]:
+    """A `tests.helpers.Listening`: loopback servers (``listening.echo(...)``,
+    ``listening.tcp(Protocol)``), every one stopped after the test."""
+    from .helpers import Listening
 
-    port = listen(reactor, 0)
-    yield port.getHost().port
-    port.stopListening()
+    servers = Listening(reactor)
+    yield servers
+    await servers.stop()
+
+
+@pytest.fixture
+def echo_port(listening: Any) -> int:
+    """The port of a demo echo server (`twisted_client.server.listen`) on loopback."""
+    return int(listening.echo().getHost().port)
+
+
+@pytest.fixture
+def adapter(reactor: Any) -> Iterator[Callable[..., Any]]:
+    """``adapter(**options)``: a started `tests.helpers.Adapter` with
+    ``options``; every one made is joined after the test."""
+    from .helpers import Adapter
+
+    made: list[Adapter] = []
+
+    def make(**options: Any) -> Adapter:
+        made.append(Adapter(reactor, **options))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.thread.join()
 
 
 @pytest_twisted.async_yield_fixture
@@ -234,3 +258,19 @@ async def peer_server(reactor: Any) -> AsyncIterator[Any]:
     server = PeerServer(reactor)
     yield server
     await server.stop()
+
+
+@pytest.fixture
+def connect_to_peer(
+    reactor: Any, peer_server: Any
+) -> Callable[..., Awaitable[tuple[Any, Any]]]:
+    """``await connect_to_peer(**options)``: a `twisted_client.Client`
+    connected to ``peer_server`` with ``options``, and the server's end of
+    that connection (a `tests.reliability_peers.Peer`)."""
+    from twisted_client import connect
+
+    async def connect_and_accept(**options: Any) -> tuple[Any, Any]:
+        client = await connect(reactor, "127.0.0.1", peer_server.number, **options)
+        return client, await peer_server.accept()
+
+    return connect_and_accept

@@ -10,21 +10,32 @@ Helpers shared by the test modules (fixtures live in `tests/conftest.py`).
 * The compat drop-in's reply kinds and command kinds under short names, and
   `Adapter`: a started `compat.SocketClientThread` whose replies arrive in a
   `DeferredQueue`, so a test awaits them instead of polling.
+* `Listening`: loopback servers started for one test (the ``listening``
+  fixture stops them after it).
+* ``connected``: a client connected to a `MemoryServer`, and its peer;
+  ``observing``: Twisted's global log seen by an observer in a block;
+  ``tls_missing``: TLS's libraries hidden, and the install hint expected.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from twisted.internet.defer import Deferred, DeferredQueue
+from twisted.internet.defer import Deferred, DeferredQueue, gatherResults
+from twisted.internet.protocol import Factory, Protocol
+from twisted.logger import ILogObserver, LogEvent, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
+from twisted_client import Client, UsageError, connect_endpoint
 from twisted_client.compat import ClientCommand, ClientReply, SocketClientThread
+from twisted_client.server import listen
+from twisted_client.testing import MemoryServer, MessagePeer
 
 _trial = SynchronousTestCase()
 success_of = _trial.successResultOf
@@ -124,3 +135,65 @@ def stop_all(processes: Iterable[subprocess.Popen[str]]) -> None:
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+class Listening:
+    """
+    Loopback servers on free ports, started for one test: the ``listening``
+    fixture stops every one after the test (`stop`).
+    """
+
+    def __init__(self, reactor: Any) -> None:
+        self._reactor = reactor
+        self._ports: list[Any] = []
+
+    def echo(self, **options: Any) -> Any:
+        """The listening port of a demo server (`twisted_client.server.listen`
+        with ``options``: an echo server unless they say otherwise)."""
+        return self._keep(listen(self._reactor, 0, **options))
+
+    def tcp(self, protocol: Callable[[], Protocol]) -> Any:
+        """The listening port of a server giving each connection ``protocol()``."""
+        factory = Factory.forProtocol(protocol)
+        return self._keep(self._reactor.listenTCP(0, factory, interface="127.0.0.1"))
+
+    def _keep(self, port: Any) -> Any:
+        self._ports.append(port)
+        return port
+
+    def stop(self) -> Deferred[Any]:
+        """Stop listening on every port; fires once all have stopped."""
+        ports, self._ports = self._ports, []
+        return gatherResults([port.stopListening() for port in ports])
+
+
+def connected(server: MemoryServer, **options: Any) -> tuple[Client, MessagePeer]:
+    """A client connected to ``server`` with ``options``, and the server's end."""
+    connecting = connect_endpoint(server.reactor, server.endpoint, **options)
+    peer = server.accept()
+    return success_of(connecting), peer
+
+
+@contextmanager
+def observing(observer: Callable[[LogEvent], object]) -> Iterator[None]:
+    """``observer`` sees every event of Twisted's global log inside the block."""
+    as_observer = cast(ILogObserver, observer)  # any such callable is one
+    globalLogPublisher.addObserver(as_observer)
+    try:
+        yield
+    finally:
+        globalLogPublisher.removeObserver(as_observer)
+
+
+@contextmanager
+def tls_missing(
+    monkeypatch: pytest.MonkeyPatch, module: str = "service_identity"
+) -> Iterator[None]:
+    """
+    ``module``, one of TLS's libraries, cannot be imported from here on (until
+    the test ends); the block must raise the `UsageError` saying
+    ``pip install twisted[tls]``.
+    """
+    monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(UsageError, match=r"pip install twisted\[tls\]"):
+        yield

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import pytest_twisted
-from twisted.internet.protocol import Factory
 from twisted.internet.threads import deferToThread
 
 from twisted_client import UsageError
@@ -31,25 +30,22 @@ from twisted_client.compat import (
 from twisted_client.server import ServerProtocol
 
 from .compat_programs.peers import ScriptedServer
-from .helpers import CLOSE, CONNECT, ERROR, RECEIVE, SEND, SUCCESS, Adapter
+from .helpers import CLOSE, CONNECT, ERROR, RECEIVE, SEND, SUCCESS
 
 
 @pytest_twisted.ensureDeferred
-async def test_commands_before_connect(reactor: Any, echo_port: int) -> None:
+async def test_commands_before_connect(adapter: Any, echo_port: int) -> None:
     """SEND, RECEIVE and CLOSE before any CONNECT (the seed's thread dies on
     each) get ERROR(NOT_CONNECTED), and the client keeps working."""
-    client = Adapter(reactor)
-    try:
-        got = await client.exchange(
-            (SEND, b"early"),
-            (RECEIVE,),
-            (CLOSE,),
-            (CONNECT, ("127.0.0.1", echo_port)),
-            (SEND, b"later"),
-            (RECEIVE,),
-        )
-    finally:
-        client.thread.join()
+    client = adapter()
+    got = await client.exchange(
+        (SEND, b"early"),
+        (RECEIVE,),
+        (CLOSE,),
+        (CONNECT, ("127.0.0.1", echo_port)),
+        (SEND, b"later"),
+        (RECEIVE,),
+    )
     refused = (ERROR, NOT_CONNECTED)
     assert got == [
         refused,
@@ -62,7 +58,9 @@ async def test_commands_before_connect(reactor: Any, echo_port: int) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_connect_while_connected(reactor: Any) -> None:
+async def test_connect_while_connected(
+    reactor: Any, adapter: Any, listening: Any
+) -> None:
     """A second CONNECT while connected gets an ERROR and opens nothing (the
     seed opens a second socket and leaks the first); the first connection
     stays in use."""
@@ -72,16 +70,10 @@ async def test_connect_while_connected(reactor: Any) -> None:
         accepted.append(ServerProtocol(reactor))
         return accepted[-1]
 
-    port = reactor.listenTCP(0, Factory.forProtocol(build), interface="127.0.0.1")
-    address = ("127.0.0.1", port.getHost().port)
-    client = Adapter(reactor)
-    try:
-        got = await client.exchange(
-            (CONNECT, address), (CONNECT, address), (SEND, b"still"), (RECEIVE,)
-        )
-    finally:
-        client.thread.join()
-        await port.stopListening()
+    address = ("127.0.0.1", listening.tcp(build).getHost().port)
+    got = await adapter().exchange(
+        (CONNECT, address), (CONNECT, address), (SEND, b"still"), (RECEIVE,)
+    )
     assert got[1][0] == ERROR
     assert "already connected" in got[1][1]
     assert got[2:] == [(SUCCESS, None), (SUCCESS, b"still")]
@@ -89,18 +81,15 @@ async def test_connect_while_connected(reactor: Any) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_unknown_commands_and_non_commands(reactor: Any, echo_port: int) -> None:
+async def test_unknown_commands_and_non_commands(adapter: Any, echo_port: int) -> None:
     """An unknown command type, or an object that is no ClientCommand, gets an
     ERROR naming what was wrong (the seed's thread dies on a KeyError)."""
-    client = Adapter(reactor)
+    client = adapter()
     client.thread.cmd_q.put(None)
-    try:
-        got = [await client.reply()]
-        got += await client.exchange(
-            (9,), (CONNECT, ("127.0.0.1", echo_port)), (SEND, b"ok"), (RECEIVE,)
-        )
-    finally:
-        client.thread.join()
+    got = [await client.reply()]
+    got += await client.exchange(
+        (9,), (CONNECT, ("127.0.0.1", echo_port)), (SEND, b"ok"), (RECEIVE,)
+    )
     assert got[0] == (ERROR, "not a ClientCommand: None")
     assert got[1][0] == ERROR
     assert "unknown command type 9" in got[1][1]
@@ -108,23 +97,20 @@ async def test_unknown_commands_and_non_commands(reactor: Any, echo_port: int) -
 
 
 @pytest_twisted.ensureDeferred
-async def test_data_that_is_not_bytes(reactor: Any, echo_port: int) -> None:
+async def test_data_that_is_not_bytes(adapter: Any, echo_port: int) -> None:
     """SEND with str or None data gets an ERROR that says messages are bytes
     (the seed's thread dies on a TypeError); bytearray and memoryview are sent
     like bytes, as the seed's sendall accepts them."""
-    client = Adapter(reactor)
-    try:
-        got = await client.exchange(
-            (CONNECT, ("127.0.0.1", echo_port)),
-            (SEND, "text"),
-            (SEND, None),
-            (SEND, bytearray(b"array")),
-            (RECEIVE,),
-            (SEND, memoryview(b"view")),
-            (RECEIVE,),
-        )
-    finally:
-        client.thread.join()
+    client = adapter()
+    got = await client.exchange(
+        (CONNECT, ("127.0.0.1", echo_port)),
+        (SEND, "text"),
+        (SEND, None),
+        (SEND, bytearray(b"array")),
+        (RECEIVE,),
+        (SEND, memoryview(b"view")),
+        (RECEIVE,),
+    )
     assert got[1][0] == ERROR
     assert "bytes, not str" in got[1][1]
     assert got[2][0] == ERROR
@@ -138,18 +124,15 @@ async def test_data_that_is_not_bytes(reactor: Any, echo_port: int) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_bad_connect_data(reactor: Any, echo_port: int) -> None:
+async def test_bad_connect_data(adapter: Any, echo_port: int) -> None:
     """CONNECT data that is not a (host, port) pair, or a port that is not an
     int, gets an ERROR that says so; a good CONNECT after it works."""
-    client = Adapter(reactor)
-    try:
-        got = await client.exchange(
-            (CONNECT, "127.0.0.1"),
-            (CONNECT, ("127.0.0.1", str(echo_port))),
-            (CONNECT, ("127.0.0.1", echo_port)),
-        )
-    finally:
-        client.thread.join()
+    client = adapter()
+    got = await client.exchange(
+        (CONNECT, "127.0.0.1"),
+        (CONNECT, ("127.0.0.1", str(echo_port))),
+        (CONNECT, ("127.0.0.1", echo_port)),
+    )
     assert got[0][0] == ERROR
     assert "(host, port)" in got[0][1]
     assert got[1][0] == ERROR
@@ -158,12 +141,14 @@ async def test_bad_connect_data(reactor: Any, echo_port: int) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_hostile_length_prefix(reactor: Any, echo_port: int) -> None:
+async def test_hostile_length_prefix(
+    reactor: Any, adapter: Any, echo_port: int
+) -> None:
     """A peer announcing a 4 GiB message gets ERROR with the MessageTooLong text
     (the seed tries to collect 4 GiB); nothing of that size is allocated, and
     the client can CONNECT again afterwards."""
     hostile = ScriptedServer(reactor, b"\xff\xff\xff\xff")
-    client = Adapter(reactor)
+    client = adapter()
     try:
         got = await client.exchange(
             (CONNECT, ("127.0.0.1", hostile.port)),
@@ -173,7 +158,6 @@ async def test_hostile_length_prefix(reactor: Any, echo_port: int) -> None:
             (RECEIVE,),
         )
     finally:
-        client.thread.join()
         await hostile.stop()
     assert got[0] == (SUCCESS, None)
     assert got[1] == (
@@ -185,26 +169,23 @@ async def test_hostile_length_prefix(reactor: Any, echo_port: int) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_max_length_option(reactor: Any, echo_port: int) -> None:
+async def test_max_length_option(adapter: Any, echo_port: int) -> None:
     """``max_length`` bounds the messages accepted: one byte over is an ERROR."""
-    client = Adapter(reactor, max_length=4)
-    try:
-        got = await client.exchange(
-            (CONNECT, ("127.0.0.1", echo_port)), (SEND, b"12345"), (RECEIVE,)
-        )
-    finally:
-        client.thread.join()
+    client = adapter(max_length=4)
+    got = await client.exchange(
+        (CONNECT, ("127.0.0.1", echo_port)), (SEND, b"12345"), (RECEIVE,)
+    )
     assert got[2][0] == ERROR
     assert "longer than max_length=4" in got[2][1]
 
 
 @pytest_twisted.ensureDeferred
-async def test_join_answers_a_receive_that_waits(reactor: Any) -> None:
+async def test_join_answers_a_receive_that_waits(reactor: Any, adapter: Any) -> None:
     """join() while a RECEIVE waits for data that never comes (the seed's
     thread never dies) returns with that RECEIVE answered by
     ERROR(STOPPED_BY_JOIN), drops the connection, and handles no more."""
     silent = ScriptedServer(reactor)
-    client = Adapter(reactor)
+    client = adapter()
     try:
         assert await client.exchange((CONNECT, ("127.0.0.1", silent.port))) == [
             (SUCCESS, None)
@@ -316,22 +297,21 @@ def test_commands_queued_before_start_run_at_start(reactor: Any) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_an_idle_client_sets_no_timer(reactor: Any, echo_port: int) -> None:
+async def test_an_idle_client_sets_no_timer(
+    reactor: Any, adapter: Any, echo_port: int
+) -> None:
     """Connected and idle, the client has no timer pending on the reactor (the
     seed's thread wakes ten times a second)."""
     before = set(reactor.getDelayedCalls())
-    client = Adapter(reactor)
-    try:
-        assert await client.exchange((CONNECT, ("127.0.0.1", echo_port))) == [
-            (SUCCESS, None)
-        ]
-        added = [
-            call
-            for call in reactor.getDelayedCalls()
-            if call not in before and call.active()
-        ]
-    finally:
-        client.thread.join()
+    client = adapter()
+    assert await client.exchange((CONNECT, ("127.0.0.1", echo_port))) == [
+        (SUCCESS, None)
+    ]
+    added = [
+        call
+        for call in reactor.getDelayedCalls()
+        if call not in before and call.active()
+    ]
     assert added == []
 
 
@@ -364,11 +344,13 @@ async def test_plain_user_queues(reactor: Any, echo_port: int) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_on_reply_replaces_reply_q(reactor: Any, echo_port: int) -> None:
+async def test_on_reply_replaces_reply_q(
+    reactor: Any, adapter: Any, echo_port: int
+) -> None:
     """With on_reply, each reply goes to the callback, in order, on the
     reactor's thread, and nothing accumulates in reply_q."""
     threads: list[int] = []
-    client = Adapter(reactor)
+    client = adapter()
     original = client.thread._on_reply
 
     def record(reply: ClientReply) -> None:
@@ -377,12 +359,10 @@ async def test_on_reply_replaces_reply_q(reactor: Any, echo_port: int) -> None:
         original(reply)
 
     client.thread._on_reply = record
-    try:
-        got = await client.exchange(
-            (CONNECT, ("127.0.0.1", echo_port)), (SEND, b"cb"), (RECEIVE,)
-        )
-    finally:
-        client.thread.join()
+    got = await client.exchange(
+        (CONNECT, ("127.0.0.1", echo_port)), (SEND, b"cb"), (RECEIVE,)
+    )
+    client.thread.join()
     assert got == [(SUCCESS, None), (SUCCESS, None), (SUCCESS, b"cb")]
     assert client.thread.reply_q.empty()
     assert set(threads) == {threading.get_ident()}

@@ -21,7 +21,6 @@ from twisted.internet.threads import deferToThread
 
 from twisted_client import compat
 from twisted_client.compat import ClientCommand, ClientReply, threaded
-from twisted_client.server import listen
 
 from .compat_programs.peers import RawServer, ScriptedServer, frame, free_port, reset
 from .helpers import CLOSE, CONNECT, ERROR, RECEIVE, SEND, SUCCESS
@@ -42,6 +41,17 @@ def make_client(kind: str, reactor: Any) -> Any:
 
 def command(kind: int, data: Any = None) -> ClientCommand:
     return ClientCommand(kind, data)
+
+
+def conversation(
+    port: int, *messages: bytes, host: str = "127.0.0.1"
+) -> list[ClientCommand]:
+    """The seed's conversation: CONNECT to ``host:port``, a SEND and a RECEIVE
+    for each of ``messages``, then CLOSE."""
+    commands = [command(CONNECT, (host, port))]
+    for message in messages:
+        commands += [command(SEND, message), command(RECEIVE)]
+    return [*commands, command(CLOSE)]
 
 
 def replies(client: Any, count: int) -> list[tuple[int, Any]]:
@@ -86,27 +96,19 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest_twisted.ensureDeferred
-async def test_seed_main_sequence(reactor: Any, kind: str) -> None:
+async def test_seed_main_sequence(reactor: Any, kind: str, listening: Any) -> None:
     """The seed's __main__: CONNECT, SEND, RECEIVE, CLOSE, each reply awaited
     before the next command, against the seed's server answering b'tuxy' late."""
-    port = listen(reactor, 0, delay=0.05, reply=b"tuxy")
+    number = listening.echo(delay=0.05, reply=b"tuxy").getHost().port
 
     def body(client: Any) -> list[tuple[int, Any]]:
         seen = []
-        for each in (
-            command(CONNECT, ("localhost", port.getHost().port)),
-            command(SEND, b"hello"),
-            command(RECEIVE),
-            command(CLOSE),
-        ):
+        for each in conversation(number, b"hello", host="localhost"):
             client.cmd_q.put(each)
             seen += replies(client, 1)
         return seen
 
-    try:
-        got = await in_thread(reactor, kind, body)
-    finally:
-        await port.stopListening()
+    got = await in_thread(reactor, kind, body)
     assert got == [
         (SUCCESS, None),
         (SUCCESS, None),
@@ -116,24 +118,11 @@ async def test_seed_main_sequence(reactor: Any, kind: str) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_pipelined_commands(reactor: Any, kind: str) -> None:
+async def test_pipelined_commands(reactor: Any, kind: str, listening: Any) -> None:
     """Commands queued back to back before any reply run strictly in order,
     one reply each: the SEND waits for the CONNECT before it, and so on."""
-    port = listen(reactor, 0, delay=0.02, reply=b"tuxy")
-    number = port.getHost().port
-    try:
-        got = await exchange(
-            reactor,
-            kind,
-            command(CONNECT, ("127.0.0.1", number)),
-            command(SEND, b"hello"),
-            command(RECEIVE),
-            command(SEND, b"again"),
-            command(RECEIVE),
-            command(CLOSE),
-        )
-    finally:
-        await port.stopListening()
+    number = listening.echo(delay=0.02, reply=b"tuxy").getHost().port
+    got = await exchange(reactor, kind, *conversation(number, b"hello", b"again"))
     assert got == [
         (SUCCESS, None),
         (SUCCESS, None),
@@ -145,23 +134,12 @@ async def test_pipelined_commands(reactor: Any, kind: str) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_empty_and_one_mebibyte_messages(reactor: Any, kind: str) -> None:
+async def test_empty_and_one_mebibyte_messages(
+    reactor: Any, kind: str, echo_port: int
+) -> None:
     """An empty message and a 1 MiB message both make the round trip intact."""
-    port = listen(reactor, 0)
     big = bytes(range(256)) * 4096
-    try:
-        got = await exchange(
-            reactor,
-            kind,
-            command(CONNECT, ("127.0.0.1", port.getHost().port)),
-            command(SEND, b""),
-            command(RECEIVE),
-            command(SEND, big),
-            command(RECEIVE),
-            command(CLOSE),
-        )
-    finally:
-        await port.stopListening()
+    got = await exchange(reactor, kind, *conversation(echo_port, b"", big))
     assert got[:3] == [(SUCCESS, None), (SUCCESS, None), (SUCCESS, b"")]
     assert got[3] == (SUCCESS, None)
     assert got[4][0] == SUCCESS
@@ -299,48 +277,41 @@ async def test_peer_resets_the_connection(reactor: Any, kind: str) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_send_and_receive_after_close(reactor: Any, kind: str) -> None:
+async def test_send_and_receive_after_close(
+    reactor: Any, kind: str, echo_port: int
+) -> None:
     """After CLOSE, SEND and RECEIVE give ERROR('[Errno 9] Bad file
     descriptor') and a second CLOSE succeeds, as the seed's closed socket does."""
-    port = listen(reactor, 0)
-    try:
-        got = await exchange(
-            reactor,
-            kind,
-            command(CONNECT, ("127.0.0.1", port.getHost().port)),
-            command(CLOSE),
-            command(SEND, b"late"),
-            command(RECEIVE),
-            command(CLOSE),
-        )
-    finally:
-        await port.stopListening()
+    got = await exchange(
+        reactor,
+        kind,
+        command(CONNECT, ("127.0.0.1", echo_port)),
+        command(CLOSE),
+        command(SEND, b"late"),
+        command(RECEIVE),
+        command(CLOSE),
+    )
     bad = (ERROR, "[Errno 9] Bad file descriptor")
     assert got == [(SUCCESS, None), (SUCCESS, None), bad, bad, (SUCCESS, None)]
 
 
 @pytest_twisted.ensureDeferred
-async def test_send_and_receive_after_a_failed_connect(reactor: Any, kind: str) -> None:
+async def test_send_and_receive_after_a_failed_connect(
+    reactor: Any, kind: str, echo_port: int
+) -> None:
     """After a refused CONNECT, SEND gives '[Errno 32] Broken pipe' (the
     drop-in adds that it is not connected) and RECEIVE '[Errno 107] Transport
     endpoint is not connected', as on the seed's socket; a CONNECT after that
     works."""
-    port = listen(reactor, 0)
     refused = free_port()
-    try:
-        got = await exchange(
-            reactor,
-            kind,
-            command(CONNECT, ("127.0.0.1", refused)),
-            command(SEND, b"x"),
-            command(RECEIVE),
-            command(CONNECT, ("127.0.0.1", port.getHost().port)),
-            command(SEND, b"echo"),
-            command(RECEIVE),
-            command(CLOSE),
-        )
-    finally:
-        await port.stopListening()
+    got = await exchange(
+        reactor,
+        kind,
+        command(CONNECT, ("127.0.0.1", refused)),
+        command(SEND, b"x"),
+        command(RECEIVE),
+        *conversation(echo_port, b"echo"),
+    )
     broken_pipe = {
         "threaded": "[Errno 32] Broken pipe",
         "adapter": "[Errno 32] Broken pipe (not connected: the last CONNECT failed)",

@@ -8,17 +8,13 @@ the global one in its ``compat-reactor`` thread, as in a real script.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest_twisted
-
-from twisted_client.server import listen
 
 from .test_compat_programs import report_of, run_program
 
 
 @pytest_twisted.ensureDeferred
-async def test_threads_in_script_mode(reactor: Any) -> None:
+async def test_threads_in_script_mode(echo_port: int) -> None:
     """Four threads with a client each (500 rounds of SEND, SEND, RECEIVE,
     RECEIVE: 2000 commands each) and one client fed by a producer thread and
     drained by a consumer thread (2000 SEND/RECEIVE pairs): every reply is the
@@ -26,11 +22,7 @@ async def test_threads_in_script_mode(reactor: Any) -> None:
     worker's client and join() ends it: ERROR(STOPPED_BY_JOIN), not alive,
     the connection closed. Inside work done on the reactor's behalf
     threadable.isInIOThread() is true, and only there."""
-    port = listen(reactor, 0)
-    try:
-        done = await run_program("threaded_stress", port.getHost().port)
-    finally:
-        await port.stopListening()
+    done = await run_program("threaded_stress", echo_port)
     report = report_of(done)
     assert report["wrong"] == []
     assert report["wrong_count"] == 0

@@ -23,7 +23,6 @@ from tests.qt_kinds import KINDS, REACTOR_CLASS, skip_unless_runs_here
 from twisted_client import MESSAGE_OVERHEAD
 from twisted_client._framing import READ_SIZE
 from twisted_client.compat._texts import CLOSED_LOCALLY
-from twisted_client.server import listen
 
 from .helpers import run_python
 
@@ -51,16 +50,13 @@ def report_of(done: subprocess.CompletedProcess[str]) -> Any:
 
 
 @pytest_twisted.ensureDeferred
-async def test_script_mode(reactor: Any) -> None:
+async def test_script_mode(listening: Any) -> None:
     """With no GUI, the seed's __main__ runs unchanged on the drop-in: blocking
     reply_q.get() in the main thread, the seed's replies, one shared reactor
     thread for all the clients, no Qt imported; and the process exits by
     itself although one client was never joined and waits in a RECEIVE."""
-    port = listen(reactor, 0, delay=0.02, reply=b"tuxy")
-    try:
-        done = await run_program("script_mode", port.getHost().port)
-    finally:
-        await port.stopListening()
+    port = listening.echo(delay=0.02, reply=b"tuxy")
+    done = await run_program("script_mode", port.getHost().port)
     report = report_of(done)
     exchange = [[SUCCESS, None], [SUCCESS, None], [SUCCESS, "tuxy"], [SUCCESS, None]]
     assert report["replies"] == exchange * 3 + [[SUCCESS, "forgotten"]]
@@ -76,7 +72,7 @@ async def test_script_mode(reactor: Any) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("mode", ["exec", "run"])
 @pytest_twisted.ensureDeferred
-async def test_gui_program(reactor: Any, kind: str, mode: str) -> None:
+async def test_gui_program(listening: Any, kind: str, mode: str) -> None:
     """The seed's demo (a QTimer polling reply_q.get(block=False), a 25 ms
     animation) against a server that answers late: with only app.exec() the
     drop-in installs and starts the Qt reactor itself; with reactor.run() it
@@ -87,16 +83,13 @@ async def test_gui_program(reactor: Any, kind: str, mode: str) -> None:
     client was closed locally, not a reset by the peer. On this pass's
     binding (QT_API)."""
     skip_unless_runs_here(kind)
-    port = listen(reactor, 0, delay=0.2, reply=b"tuxy")
-    try:
-        done = await run_program(
-            "gui_app",
-            port.getHost().port,
-            mode,
-            env={"QT_QPA_PLATFORM": "offscreen", "TWISTED_CLIENT_QT_REACTOR": kind},
-        )
-    finally:
-        await port.stopListening()
+    port = listening.echo(delay=0.2, reply=b"tuxy")
+    done = await run_program(
+        "gui_app",
+        port.getHost().port,
+        mode,
+        env={"QT_QPA_PLATFORM": "offscreen", "TWISTED_CLIENT_QT_REACTOR": kind},
+    )
     report = report_of(done)
     assert report["replies"] == [
         [SUCCESS, None],
@@ -113,15 +106,11 @@ async def test_gui_program(reactor: Any, kind: str, mode: str) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_thousand_clients_on_a_handful_of_threads(reactor: Any) -> None:
+async def test_a_thousand_clients_on_a_handful_of_threads(echo_port: int) -> None:
     """A thousand drop-in clients at once all complete CONNECT, SEND, RECEIVE,
     CLOSE, while the process never has more than a handful of threads (the
     seed's class would run a thousand)."""
-    port = listen(reactor, 0)
-    try:
-        done = await run_program("many_clients", port.getHost().port, 1000)
-    finally:
-        await port.stopListening()
+    done = await run_program("many_clients", echo_port, 1000)
     report = report_of(done)
     assert report["errors"] == []
     assert report["succeeded"] == 1000

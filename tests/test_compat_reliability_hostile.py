@@ -18,7 +18,6 @@ from twisted.internet.task import LoopingCall
 from twisted_client.compat import (
     CLOSED_PREMATURELY,
 )
-from twisted_client.server import listen
 
 from .helpers import CLOSE, CONNECT, ERROR, RECEIVE, SEND, SUCCESS, Adapter
 from .reliability_peers import (
@@ -37,7 +36,7 @@ MiB = 1024 * 1024
 
 @pytest_twisted.ensureDeferred
 async def test_a_4_gib_announcement_is_an_error_reply_with_bounded_memory(
-    reactor: Any,
+    reactor: Any, echo_port: int
 ) -> None:
     """
     A server announcing 4 GiB (and sending nothing more): the RECEIVE gets an
@@ -45,7 +44,6 @@ async def test_a_4_gib_announcement_is_an_error_reply_with_bounded_memory(
     same client connects again and works.
     """
     hostile = PeerServer(reactor)
-    echo = listen(reactor, 0)
     adapter = Adapter(reactor)
     try:
         adapter.put(CONNECT, ("127.0.0.1", hostile.number))
@@ -69,7 +67,7 @@ async def test_a_4_gib_announcement_is_an_error_reply_with_bounded_memory(
         assert rss_bytes() - rss_before < 64 * MiB
         for command in (
             (CLOSE,),
-            (CONNECT, ("127.0.0.1", echo.getHost().port)),
+            (CONNECT, ("127.0.0.1", echo_port)),
             (SEND, b"again"),
             (RECEIVE,),
         ):
@@ -83,7 +81,6 @@ async def test_a_4_gib_announcement_is_an_error_reply_with_bounded_memory(
     finally:
         adapter.thread.join()
         await hostile.stop()
-        await echo.stopListening()
 
 
 @pytest_twisted.ensureDeferred

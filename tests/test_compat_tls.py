@@ -10,7 +10,7 @@ and says so.
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,8 @@ from twisted_client import UsageError
 from twisted_client.compat import SocketClientThread, TLSOptions
 from twisted_client.compat.threaded import NO_TLS
 from twisted_client.compat.threaded import SocketClientThread as ClassicThread
-from twisted_client.server import listen
 
-from .helpers import CLOSE, CONNECT, ERROR, RECEIVE, SEND, SUCCESS, Adapter
+from .helpers import CLOSE, CONNECT, ERROR, RECEIVE, SEND, SUCCESS, Adapter, tls_missing
 from .reliability_certs import make_ca, make_server
 
 # Twisted's TLS options still hand pyOpenSSL objects to pyOpenSSL, which warns.
@@ -35,34 +34,38 @@ OTHER_CA = make_ca("Some other CA")
 
 
 @pytest.fixture
-def tls_echo(reactor: Any) -> Any:
-    """The demo echo server over TLS on loopback; yields its port number."""
-    port = listen(reactor, 0, tls=(SERVER.certificate, SERVER.key))
-    yield port.getHost().port
-    port.stopListening()
+def tls_echo(listening: Any) -> int:
+    """The demo echo server over TLS on loopback: its port number."""
+    return int(listening.echo(tls=(SERVER.certificate, SERVER.key)).getHost().port)
 
 
-async def exchange_over_tls(
-    reactor: Any, port: int, tls: bool | TLSOptions, host: str = "127.0.0.1"
-) -> list[tuple[int, Any]]:
-    """The classic exchange (CONNECT, SEND, RECEIVE, CLOSE) with ``tls``."""
-    client = Adapter(reactor, tls=tls)
-    try:
-        return await client.exchange(
-            (CONNECT, (host, port)), (SEND, b"secret"), (RECEIVE,), (CLOSE,)
+@pytest.fixture
+def exchange_over_tls(
+    adapter: Callable[..., Adapter], tls_echo: int
+) -> Callable[..., Awaitable[list[tuple[int, Any]]]]:
+    """``await exchange_over_tls(tls, host="127.0.0.1")``: the classic exchange
+    (CONNECT, SEND, RECEIVE, CLOSE) with `tls_echo`, on a new client with ``tls``."""
+
+    async def exchange(
+        tls: bool | TLSOptions, host: str = "127.0.0.1"
+    ) -> list[tuple[int, Any]]:
+        return await adapter(tls=tls).exchange(
+            (CONNECT, (host, tls_echo)), (SEND, b"secret"), (RECEIVE,), (CLOSE,)
         )
-    finally:
-        client.thread.join()
+
+    return exchange
+
+
+TRUSTED: TLSOptions = {"hostname": "localhost", "trust": CA.certificate}
+"""Trust in our CA, for the name on the server's certificate."""
 
 
 @pytest_twisted.ensureDeferred
 async def test_a_trusted_certificate_carries_the_exchange(
-    reactor: Any, tls_echo: int
+    exchange_over_tls: Any,
 ) -> None:
     """Trusting the CA, for the name on the certificate: the exchange works."""
-    got = await exchange_over_tls(
-        reactor, tls_echo, {"hostname": "localhost", "trust": CA.certificate}
-    )
+    got = await exchange_over_tls(TRUSTED)
     assert got == [
         (SUCCESS, None),
         (SUCCESS, None),
@@ -73,28 +76,26 @@ async def test_a_trusted_certificate_carries_the_exchange(
 
 @pytest_twisted.ensureDeferred
 async def test_the_host_name_is_checked_by_default_and_trust_can_be_a_file(
-    reactor: Any, tls_echo: int, tmp_path: Path
+    exchange_over_tls: Any, tmp_path: Path
 ) -> None:
     """Without ``hostname``, the certificate must carry the CONNECT's host."""
     bundle = tmp_path / "ca.pem"
     bundle.write_bytes(CA.certificate)
-    got = await exchange_over_tls(
-        reactor, tls_echo, {"trust": str(bundle)}, "localhost"
-    )
+    got = await exchange_over_tls({"trust": str(bundle)}, "localhost")
     assert got[2] == (SUCCESS, b"secret")
 
 
 @pytest.mark.parametrize("tls", [True, {"trust": OTHER_CA.certificate}])
 @pytest_twisted.ensureDeferred
 async def test_an_untrusted_certificate_is_an_error_reply(
-    reactor: Any, tls_echo: int, tls: bool | TLSOptions
+    exchange_over_tls: Any, tls: bool | TLSOptions
 ) -> None:
     """
     With the system's trust (``tls=True``) or another CA, the CONNECT gets an
     ERROR saying the certificate is not trusted and how to trust it; the
     commands after it get the not-connected ERRORs, and nothing hangs.
     """
-    got = await exchange_over_tls(reactor, tls_echo, tls, "localhost")
+    got = await exchange_over_tls(tls, "localhost")
     kind, text = got[0]
     assert kind == ERROR
     assert "certificate is not trusted" in text
@@ -104,10 +105,10 @@ async def test_an_untrusted_certificate_is_an_error_reply(
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_wrong_host_name_is_an_error_reply(reactor: Any, tls_echo: int) -> None:
+async def test_a_wrong_host_name_is_an_error_reply(exchange_over_tls: Any) -> None:
     """A trusted certificate issued for another name: ERROR naming the name."""
     got = await exchange_over_tls(
-        reactor, tls_echo, {"hostname": "wrong.example", "trust": CA.certificate}
+        {"hostname": "wrong.example", "trust": CA.certificate}
     )
     assert got[0][0] == ERROR
     assert "not issued for 'wrong.example'" in got[0][1]
@@ -115,38 +116,30 @@ async def test_a_wrong_host_name_is_an_error_reply(reactor: Any, tls_echo: int) 
 
 @pytest_twisted.ensureDeferred
 async def test_a_plain_client_gets_no_answer_from_a_tls_server_but_a_tls_one_does(
-    reactor: Any, tls_echo: int
+    exchange_over_tls: Any, adapter: Any, tls_echo: int
 ) -> None:
     """Connecting in clear to the TLS server is possible, but the TLS client is the
     one whose messages arrive: the option really switches the transport."""
-    got = await exchange_over_tls(
-        reactor, tls_echo, {"hostname": "localhost", "trust": CA.certificate}
-    )
+    got = await exchange_over_tls(TRUSTED)
     assert got[2] == (SUCCESS, b"secret")
-    plain = Adapter(reactor, tls=False)
-    try:
-        connected = await plain.exchange((CONNECT, ("127.0.0.1", tls_echo)))
-        assert connected == [(SUCCESS, None)]
-        plain.put(SEND, b"in clear")
-        plain.put(RECEIVE)
-        sent = await plain.reply()
-        # The server reads the clear bytes as a broken TLS record and drops
-        # the connection: the RECEIVE ends, it never gets an echo.
-        received = await plain.reply()
-    finally:
-        plain.thread.join()
+    plain = adapter(tls=False)
+    connected = await plain.exchange((CONNECT, ("127.0.0.1", tls_echo)))
+    assert connected == [(SUCCESS, None)]
+    plain.put(SEND, b"in clear")
+    plain.put(RECEIVE)
+    sent = await plain.reply()
+    # The server reads the clear bytes as a broken TLS record and drops
+    # the connection: the RECEIVE ends, it never gets an echo.
+    received = await plain.reply()
     assert sent == (SUCCESS, None)
     assert received[0] == ERROR
 
 
 @pytest_twisted.ensureDeferred
-async def test_an_unreadable_trust_file_is_an_error_reply(reactor: Any) -> None:
+async def test_an_unreadable_trust_file_is_an_error_reply(adapter: Any) -> None:
     """The trust file is read at each CONNECT: one that is missing is an ERROR."""
-    client = Adapter(reactor, tls={"trust": "/nonexistent/ca.pem"})
-    try:
-        got = await client.exchange((CONNECT, ("127.0.0.1", 1)))
-    finally:
-        client.thread.join()
+    client = adapter(tls={"trust": "/nonexistent/ca.pem"})
+    got = await client.exchange((CONNECT, ("127.0.0.1", 1)))
     assert got[0][0] == ERROR
     assert got[0][1].startswith("CONNECT: cannot read the trusted certificates")
 
@@ -171,8 +164,7 @@ def test_bad_tls_options_are_refused_at_once(tls: Any, needle: str) -> None:
 def test_tls_without_its_libraries_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(sys.modules, "service_identity", None)
-    with pytest.raises(UsageError, match=r"pip install twisted\[tls\]"):
+    with tls_missing(monkeypatch):
         SocketClientThread(tls=True)
     SocketClientThread(tls=False)  # plain TCP needs nothing more
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
 import pytest_twisted
 from twisted.internet import task, threads
 from twisted.internet.error import ConnectionRefusedError
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.protocol import Protocol
 
 from twisted_client import (
     MESSAGE_OVERHEAD,
@@ -22,26 +22,14 @@ from twisted_client import (
     connect_endpoint,
 )
 from twisted_client._framing import READ_SIZE
-from twisted_client.server import listen
+
+from .compat_programs.peers import frame, free_port, read_frame
 
 
-def recv_exactly(sock: socket.socket, n: int) -> bytes:
-    """Read exactly ``n`` bytes, as the seed's `_recv_n_bytes` does."""
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("socket closed prematurely")
-        data += chunk
-    return data
-
-
-@pytest_twisted.async_yield_fixture
-async def echo_port(reactor: Any) -> AsyncIterator[int]:
-    """An echo server on a free loopback port."""
-    port = listen(reactor, 0, max_length=64 * 1024 * 1024)
-    yield port.getHost().port
-    await port.stopListening()
+@pytest.fixture
+def echo_port(listening: Any) -> int:
+    """An echo server on a free loopback port, taking messages up to 64 MiB."""
+    return int(listening.echo(max_length=64 * 1024 * 1024).getHost().port)
 
 
 @pytest_twisted.ensureDeferred
@@ -75,16 +63,13 @@ async def test_endpoint_string(reactor: Any, echo_port: int) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_server_push_is_kept_in_order(reactor: Any) -> None:
+async def test_server_push_is_kept_in_order(reactor: Any, listening: Any) -> None:
     """Messages the server sends unasked are kept, in order, for later receives."""
-    port = listen(reactor, 0, push_every=0.01)
-    try:
-        client = await connect(reactor, "127.0.0.1", port.getHost().port)
-        got = [await client.receive(timeout=10) for _ in range(3)]
-        assert got == [b"push 1", b"push 2", b"push 3"]
-        await client.close()
-    finally:
-        await port.stopListening()
+    port = listening.echo(push_every=0.01)
+    client = await connect(reactor, "127.0.0.1", port.getHost().port)
+    got = [await client.receive(timeout=10) for _ in range(3)]
+    assert got == [b"push 1", b"push 2", b"push 3"]
+    await client.close()
 
 
 class HalfMessage(Protocol):
@@ -97,29 +82,23 @@ class HalfMessage(Protocol):
 
 
 @pytest_twisted.ensureDeferred
-async def test_peer_closes_mid_message(reactor: Any) -> None:
+async def test_peer_closes_mid_message(reactor: Any, listening: Any) -> None:
     """The whole message is delivered; then `ConnectionClosed`, not clean."""
-    port = reactor.listenTCP(0, Factory.forProtocol(HalfMessage), interface="127.0.0.1")
-    try:
-        client = await connect(reactor, "127.0.0.1", port.getHost().port)
-        assert await client.receive(timeout=10) == b"whole"
-        with pytest.raises(ConnectionClosed) as caught:
-            await client.receive(timeout=10)
-        assert not caught.value.clean
-        assert caught.value.partial == 8
-        assert isinstance(await client.when_closed(), ConnectionClosed)
-    finally:
-        await port.stopListening()
+    port = listening.tcp(HalfMessage)
+    client = await connect(reactor, "127.0.0.1", port.getHost().port)
+    assert await client.receive(timeout=10) == b"whole"
+    with pytest.raises(ConnectionClosed) as caught:
+        await client.receive(timeout=10)
+    assert not caught.value.clean
+    assert caught.value.partial == 8
+    assert isinstance(await client.when_closed(), ConnectionClosed)
 
 
 @pytest_twisted.ensureDeferred
 async def test_refused(reactor: Any) -> None:
     """A port nobody listens on fails with `ConnectError` caused by a refusal."""
-    port = listen(reactor, 0)
-    number = port.getHost().port
-    await port.stopListening()
     with pytest.raises(ConnectError) as caught:
-        await connect(reactor, "127.0.0.1", number)
+        await connect(reactor, "127.0.0.1", free_port())
     assert isinstance(caught.value.reason, ConnectionRefusedError)
 
 
@@ -148,7 +127,9 @@ class Silent(Protocol):
 
 
 @pytest_twisted.ensureDeferred
-async def test_send_fires_once_the_bytes_left_for_the_kernel(reactor: Any) -> None:
+async def test_send_fires_once_the_bytes_left_for_the_kernel(
+    reactor: Any, listening: Any
+) -> None:
     """
     `send` fires only once its bytes left the transport's buffer.
 
@@ -156,20 +137,17 @@ async def test_send_fires_once_the_bytes_left_for_the_kernel(reactor: Any) -> No
     reads, the Deferred fires and the peer has every byte.
     """
     Silent.instances.clear()
-    port = reactor.listenTCP(0, Factory.forProtocol(Silent), interface="127.0.0.1")
-    try:
-        client = await connect(reactor, "127.0.0.1", port.getHost().port)
-        size = 32 * 1024 * 1024
-        sent = client.send(b"s" * size)
-        assert not sent.called
-        await turns_until(reactor, lambda: bool(Silent.instances))
-        (peer,) = Silent.instances
-        peer.transport.resumeProducing()
-        await sent
-        assert peer.received <= size + 4
-        await client.close()
-    finally:
-        await port.stopListening()
+    port = listening.tcp(Silent)
+    client = await connect(reactor, "127.0.0.1", port.getHost().port)
+    size = 32 * 1024 * 1024
+    sent = client.send(b"s" * size)
+    assert not sent.called
+    await turns_until(reactor, lambda: bool(Silent.instances))
+    (peer,) = Silent.instances
+    peer.transport.resumeProducing()
+    await sent
+    assert peer.received <= size + 4
+    await client.close()
 
 
 @pytest_twisted.ensureDeferred
@@ -205,7 +183,9 @@ class Recorder(Protocol):
 
 
 @pytest_twisted.ensureDeferred
-async def test_small_send_never_overtakes_buffered_bytes(reactor: Any) -> None:
+async def test_small_send_never_overtakes_buffered_bytes(
+    reactor: Any, listening: Any
+) -> None:
     """
     Behind bytes still waiting in the transport, a small message waits too.
 
@@ -213,25 +193,22 @@ async def test_small_send_never_overtakes_buffered_bytes(reactor: Any) -> None:
     message whole and in order.
     """
     Recorder.instances.clear()
-    port = reactor.listenTCP(0, Factory.forProtocol(Recorder), interface="127.0.0.1")
-    try:
-        client = await connect(reactor, "127.0.0.1", port.getHost().port)
-        big = b"b" * (16 * 1024 * 1024)
-        first = client.send(big)
-        second = client.send(b"small")
-        assert not first.called
-        assert not second.called
-        await turns_until(reactor, lambda: bool(Recorder.instances))
-        (peer,) = Recorder.instances
-        peer.transport.resumeProducing()
-        await second
-        assert first.called
-        expected = struct.pack("<L", len(big)) + big + b"\x05\x00\x00\x00small"
-        await turns_until(reactor, lambda: len(peer.data) >= len(expected))
-        assert bytes(peer.data) == expected
-        await client.close()
-    finally:
-        await port.stopListening()
+    port = listening.tcp(Recorder)
+    client = await connect(reactor, "127.0.0.1", port.getHost().port)
+    big = b"b" * (16 * 1024 * 1024)
+    first = client.send(big)
+    second = client.send(b"small")
+    assert not first.called
+    assert not second.called
+    await turns_until(reactor, lambda: bool(Recorder.instances))
+    (peer,) = Recorder.instances
+    peer.transport.resumeProducing()
+    await second
+    assert first.called
+    expected = struct.pack("<L", len(big)) + big + b"\x05\x00\x00\x00small"
+    await turns_until(reactor, lambda: len(peer.data) >= len(expected))
+    assert bytes(peer.data) == expected
+    await client.close()
 
 
 class Flood(Protocol):
@@ -266,7 +243,9 @@ async def test_transport_close_from_outside_completes(
 
 
 @pytest_twisted.ensureDeferred
-async def test_flood_pauses_reading_and_drops_nothing(reactor: Any) -> None:
+async def test_flood_pauses_reading_and_drops_nothing(
+    reactor: Any, listening: Any
+) -> None:
     """
     A peer pushes ~19 MiB while the application reads nothing.
 
@@ -274,43 +253,35 @@ async def test_flood_pauses_reading_and_drops_nothing(reactor: Any) -> None:
     holding everything; once the application reads, reading resumes and every
     message arrives, in order.
     """
-    port = reactor.listenTCP(0, Factory.forProtocol(Flood), interface="127.0.0.1")
-    try:
-        limit = 1024 * 1024
-        client = await connect(
-            reactor, "127.0.0.1", port.getHost().port, max_buffered=limit
-        )
-        await turns_until(reactor, lambda: client.reading_paused)
-        # One socket read (at most READ_SIZE of messages) may land past the limit.
-        held = client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered_messages
-        assert limit < held <= limit + READ_SIZE
-        for n in range(Flood.COUNT):
-            message = await client.receive(timeout=10)
-            assert struct.unpack_from("<Q", message)[0] == n
-            assert client.buffered_bytes <= limit + READ_SIZE
-        assert not client.reading_paused
-        await client.close()
-    finally:
-        await port.stopListening()
+    port = listening.tcp(Flood)
+    limit = 1024 * 1024
+    client = await connect(
+        reactor, "127.0.0.1", port.getHost().port, max_buffered=limit
+    )
+    await turns_until(reactor, lambda: client.reading_paused)
+    # One socket read (at most READ_SIZE of messages) may land past the limit.
+    held = client.buffered_bytes + MESSAGE_OVERHEAD * client.buffered_messages
+    assert limit < held <= limit + READ_SIZE
+    for n in range(Flood.COUNT):
+        message = await client.receive(timeout=10)
+        assert struct.unpack_from("<Q", message)[0] == n
+        assert client.buffered_bytes <= limit + READ_SIZE
+    assert not client.reading_paused
+    await client.close()
 
 
 def seed_exchange(port: int, message: bytes) -> bytes:
     """The seed's client, written to its contract with a plain blocking socket."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(struct.pack("<L", len(message)) + message)
-        (length,) = struct.unpack("<L", recv_exactly(sock, 4))
-        return recv_exactly(sock, length)
+        sock.sendall(frame(message))
+        return read_frame(sock)
 
 
 @pytest_twisted.ensureDeferred
-async def test_server_talks_to_a_seed_style_client(reactor: Any) -> None:
+async def test_server_talks_to_a_seed_style_client(listening: Any) -> None:
     """Our server answers a plain-socket client written to the seed's contract."""
-    port = listen(reactor, 0, reply=b"tuxy", delay=0.05)
-    try:
-        number = port.getHost().port
-        assert await threads.deferToThread(seed_exchange, number, b"hello") == b"tuxy"
-    finally:
-        await port.stopListening()
+    number = listening.echo(reply=b"tuxy", delay=0.05).getHost().port
+    assert await threads.deferToThread(seed_exchange, number, b"hello") == b"tuxy"
 
 
 @pytest_twisted.ensureDeferred

@@ -19,9 +19,8 @@ import pytest
 import pytest_twisted
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.task import Clock
-from twisted.logger import LogEvent, globalLogPublisher
+from twisted.logger import LogEvent
 from twisted.python.failure import Failure
-from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_client import ClientError, SignalTimeout, UsageError
 from twisted_client.qt import (
@@ -32,10 +31,9 @@ from twisted_client.qt import (
     signal_once,
 )
 
-pytestmark = pytest.mark.qt
+from .helpers import assert_no_result, failure_of, observing, success_of
 
-_results = SynchronousTestCase()
-"""trial's successResultOf / failureResultOf / assertNoResult, for Deferreds."""
+pytestmark = pytest.mark.qt
 
 
 @pytest.fixture
@@ -58,13 +56,15 @@ def _receivers(qt: Any, emitter: Any, name: str, types: str) -> int:
 
 
 class Reports:
-    """What async slots reported, and what Twisted logged as unhandled."""
+    """What async slots reported (it replaces the report_slot_failure hook),
+    and what Twisted logged as unhandled."""
 
-    def __init__(self) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         # Texts, not the exceptions: an exception's traceback would keep the
         # Deferred alive, and hide an "Unhandled error" at its collection.
         self.reported: list[str] = []
         self.unhandled: list[str] = []
+        monkeypatch.setattr(_excepthook, "report_slot_failure", self.report)
 
     def report(self, failure: Failure) -> None:
         self.reported.append(f"{failure.type.__name__}: {failure.value}")
@@ -84,19 +84,19 @@ class Reports:
 @pytest.fixture
 def reports(monkeypatch: pytest.MonkeyPatch) -> Iterator[Reports]:
     """Captures the report_slot_failure hook, and "Unhandled error in Deferred"."""
-    seen = Reports()
-    monkeypatch.setattr(_excepthook, "report_slot_failure", seen.report)
-    globalLogPublisher.addObserver(seen.observe)
-    yield seen
-    globalLogPublisher.removeObserver(seen.observe)
+    seen = Reports(monkeypatch)
+    with observing(seen.observe):
+        yield seen
 
 
 class Hooked:
-    """What reached `sys.excepthook` and Twisted's log (not about Deferreds)."""
+    """What reached `sys.excepthook` (it replaces the hook) and Twisted's log
+    (not about Deferreds)."""
 
-    def __init__(self) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.hooked: list[str] = []
         self.logged: list[tuple[str, str]] = []
+        monkeypatch.setattr(sys, "excepthook", self.hook)
 
     def hook(
         self,
@@ -117,11 +117,9 @@ class Hooked:
 @pytest.fixture
 def hooked(monkeypatch: pytest.MonkeyPatch) -> Iterator[Hooked]:
     """A recording sys.excepthook, and the failures Twisted's log received."""
-    seen = Hooked()
-    monkeypatch.setattr(sys, "excepthook", seen.hook)
-    globalLogPublisher.addObserver(seen.observe)
-    yield seen
-    globalLogPublisher.removeObserver(seen.observe)
+    seen = Hooked(monkeypatch)
+    with observing(seen.observe):
+        yield seen
 
 
 def _failure(error: BaseException) -> Failure:
@@ -160,9 +158,9 @@ def test_the_slot_returns_a_deferred_of_the_coroutines_value(
         return 2 * await gate
 
     running = double()
-    _results.assertNoResult(running)
+    assert_no_result(running)
     gate.callback(21)
-    assert _results.successResultOf(running) == 42
+    assert success_of(running) == 42
     assert reports.after_collection().reported == []
 
 
@@ -209,7 +207,7 @@ def test_a_declared_slot_on_a_qobject_runs_as_a_method(qt: Any) -> None:
     window.changed.connect(window.on_changed)
     window.changed.emit(5, "five")
     assert window.seen == [(5, "five")]
-    assert _results.successResultOf(window.on_changed(6, "six")) == 6
+    assert success_of(window.on_changed(6, "six")) == 6
     window.changed.connect(window.on_number)
     window.changed.emit(7, "seven")
     assert window.seen[-1] == (7, "number")
@@ -245,7 +243,7 @@ def test_arguments_it_cannot_take_are_reported_not_raised(reports: Reports) -> N
     async def needs_two(first: int, second: int) -> None:
         pass
 
-    _results.failureResultOf(needs_two(1), TypeError)
+    failure_of(needs_two(1), TypeError)
     assert len(reports.after_collection().reported) == 1
     assert reports.reported[0].startswith("TypeError: ")
     assert reports.unhandled == []
@@ -258,7 +256,7 @@ def test_a_caller_of_a_failing_slot_still_gets_the_failure(reports: Reports) -> 
     async def broken() -> None:
         raise KeyError("missing")
 
-    failure = _results.failureResultOf(broken(), KeyError)
+    failure = failure_of(broken(), KeyError)
     assert str(failure.value) == "'missing'"
     del failure
     assert reports.after_collection().reported == ["KeyError: 'missing'"]
@@ -276,7 +274,7 @@ def test_cancelling_the_slots_deferred_is_quiet(reports: Reports) -> None:
 
     running = waiting()
     running.cancel()
-    _results.failureResultOf(running, CancelledError)
+    failure_of(running, CancelledError)
     assert awaited == [gate]
     reports.after_collection()
     assert reports.reported == []
@@ -343,7 +341,7 @@ def test_signal_once_fires_with_the_arguments_of_the_first_emission(
     assert _receivers(qt, emitter, "two", "int,QString") == 1
     emitter.two.emit(1, "first")
     emitter.two.emit(2, "second")
-    assert _results.successResultOf(waiting) == (1, "first")
+    assert success_of(waiting) == (1, "first")
     assert _receivers(qt, emitter, "two", "int,QString") == 0
 
 
@@ -354,15 +352,15 @@ def test_signal_once_gives_one_argument_itself_and_none_for_none(
     one, none = signal_once(emitter.one), signal_once(emitter.none)
     emitter.one.emit([1, 2])
     emitter.none.emit()
-    assert _results.successResultOf(one) == [1, 2]
-    assert _results.successResultOf(none) is None
+    assert success_of(one) == [1, 2]
+    assert success_of(none) is None
 
 
 def test_cancelling_signal_once_disconnects(qt: Any, emitter: Any) -> None:
     """cancel() fails it with CancelledError and disconnects its slot."""
     waiting = signal_once(emitter.two)
     waiting.cancel()
-    _results.failureResultOf(waiting, CancelledError)
+    failure_of(waiting, CancelledError)
     assert _receivers(qt, emitter, "two", "int,QString") == 0
     emitter.two.emit(1, "after")  # nothing is connected to fire it again
 
@@ -372,9 +370,9 @@ def test_signal_once_times_out_with_signal_timeout(qt: Any, emitter: Any) -> Non
     clock = Clock()
     waiting = signal_once(emitter.two, timeout=5, reactor=clock)
     clock.advance(4.9)
-    _results.assertNoResult(waiting)
+    assert_no_result(waiting)
     clock.advance(0.1)
-    failure = _results.failureResultOf(waiting, SignalTimeout)
+    failure = failure_of(waiting, SignalTimeout)
     assert isinstance(failure.value, TimeoutError)
     assert isinstance(failure.value, ClientError)
     assert (
@@ -391,8 +389,8 @@ def test_an_emission_in_time_cancels_the_timeout(emitter: Any) -> None:
     cancelled = signal_once(emitter.two, timeout=5, reactor=clock)
     emitter.one.emit("in time")
     cancelled.cancel()
-    assert _results.successResultOf(fired) == "in time"
-    _results.failureResultOf(cancelled, CancelledError)
+    assert success_of(fired) == "in time"
+    failure_of(cancelled, CancelledError)
     assert clock.getDelayedCalls() == []
 
 
@@ -409,7 +407,7 @@ def test_signal_once_refuses_a_negative_timeout_or_a_non_signal(
 
 @pytest_twisted.ensureDeferred
 async def test_a_slot_awaits_a_qtclient_reply_on_the_running_reactor(
-    qt: Any, reactor: Any
+    qt: Any, reactor: Any, echo_port: int
 ) -> None:
     """
     The README's pattern for real: a click runs an async slot that sends with
@@ -417,9 +415,7 @@ async def test_a_slot_awaits_a_qtclient_reply_on_the_running_reactor(
     running Qt reactor, the default), then emits the reply.
     """
     from twisted_client.qt import QtClient
-    from twisted_client.server import listen
 
-    port = listen(reactor, 0)
     client = QtClient(reactor)
 
     class Window(qt.QtCore.QObject):  # type: ignore[misc]
@@ -433,7 +429,7 @@ async def test_a_slot_awaits_a_qtclient_reply_on_the_running_reactor(
             self.answered.emit(reply)
 
     try:
-        await client.connect_to_host("127.0.0.1", port.getHost().port)
+        await client.connect_to_host("127.0.0.1", echo_port)
         window = Window()
         window.clicked.connect(window.send_line)
         answered = signal_once(window.answered, timeout=5)
@@ -441,4 +437,3 @@ async def test_a_slot_awaits_a_qtclient_reply_on_the_running_reactor(
         assert await answered == b"hello"
     finally:
         await client.close()
-        await port.stopListening()

@@ -37,7 +37,6 @@ from twisted.internet.threads import deferToThread
 
 from tests.qt_kinds import REACTOR_CLASS, binding_name, kinds_here
 from twisted_client import ClientClosed
-from twisted_client.server import listen
 
 from .helpers import run_python
 
@@ -219,43 +218,31 @@ def expect_own_binding(report: dict[str, Any], kind: str) -> None:
 
 @pytest.mark.qt
 @pytest_twisted.ensureDeferred
-async def test_native_application_on_its_own_binding(reactor: Any) -> None:
+async def test_native_application_on_its_own_binding(echo_port: int) -> None:
     """A program importing this binding itself, with install_reactor() and a
     QtClient (no parent): connected, the echo by message_received in the GUI
     thread, disconnected after close(); run_app() returns 0 once it quits, the
     reactor stopped, and no other binding was imported. On every reactor kind
     the binding runs."""
-    port = listen(reactor, 0)
-    try:
-        for kind in kinds_here():
-            report = report_of(
-                await run_app_program("native", kind, port.getHost().port)
-            )
-            assert report["events"] == ["connected", "message hello", "disconnected"]
-            expect_own_binding(report, kind)
-    finally:
-        await port.stopListening()
+    for kind in kinds_here():
+        report = report_of(await run_app_program("native", kind, echo_port))
+        assert report["events"] == ["connected", "message hello", "disconnected"]
+        expect_own_binding(report, kind)
 
 
 @pytest.mark.qt
 @pytest_twisted.ensureDeferred
-async def test_seed_pattern_on_the_drop_in_on_its_own_binding(reactor: Any) -> None:
+async def test_seed_pattern_on_the_drop_in_on_its_own_binding(echo_port: int) -> None:
     """The seed's pattern in a program importing this binding itself: only
     app.exec(), a QTimer polling reply_q, no install_reactor call. The drop-in
     runs in the GUI thread on the Qt reactor it installed, gives the seed's
     four replies, makes no thread of its own, and the program ends by itself.
     On every reactor kind the binding runs."""
-    port = listen(reactor, 0)
-    try:
-        for kind in kinds_here():
-            report = report_of(
-                await run_app_program("compat", kind, port.getHost().port)
-            )
-            assert report["replies"] == [[1, None], [1, None], [1, "hello"], [1, None]]
-            assert "compat-reactor" not in report["threads"]
-            expect_own_binding(report, kind)
-    finally:
-        await port.stopListening()
+    for kind in kinds_here():
+        report = report_of(await run_app_program("compat", kind, echo_port))
+        assert report["replies"] == [[1, None], [1, None], [1, "hello"], [1, None]]
+        assert "compat-reactor" not in report["threads"]
+        expect_own_binding(report, kind)
 
 
 # -- the Qt 6 differences, in this process ------------------------------------------
@@ -377,11 +364,30 @@ def _delete(qt: Any, qobject: Any) -> None:
         sip.delete(qobject)
 
 
+class _Owner:
+    """A case's owner: a parent QObject (``"parent"``) or none (``"no-parent"``)."""
+
+    def __init__(self, qt: Any, owner: str) -> None:
+        self._qt = qt
+        self.parent = qt.QtCore.QObject() if owner == "parent" else None
+
+    def delete(self, child: Any) -> None:
+        """Delete ``child``'s C++ object: through its parent's deletion, or its
+        own; this drops the reference to the parent."""
+        _delete(self._qt, self.parent if self.parent is not None else child)
+        self.parent = None
+
+
+@pytest.fixture(params=["parent", "no-parent"])
+def owned(qt: Any, request: pytest.FixtureRequest) -> _Owner:
+    """Each case once with a parent QObject and once without."""
+    return _Owner(qt, str(request.param))
+
+
 @pytest.mark.qt
-@pytest.mark.parametrize("owner", ["parent", "no-parent"])
 @pytest_twisted.ensureDeferred
 async def test_deleted_qt_client_emits_nothing_and_crashes_nothing(
-    qt: Any, reactor: Any, owner: str
+    reactor: Any, owned: _Owner, listening: Any
 ) -> None:
     """A connected QtClient whose C++ object is deleted (its parent deleted, or
     itself), then dropped and collected: the connection is closed on this side,
@@ -390,35 +396,30 @@ async def test_deleted_qt_client_emits_nothing_and_crashes_nothing(
     from twisted_client import connect
     from twisted_client.qt import QtClient
 
-    port = listen(reactor, 0, push_every=0.01)
-    parent = qt.QtCore.QObject() if owner == "parent" else None
-    client = QtClient(reactor, parent)
+    number = listening.echo(push_every=0.01).getHost().port
+    client = QtClient(reactor, owned.parent)
     heard: list[str] = []
     client.message_received.connect(lambda message: heard.append("message"))
     client.disconnected.connect(lambda: heard.append("disconnected"))
-    try:
-        await client.connect_to_host("127.0.0.1", port.getHost().port)
-        inner = client.client
-        assert inner is not None
-        _delete(qt, parent if parent is not None else client)
-        heard.clear()
-        del client, parent
-        gc.collect()
-        reason = await inner.when_closed().addTimeout(WAIT, reactor)
-        assert isinstance(reason, ClientClosed)  # closed here, quietly
-        other = await connect(reactor, "127.0.0.1", port.getHost().port)
-        await other.receive(timeout=WAIT)
-        await other.close()
-    finally:
-        await port.stopListening()
+    await client.connect_to_host("127.0.0.1", number)
+    inner = client.client
+    assert inner is not None
+    owned.delete(client)
+    heard.clear()
+    del client
+    gc.collect()
+    reason = await inner.when_closed().addTimeout(WAIT, reactor)
+    assert isinstance(reason, ClientClosed)  # closed here, quietly
+    other = await connect(reactor, "127.0.0.1", number)
+    await other.receive(timeout=WAIT)
+    await other.close()
     assert heard == []
 
 
 @pytest.mark.qt
-@pytest.mark.parametrize("owner", ["parent", "no-parent"])
 @pytest_twisted.ensureDeferred
 async def test_deleted_reply_signal_emits_nothing_and_crashes_nothing(
-    qt: Any, reactor: Any, owner: str
+    reactor: Any, owned: _Owner, echo_port: int
 ) -> None:
     """A ReplySignal, with or without a parent, connected to a slot: replies
     arrive by signal in the GUI thread; once its C++ object is deleted and the
@@ -430,9 +431,7 @@ async def test_deleted_reply_signal_emits_nothing_and_crashes_nothing(
     from twisted_client.compat import ClientCommand, SocketClientThread
     from twisted_client.compat.qt import ReplySignal
 
-    port = listen(reactor, 0)
-    parent = qt.QtCore.QObject() if owner == "parent" else None
-    signal = ReplySignal(parent)
+    signal = ReplySignal(owned.parent)
     heard: list[int] = []
     first: Deferred[None] = Deferred()
 
@@ -445,14 +444,12 @@ async def test_deleted_reply_signal_emits_nothing_and_crashes_nothing(
     client = SocketClientThread(on_reply=signal)
     client.start()
     try:
-        client.cmd_q.put(
-            ClientCommand(ClientCommand.CONNECT, ("127.0.0.1", port.getHost().port))
-        )
+        client.cmd_q.put(ClientCommand(ClientCommand.CONNECT, ("127.0.0.1", echo_port)))
         await first.addTimeout(WAIT, reactor)
         assert heard == [threading.get_ident()]
-        _delete(qt, parent if parent is not None else signal)
+        owned.delete(signal)
         heard.clear()
-        del signal, parent
+        del signal
         gc.collect()
         errors: list[Any] = []
         both_failed: Deferred[None] = Deferred()
@@ -472,6 +469,5 @@ async def test_deleted_reply_signal_emits_nothing_and_crashes_nothing(
             log.removeObserver(observe)
     finally:
         client.join()
-        await port.stopListening()
     assert heard == []
     assert [failure.check(RuntimeError) for failure in errors] == [RuntimeError] * 2

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gc
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
 import pytest_twisted
 from twisted.internet.defer import CancelledError, Deferred
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.protocol import Protocol
 
 from twisted_client import (
     ClientClosed,
@@ -19,6 +20,9 @@ from twisted_client import (
     UsageError,
     frame,
 )
+
+from .compat_programs.peers import free_port
+from .helpers import observing
 
 pytestmark = pytest.mark.qt
 
@@ -64,14 +68,51 @@ class Recorder:
         return self.until(lambda: self.names().count(name) >= count)
 
 
-def serve(reactor: Any, on_connect: Callable[[Any], None]) -> Any:
-    """Listen on loopback; each accepted transport is given to ``on_connect``."""
+class _Peer(Protocol):
+    """Gives its transport to ``on_connect`` once connected."""
 
-    class Peer(Protocol):
-        def connectionMade(self) -> None:
-            on_connect(self.transport)
+    def __init__(self, on_connect: Callable[[Any], None]) -> None:
+        self._on_connect = on_connect
 
-    return reactor.listenTCP(0, Factory.forProtocol(Peer), interface="127.0.0.1")
+    def connectionMade(self) -> None:
+        self._on_connect(self.transport)
+
+
+@pytest.fixture
+def serve(listening: Any) -> Callable[[Callable[[Any], None]], int]:
+    """``serve(on_connect)``: the port of a loopback server that gives each
+    accepted transport to ``on_connect``; it is stopped after the test."""
+    return lambda on_connect: int(
+        listening.tcp(partial(_Peer, on_connect)).getHost().port
+    )
+
+
+@pytest.fixture
+def served_client(
+    make_client: Callable[..., tuple[Any, Recorder]],
+    serve: Callable[[Callable[[Any], None]], int],
+) -> Callable[..., Awaitable[tuple[Any, Recorder]]]:
+    """``await served_client(on_connect, **options)``: ``make_client(**options)``
+    connected to ``serve(on_connect)``."""
+
+    async def connect(
+        on_connect: Callable[[Any], None], **options: Any
+    ) -> tuple[Any, Recorder]:
+        client, recorder = make_client(**options)
+        await client.connect_to_host("127.0.0.1", serve(on_connect))
+        return client, recorder
+
+    return connect
+
+
+def write_and_close(data: bytes) -> Callable[[Any], None]:
+    """An ``on_connect`` that writes ``data`` and closes the connection."""
+
+    def on_connect(transport: Any) -> None:
+        transport.write(data)
+        transport.loseConnection()
+
+    return on_connect
 
 
 @pytest.fixture
@@ -123,37 +164,26 @@ async def test_connect_send_receive_close(
 
 
 @pytest_twisted.ensureDeferred
-async def test_server_push_is_emitted_in_order(reactor: Any, make_client: Any) -> None:
+async def test_server_push_is_emitted_in_order(served_client: Any) -> None:
     """Messages the server sends unasked, several in one segment, are each
     emitted as message_received, in order."""
-    port = serve(
-        reactor,
-        lambda transport: transport.write(
-            frame(b"a")[0] + b"".join(b"".join(frame(m)) for m in (b"bb", b"ccc"))
-        ),
-    )
-    try:
-        client, recorder = make_client()
-        await client.connect_to_host("127.0.0.1", port.getHost().port)
-        await recorder.emitted("message_received", 3)
-        assert recorder.events[1:] == [
-            ("message_received", b"a"),
-            ("message_received", b"bb"),
-            ("message_received", b"ccc"),
-        ]
-    finally:
-        await port.stopListening()
+    segment = frame(b"a")[0] + b"".join(b"".join(frame(m)) for m in (b"bb", b"ccc"))
+    _, recorder = await served_client(lambda transport: transport.write(segment))
+    await recorder.emitted("message_received", 3)
+    assert recorder.events[1:] == [
+        ("message_received", b"a"),
+        ("message_received", b"bb"),
+        ("message_received", b"ccc"),
+    ]
 
 
 @pytest_twisted.ensureDeferred
 async def test_refused_connection_is_an_error_and_no_disconnect(
-    reactor: Any, make_client: Any
+    make_client: Any,
 ) -> None:
     """A refused connection fails the Deferred with ConnectError and emits
     error_occurred naming the destination and the refusal; nothing else."""
-    port = serve(reactor, lambda transport: None)
-    number = port.getHost().port
-    await port.stopListening()
+    number = free_port()
     client, recorder = make_client()
     with pytest.raises(ConnectError):
         await client.connect_to_host("127.0.0.1", number)
@@ -166,72 +196,50 @@ async def test_refused_connection_is_an_error_and_no_disconnect(
 
 @pytest_twisted.ensureDeferred
 async def test_peer_closing_cleanly_is_a_disconnect_without_error(
-    reactor: Any, make_client: Any
+    served_client: Any,
 ) -> None:
     """The server sending one message then closing: the message, then
     disconnected, no error; close_reason says the peer closed cleanly."""
-
-    def greet_and_close(transport: Any) -> None:
-        transport.write(b"".join(frame(b"bye")))
-        transport.loseConnection()
-
-    port = serve(reactor, greet_and_close)
-    try:
-        client, recorder = make_client()
-        await client.connect_to_host("127.0.0.1", port.getHost().port)
-        await recorder.emitted("disconnected")
-        assert recorder.events == [
-            ("connected",),
-            ("message_received", b"bye"),
-            ("disconnected",),
-        ]
-        assert isinstance(client.close_reason, ConnectionClosed)
-        assert client.close_reason.clean
-    finally:
-        await port.stopListening()
+    client, recorder = await served_client(write_and_close(b"".join(frame(b"bye"))))
+    await recorder.emitted("disconnected")
+    assert recorder.events == [
+        ("connected",),
+        ("message_received", b"bye"),
+        ("disconnected",),
+    ]
+    assert isinstance(client.close_reason, ConnectionClosed)
+    assert client.close_reason.clean
 
 
 @pytest_twisted.ensureDeferred
 async def test_connection_cut_mid_message_is_an_error_then_disconnect(
-    reactor: Any, make_client: Any
+    served_client: Any,
 ) -> None:
     """The server closing in the middle of a message: error_occurred saying so,
     then disconnected; a later send fails without a second error signal."""
-
-    def half_and_close(transport: Any) -> None:
-        transport.write(struct.pack("<L", 10) + b"abc")
-        transport.loseConnection()
-
-    port = serve(reactor, half_and_close)
-    try:
-        client, recorder = make_client()
-        await client.connect_to_host("127.0.0.1", port.getHost().port)
-        await recorder.emitted("disconnected")
-        assert recorder.names() == ["connected", "error_occurred", "disconnected"]
-        assert "middle of a message" in recorder.events[1][1]
-        with pytest.raises(ConnectionClosed):
-            await client.send(b"late")
-        assert recorder.names()[-1] == "disconnected"
-    finally:
-        await port.stopListening()
+    half = struct.pack("<L", 10) + b"abc"
+    client, recorder = await served_client(write_and_close(half))
+    await recorder.emitted("disconnected")
+    assert recorder.names() == ["connected", "error_occurred", "disconnected"]
+    assert "middle of a message" in recorder.events[1][1]
+    with pytest.raises(ConnectionClosed):
+        await client.send(b"late")
+    assert recorder.names()[-1] == "disconnected"
 
 
 @pytest_twisted.ensureDeferred
 async def test_message_over_max_length_is_an_error_then_disconnect(
-    reactor: Any, make_client: Any
+    served_client: Any,
 ) -> None:
     """A message announced longer than max_length: error_occurred naming the
     length and the limit, then disconnected."""
-    port = serve(reactor, lambda transport: transport.write(struct.pack("<L", 100)))
-    try:
-        client, recorder = make_client(max_length=10)
-        await client.connect_to_host("127.0.0.1", port.getHost().port)
-        await recorder.emitted("disconnected")
-        assert recorder.names() == ["connected", "error_occurred", "disconnected"]
-        assert "100" in recorder.events[1][1]
-        assert "max_length=10" in recorder.events[1][1]
-    finally:
-        await port.stopListening()
+    _, recorder = await served_client(
+        lambda transport: transport.write(struct.pack("<L", 100)), max_length=10
+    )
+    await recorder.emitted("disconnected")
+    assert recorder.names() == ["connected", "error_occurred", "disconnected"]
+    assert "100" in recorder.events[1][1]
+    assert "max_length=10" in recorder.events[1][1]
 
 
 @pytest_twisted.ensureDeferred
@@ -312,7 +320,7 @@ async def test_connect_to_endpoint_string_and_reconnect(
 
 @pytest_twisted.ensureDeferred
 async def test_state_changed_follows_the_connection(
-    reactor: Any, make_client: Any, echo_port: int
+    make_client: Any, echo_port: int
 ) -> None:
     """state_changed emits each new state once: connecting, connected, unconnected;
     a refused attempt goes back from connecting to unconnected."""
@@ -325,9 +333,7 @@ async def test_state_changed_follows_the_connection(
     assert states == ["connecting", "connected", "unconnected"]
     assert client.state == "unconnected"
 
-    listening = serve(reactor, lambda transport: None)
-    refused_port = listening.getHost().port
-    await listening.stopListening()
+    refused_port = free_port()
     states.clear()
     with pytest.raises(ConnectError):
         await client.connect_to_host("127.0.0.1", refused_port)
@@ -337,27 +343,24 @@ async def test_state_changed_follows_the_connection(
 
 @pytest_twisted.ensureDeferred
 async def test_state_changed_when_the_peer_closes(
-    reactor: Any, make_client: Any
+    reactor: Any, make_client: Any, serve: Any
 ) -> None:
     """A peer closing the connection makes the state unconnected, after disconnected."""
-    listening = serve(reactor, lambda transport: transport.loseConnection())
-    try:
-        client, _ = make_client()
-        order: list[str] = []
-        gone: Deferred[None] = Deferred()
+    port = serve(lambda transport: transport.loseConnection())
+    client, _ = make_client()
+    order: list[str] = []
+    gone: Deferred[None] = Deferred()
 
-        def state_changed(state: str) -> None:
-            order.append(state)
-            if state == "unconnected":
-                gone.callback(None)
+    def state_changed(state: str) -> None:
+        order.append(state)
+        if state == "unconnected":
+            gone.callback(None)
 
-        client.disconnected.connect(lambda: order.append("disconnected"))
-        client.state_changed.connect(state_changed)
-        await client.connect_to_host("127.0.0.1", listening.getHost().port)
-        await gone.addTimeout(WAIT, reactor)
-        assert order == ["connecting", "connected", "disconnected", "unconnected"]
-    finally:
-        await listening.stopListening()
+    client.disconnected.connect(lambda: order.append("disconnected"))
+    client.state_changed.connect(state_changed)
+    await client.connect_to_host("127.0.0.1", port)
+    await gone.addTimeout(WAIT, reactor)
+    assert order == ["connecting", "connected", "disconnected", "unconnected"]
 
 
 def _flood(count: int) -> bytes:
@@ -366,7 +369,7 @@ def _flood(count: int) -> bytes:
 
 @pytest_twisted.ensureDeferred
 async def test_qt_loop_runs_while_a_flood_is_delivered(
-    reactor: Any, make_client: Any
+    make_client: Any, serve: Any
 ) -> None:
     """2000 messages arriving in one segment, the delivery budget spent at once:
     a zero-interval QTimer fires between them (before, all were emitted in one
@@ -374,7 +377,7 @@ async def test_qt_loop_runs_while_a_flood_is_delivered(
     from twisted_client.qt import binding
 
     count = 2000
-    port = serve(reactor, lambda transport: transport.write(_flood(count)))
+    port = serve(lambda transport: transport.write(_flood(count)))
     ticks: list[int] = []
     timer = binding().QtCore.QTimer()
     try:
@@ -384,7 +387,7 @@ async def test_qt_loop_runs_while_a_flood_is_delivered(
             lambda: ticks.append(recorder.names().count("message_received"))
         )
         client.connected.connect(lambda: timer.start(0))
-        await client.connect_to_host("127.0.0.1", port.getHost().port)
+        await client.connect_to_host("127.0.0.1", port)
         await recorder.emitted("message_received", count)
         assert [event[1] for event in recorder.events[1:]] == [
             b"%d" % n for n in range(count)
@@ -392,76 +395,64 @@ async def test_qt_loop_runs_while_a_flood_is_delivered(
         assert any(0 < seen < count for seen in ticks), ticks[:5]
     finally:
         timer.stop()
-        await port.stopListening()
 
 
 @pytest_twisted.ensureDeferred
 async def test_end_is_reported_after_the_held_back_messages(
-    reactor: Any, make_client: Any
+    make_client: Any, serve: Any
 ) -> None:
     """A flood then a cut in the middle of a message, delivered over many turns:
     every whole message is emitted before error_occurred, then disconnected;
     close_reason says how it ended."""
-
-    def flood_and_cut(transport: Any) -> None:
-        transport.write(_flood(300) + struct.pack("<L", 10) + b"abc")
-        transport.loseConnection()
-
-    port = serve(reactor, flood_and_cut)
-    try:
-        client, recorder = make_client()
-        client.turn_budget = 0.0
-        await client.connect_to_host("127.0.0.1", port.getHost().port)
-        await recorder.emitted("disconnected")
-        assert recorder.names() == [
-            "connected",
-            *["message_received"] * 300,
-            "error_occurred",
-            "disconnected",
-        ]
-        assert recorder.events[300][1] == b"299"
-        assert "middle of a message" in recorder.events[301][1]
-        assert isinstance(client.close_reason, ConnectionClosed)
-        assert client.close_reason.partial == 7
-    finally:
-        await port.stopListening()
+    port = serve(write_and_close(_flood(300) + struct.pack("<L", 10) + b"abc"))
+    client, recorder = make_client()
+    client.turn_budget = 0.0
+    await client.connect_to_host("127.0.0.1", port)
+    await recorder.emitted("disconnected")
+    assert recorder.names() == [
+        "connected",
+        *["message_received"] * 300,
+        "error_occurred",
+        "disconnected",
+    ]
+    assert recorder.events[300][1] == b"299"
+    assert "middle of a message" in recorder.events[301][1]
+    assert isinstance(client.close_reason, ConnectionClosed)
+    assert client.close_reason.partial == 7
 
 
 @pytest_twisted.ensureDeferred
 async def test_close_while_a_flood_is_delivered_stops_it(
-    reactor: Any, make_client: Any
+    make_client: Any, serve: Any
 ) -> None:
     """close() from a message_received slot in the middle of a held-back flood:
     no further message, no error, one disconnected."""
-    port = serve(reactor, lambda transport: transport.write(_flood(500)))
-    try:
-        client, recorder = make_client()
-        client.turn_budget = 0.0
-        closing: list[Deferred[None]] = []
+    port = serve(lambda transport: transport.write(_flood(500)))
+    client, recorder = make_client()
+    client.turn_budget = 0.0
+    closing: list[Deferred[None]] = []
 
-        def close_at_ten(message: bytes) -> None:
-            if message == b"9":
-                closing.append(client.close())
+    def close_at_ten(message: bytes) -> None:
+        if message == b"9":
+            closing.append(client.close())
 
-        client.message_received.connect(close_at_ten)
-        await client.connect_to_host("127.0.0.1", port.getHost().port)
-        await recorder.emitted("disconnected")
-        await closing[0]
-        assert recorder.names() == [
-            "connected",
-            *["message_received"] * 10,
-            "disconnected",
-        ]
-        assert isinstance(client.close_reason, ClientClosed)
-    finally:
-        await port.stopListening()
+    client.message_received.connect(close_at_ten)
+    await client.connect_to_host("127.0.0.1", port)
+    await recorder.emitted("disconnected")
+    await closing[0]
+    assert recorder.names() == [
+        "connected",
+        *["message_received"] * 10,
+        "disconnected",
+    ]
+    assert isinstance(client.close_reason, ClientClosed)
 
 
 @pytest.fixture
 def unhandled() -> Iterator[Callable[[], list[str]]]:
     """A function that collects garbage and returns the "Unhandled error in
     Deferred" lines Twisted logged since the test began."""
-    from twisted.logger import LogEvent, globalLogPublisher
+    from twisted.logger import LogEvent
 
     seen: list[str] = []
 
@@ -478,21 +469,18 @@ def unhandled() -> Iterator[Callable[[], list[str]]]:
         gc.collect()
         return seen
 
-    globalLogPublisher.addObserver(observe)
-    yield collect
-    globalLogPublisher.removeObserver(observe)
+    with observing(observe):
+        yield collect
 
 
 @pytest_twisted.ensureDeferred
 async def test_ignored_failed_deferreds_are_not_logged_as_unhandled(
-    reactor: Any, make_client: Any, unhandled: Callable[[], list[str]]
+    make_client: Any, unhandled: Callable[[], list[str]]
 ) -> None:
     """send() before connecting and a refused connect, their Deferreds ignored:
     each failure is emitted once as error_occurred, and nothing is logged as
     "Unhandled error in Deferred" when the Deferreds are collected."""
-    listening = serve(reactor, lambda transport: None)
-    refused = listening.getHost().port
-    await listening.stopListening()
+    refused = free_port()
     client, recorder = make_client()
     client.send(b"early")
     client.connect_to_endpoint("not an endpoint string")
@@ -526,54 +514,44 @@ async def test_an_errback_still_gets_the_failure(
 
 @pytest_twisted.ensureDeferred
 async def test_pending_send_at_peer_reset_is_not_logged_as_unhandled(
-    reactor: Any, make_client: Any, unhandled: Callable[[], list[str]]
+    served_client: Any, unhandled: Callable[[], list[str]]
 ) -> None:
     """A send the peer does not read, its Deferred ignored, then the peer resets
     the connection: one error_occurred, then disconnected, nothing unhandled."""
     peers: list[Any] = []
-    port = serve(reactor, peers.append)
-    try:
-        client, recorder = make_client()
-        await client.connect_to_host("127.0.0.1", port.getHost().port)
-        peers[0].pauseProducing()
-        sending = client.send(b"x" * (64 * 1024 * 1024))
-        assert not sending.called
-        del sending
-        peers[0].abortConnection()
-        await recorder.emitted("disconnected")
-        assert recorder.names() == ["connected", "error_occurred", "disconnected"]
-        assert unhandled() == []
-    finally:
-        await port.stopListening()
+    client, recorder = await served_client(peers.append)
+    peers[0].pauseProducing()
+    sending = client.send(b"x" * (64 * 1024 * 1024))
+    assert not sending.called
+    del sending
+    peers[0].abortConnection()
+    await recorder.emitted("disconnected")
+    assert recorder.names() == ["connected", "error_occurred", "disconnected"]
+    assert unhandled() == []
 
 
 @pytest_twisted.ensureDeferred
 async def test_local_close_is_no_error_and_not_logged(
-    reactor: Any, make_client: Any, echo_port: int, unhandled: Callable[[], list[str]]
+    reactor: Any, served_client: Any, unhandled: Callable[[], list[str]]
 ) -> None:
     """A send pending when the connection is dropped on this side (abort),
     and a connect abandoned by close(), their Deferreds ignored: no
     error_occurred, nothing unhandled; close_reason says it was closed here;
     an errback on the pending send gets ClientClosed."""
     peers: list[Any] = []
-    port = serve(reactor, peers.append)
-    try:
-        client, recorder = make_client()
-        await client.connect_to_host("127.0.0.1", port.getHost().port)
-        peers[0].pauseProducing()
-        ignored = client.send(b"x" * (64 * 1024 * 1024))
-        watched = client.send(b"y")
-        failures: list[Any] = []
-        watched.addErrback(failures.append)
-        assert not ignored.called
-        del ignored
-        client.client.abort()
-        await recorder.emitted("disconnected")
-        assert [f.type for f in failures] == [ClientClosed]
-        assert isinstance(client.close_reason, ClientClosed)
-        assert "own side" in str(client.close_reason)
-    finally:
-        await port.stopListening()
+    client, recorder = await served_client(peers.append)
+    peers[0].pauseProducing()
+    ignored = client.send(b"x" * (64 * 1024 * 1024))
+    watched = client.send(b"y")
+    failures: list[Any] = []
+    watched.addErrback(failures.append)
+    assert not ignored.called
+    del ignored
+    client.client.abort()
+    await recorder.emitted("disconnected")
+    assert [f.type for f in failures] == [ClientClosed]
+    assert isinstance(client.close_reason, ClientClosed)
+    assert "own side" in str(client.close_reason)
     from twisted.internet.endpoints import TCP4ClientEndpoint
 
     class Stalled(TCP4ClientEndpoint):

@@ -129,19 +129,19 @@ async def test_thread_pool_returns_results(reactor: Any, qapp: Any) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_nested_event_loop_keeps_twisted_running(reactor: Any, qapp: Any) -> None:
+async def test_nested_event_loop_keeps_twisted_running(
+    reactor: Any, qapp: Any, echo_port: int
+) -> None:
     """A QEventLoop run from a timed call: inside it timed calls and calls
     from threads run (each once), and a loopback echo completes."""
     from twisted_client import connect
     from twisted_client.qt import binding
-    from twisted_client.server import listen
 
-    port = listen(reactor, 0)
     seen: list[str] = []
     done: Deferred[None] = Deferred()
 
     async def echo() -> None:
-        client = await connect(reactor, "127.0.0.1", port.getHost().port)
+        client = await connect(reactor, "127.0.0.1", echo_port)
         await client.send(b"nested")
         seen.append((await client.receive(timeout=WAIT)).decode())
         await client.close()
@@ -162,22 +162,19 @@ async def test_nested_event_loop_keeps_twisted_running(reactor: Any, qapp: Any) 
         reactor.callLater(0, done.callback, None)
 
     reactor.callLater(0, nested)
-    try:
-        await done.addTimeout(WAIT, reactor)
-    finally:
-        await port.stopListening()
+    await done.addTimeout(WAIT, reactor)
     assert sorted(seen) == sorted(["timed", "nested", *(f"t{n}" for n in range(20))])
 
 
 @pytest_twisted.ensureDeferred
 async def test_socket_callbacks_log_with_the_transport_prefix(
-    reactor: Any, qapp: Any
+    reactor: Any, qapp: Any, listening: Any
 ) -> None:
     """A line logged from ``dataReceived`` carries the transport's logPrefix
     as its system, and an exception raised there is logged with it too and
     drops only that connection: what Twisted's own reactors promise."""
     from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
-    from twisted.internet.protocol import Factory, Protocol
+    from twisted.internet.protocol import Protocol
     from twisted.python import log
 
     class Greeter(Protocol):
@@ -196,7 +193,7 @@ async def test_socket_callbacks_log_with_the_transport_prefix(
     events: list[dict[str, Any]] = []
     lost: Deferred[None] = Deferred()
     log.addObserver(events.append)
-    port = reactor.listenTCP(0, Factory.forProtocol(Greeter), interface="127.0.0.1")
+    port = listening.tcp(Greeter)
     loud = Loud()
     try:
         endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port)
@@ -204,7 +201,6 @@ async def test_socket_callbacks_log_with_the_transport_prefix(
         await lost.addTimeout(WAIT, reactor)
     finally:
         log.removeObserver(events.append)
-        await port.stopListening()
     prefix = loud.transport.logPrefix()  # type: ignore[union-attr]
     said = [e for e in events if e.get("message") == ("got b'hello'",)]
     assert [e["system"] for e in said] == [prefix]

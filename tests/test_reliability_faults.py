@@ -82,12 +82,10 @@ async def test_peer_closing_delivers_whole_messages_then_one_error(
 
 @pytest_twisted.ensureDeferred
 async def test_a_clean_close_ends_async_iteration_after_every_message(
-    reactor: Any,
-    peer_server: PeerServer,
+    connect_to_peer: Any,
 ) -> None:
     """``async for`` yields every message, then stops when the peer closes cleanly."""
-    client = await connect(reactor, "127.0.0.1", peer_server.number)
-    peer = await peer_server.accept()
+    client, peer = await connect_to_peer()
     sent = [b"%d" % i for i in range(100)]
     peer.transport.write(b"".join(frame(m) for m in sent))
     peer.transport.loseConnection()
@@ -96,15 +94,13 @@ async def test_a_clean_close_ends_async_iteration_after_every_message(
 
 @pytest_twisted.ensureDeferred
 async def test_a_reset_mid_body_delivers_what_arrived_then_fails(
-    reactor: Any,
-    peer_server: PeerServer,
+    connect_to_peer: Any,
 ) -> None:
     """
     A reset (RST) after one whole message and half of another: the whole one
     is delivered, then an unclean `ConnectionClosed`.
     """
-    client = await connect(reactor, "127.0.0.1", peer_server.number)
-    peer = await peer_server.accept()
+    client, peer = await connect_to_peer()
     peer.transport.write(frame(b"whole") + struct.pack("<L", 100) + b"half")
     assert await client.receive() == b"whole"
     peer.reset()
@@ -115,15 +111,13 @@ async def test_a_reset_mid_body_delivers_what_arrived_then_fails(
 
 @pytest_twisted.ensureDeferred
 async def test_a_reset_answers_a_send_stuck_behind_a_peer_that_does_not_read(
-    reactor: Any,
-    peer_server: PeerServer,
+    connect_to_peer: Any,
 ) -> None:
     """
     A send that cannot finish (the peer does not read) and a waiting receive
     both fail with the same unclean `ConnectionClosed` when the peer resets.
     """
-    client = await connect(reactor, "127.0.0.1", peer_server.number)
-    peer = await peer_server.accept()
+    client, peer = await connect_to_peer()
     peer.transport.pauseProducing()
     set_buffers(client_transport(client), send=64 * 1024)
     set_buffers(peer.transport, recv=64 * 1024)

@@ -43,8 +43,7 @@ FOUR_GIB = MAX_PREFIX_LENGTH  # the largest length a 4-byte prefix can announce
 
 @pytest_twisted.ensureDeferred
 async def test_peer_announcing_4_gib_fails_at_the_header_with_bounded_memory(
-    reactor: Any,
-    peer_server: PeerServer,
+    connect_to_peer: Any,
 ) -> None:
     """
     A peer that announces a 4 GiB message and then sends nothing more, without
@@ -52,8 +51,7 @@ async def test_peer_announcing_4_gib_fails_at_the_header_with_bounded_memory(
     nothing of that size (tracemalloc and RSS grow by far less than 64 MB) and
     aborts the connection. Messages before the bad header are still delivered.
     """
-    client = await connect(reactor, "127.0.0.1", peer_server.number)
-    peer = await peer_server.accept()
+    client, peer = await connect_to_peer()
     rss_before = rss_bytes()
     tracemalloc.start()
     try:
@@ -76,18 +74,14 @@ async def test_peer_announcing_4_gib_fails_at_the_header_with_bounded_memory(
 
 @pytest_twisted.ensureDeferred
 async def test_announced_length_is_never_preallocated_even_at_the_largest_limit(
-    reactor: Any,
-    peer_server: PeerServer,
+    connect_to_peer: Any,
 ) -> None:
     """
     With ``max_length`` at its largest (4 GiB - 1), a peer that announces 4 GiB
     and sends 2 MiB of it makes the client hold those 2 MiB, not 4 GiB; when the
     peer then closes, the error counts the partial bytes.
     """
-    client = await connect(
-        reactor, "127.0.0.1", peer_server.number, max_length=MAX_PREFIX_LENGTH
-    )
-    peer = await peer_server.accept()
+    client, peer = await connect_to_peer(max_length=MAX_PREFIX_LENGTH)
     rss_before = rss_bytes()
     tracemalloc.start()
     try:
@@ -106,12 +100,10 @@ async def test_announced_length_is_never_preallocated_even_at_the_largest_limit(
 
 @pytest_twisted.ensureDeferred
 async def test_a_peer_trickling_one_byte_per_write_is_reassembled(
-    reactor: Any,
-    peer_server: PeerServer,
+    reactor: Any, connect_to_peer: Any
 ) -> None:
     """Bytes written one at a time, each in its own segment, make whole messages."""
-    client = await connect(reactor, "127.0.0.1", peer_server.number)
-    peer = await peer_server.accept()
+    client, peer = await connect_to_peer()
     peer.transport.setTcpNoDelay(True)
     data = frame(b"slow") + frame(b"") + frame(bytes(range(50)))
     pending = [client.receive() for _ in range(3)]
@@ -175,7 +167,7 @@ def test_a_trickled_oversized_header_is_refused_at_its_fourth_byte() -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_send_waits_for_a_peer_that_does_not_read(
-    reactor: Any, peer_server: PeerServer
+    reactor: Any, connect_to_peer: Any
 ) -> None:
     """
     Back-pressure: `Client.send` fires only once its bytes reached the kernel,
@@ -183,8 +175,7 @@ async def test_send_waits_for_a_peer_that_does_not_read(
     than the two kernel buffers; nothing is held in user space beyond the
     message being sent. Every message still arrives whole and in order.
     """
-    client = await connect(reactor, "127.0.0.1", peer_server.number)
-    peer = await peer_server.accept()
+    client, peer = await connect_to_peer()
     set_buffers(client_transport(client), send=64 * 1024)
     set_buffers(peer.transport, recv=64 * 1024)
     in_kernel = kernel_buffer(
@@ -243,7 +234,7 @@ async def test_a_flooding_peer_pauses_reading_and_nothing_is_dropped(
 @pytest.mark.parametrize("size", [0, 1])
 @pytest_twisted.ensureDeferred
 async def test_a_flood_of_tiny_messages_pauses_reading(
-    reactor: Any, size: int, peer_server: PeerServer
+    reactor: Any, size: int, connect_to_peer: Any
 ) -> None:
     """
     A peer pushes 100,000 empty or 1-byte messages to an application that
@@ -254,14 +245,9 @@ async def test_a_flood_of_tiny_messages_pauses_reading(
     it never paused and held all 100,000.)
     """
     max_buffered = MiB
-    client = await connect(
-        reactor,
-        "127.0.0.1",
-        peer_server.number,
-        max_length=64 * 1024,
-        max_buffered=max_buffered,
+    client, peer = await connect_to_peer(
+        max_length=64 * 1024, max_buffered=max_buffered
     )
-    peer = await peer_server.accept()
     count = 100_000
     messages = [bytes([i % 256]) * size for i in range(count)]
     peer.transport.write(b"".join(frame(m) for m in messages))

@@ -17,7 +17,6 @@ import pytest
 import pytest_twisted
 
 from benchmarks.soak import Sample, load, memory_growth, soak
-from twisted_client.server import listen
 
 from .helpers import run_python
 
@@ -25,24 +24,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest_twisted.ensureDeferred
-async def test_200_concurrent_clients_lose_and_reorder_nothing(reactor: Any) -> None:
+async def test_200_concurrent_clients_lose_and_reorder_nothing(
+    reactor: Any, echo_port: int
+) -> None:
     """
     200 clients connected at once, 100 messages each (8 in flight per client)
     through the demo server: all 20,000 echoes come back to the right client,
     in order; no error.
     """
-    port = listen(reactor, 0)
-    try:
-        result = await load(
-            reactor,
-            "127.0.0.1",
-            port.getHost().port,
-            clients=200,
-            per_client=100,
-            window=8,
-        )
-    finally:
-        await port.stopListening()
+    result = await load(
+        reactor, "127.0.0.1", echo_port, clients=200, per_client=100, window=8
+    )
     assert result.connected == 200
     assert result.sent == result.received == 20_000
     assert result.lost == 0
@@ -51,15 +43,11 @@ async def test_200_concurrent_clients_lose_and_reorder_nothing(reactor: Any) -> 
 
 
 @pytest_twisted.ensureDeferred
-async def test_soak_through_one_client_loses_nothing(reactor: Any) -> None:
+async def test_soak_through_one_client_loses_nothing(
+    reactor: Any, echo_port: int
+) -> None:
     """30,000 messages with 64 in flight through one client: every echo, in order."""
-    port = listen(reactor, 0)
-    try:
-        result = await soak(
-            reactor, "127.0.0.1", port.getHost().port, messages=30_000, samples=6
-        )
-    finally:
-        await port.stopListening()
+    result = await soak(reactor, "127.0.0.1", echo_port, messages=30_000, samples=6)
     assert result.received == result.sent == 30_000
     assert result.reordered == 0
     assert not result.errors

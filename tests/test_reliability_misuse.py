@@ -25,7 +25,6 @@ from twisted_client import (
     connect,
     connect_endpoint,
 )
-from twisted_client.server import listen
 
 
 @pytest.mark.parametrize(
@@ -124,27 +123,25 @@ def test_use_after_close_fails_with_client_closed_and_close_is_idempotent() -> N
 
 
 @pytest_twisted.ensureDeferred
-async def test_mistakes_do_not_break_a_live_connection(reactor: Any) -> None:
+async def test_mistakes_do_not_break_a_live_connection(
+    reactor: Any, echo_port: int
+) -> None:
     """After every kind of rejected call, the same connection still echoes."""
-    port = listen(reactor, 0)
-    try:
-        client = await connect(reactor, "127.0.0.1", port.getHost().port)
-        for bad in ["text", 1, None]:
-            with pytest.raises(TypeError):
-                client.send(bad)  # type: ignore[arg-type]
-        with pytest.raises(UsageError):
-            client.receive(timeout=-5)
-        cancelled = client.receive()
-        cancelled.cancel()
-        cancelled.addErrback(lambda _: None)
-        await client.send(b"still here")
-        assert await client.receive(timeout=10) == b"still here"
-        await client.close()
-        await client.close()
-        with pytest.raises(ClientClosed):
-            await client.send(b"too late")
-    finally:
-        await port.stopListening()
+    client = await connect(reactor, "127.0.0.1", echo_port)
+    for bad in ["text", 1, None]:
+        with pytest.raises(TypeError):
+            client.send(bad)  # type: ignore[arg-type]
+    with pytest.raises(UsageError):
+        client.receive(timeout=-5)
+    cancelled = client.receive()
+    cancelled.cancel()
+    cancelled.addErrback(lambda _: None)
+    await client.send(b"still here")
+    assert await client.receive(timeout=10) == b"still here"
+    await client.close()
+    await client.close()
+    with pytest.raises(ClientClosed):
+        await client.send(b"too late")
 
 
 def call_from_a_thread(function: Callable[[], object]) -> BaseException | None:

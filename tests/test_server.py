@@ -246,24 +246,19 @@ SERVER_CERTIFICATE = make_server(SERVER_CA, "localhost", ips=("127.0.0.1",))
 
 @pytest.mark.filterwarnings("ignore:Passing pyOpenSSL:DeprecationWarning")
 @pytest_twisted.ensureDeferred
-async def test_listen_serves_over_tls(reactor: Any) -> None:
+async def test_listen_serves_over_tls(reactor: Any, listening: Any) -> None:
     """``listen(tls=(certificate, key))`` serves TLS: `connect_tls` verifies it."""
-    port = listen(
-        reactor, 0, tls=(SERVER_CERTIFICATE.certificate, SERVER_CERTIFICATE.key)
+    port = listening.echo(tls=(SERVER_CERTIFICATE.certificate, SERVER_CERTIFICATE.key))
+    client = await connect_tls(
+        reactor,
+        "127.0.0.1",
+        port.getHost().port,
+        hostname="localhost",
+        trust=SERVER_CA.certificate,
     )
-    try:
-        client = await connect_tls(
-            reactor,
-            "127.0.0.1",
-            port.getHost().port,
-            hostname="localhost",
-            trust=SERVER_CA.certificate,
-        )
-        await client.send(b"over tls")
-        assert await client.receive(timeout=10) == b"over tls"
-        await client.close()
-    finally:
-        await port.stopListening()
+    await client.send(b"over tls")
+    assert await client.receive(timeout=10) == b"over tls"
+    await client.close()
 
 
 @pytest.mark.reactorless

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 import pickle
-import sys
+from collections.abc import Awaitable, Callable
 
 import pytest
 from twisted.internet.defer import Deferred
@@ -22,46 +22,49 @@ from twisted_client import (
 )
 from twisted_client.testing import MemoryServer, echo
 
-from .helpers import assert_no_result, failure_of, success_of
+from .helpers import assert_no_result, connected, failure_of, success_of, tls_missing
 
 
-def _connected(server: MemoryServer) -> Client:
-    connecting = connect_endpoint(server.reactor, server.endpoint)
-    server.accept()
-    return success_of(connecting)
+def in_async_with(
+    block: Callable[[Client], Awaitable[object]],
+) -> tuple[MemoryServer, Client, Deferred[None]]:
+    """A client connected to an echo `MemoryServer`, and ``async with client``
+    running ``block(client)`` inside: the server, the client, and a Deferred
+    firing once the ``async with`` statement is done."""
+    server = MemoryServer(echo)
+    client, _ = connected(server)
+
+    async def run() -> None:
+        async with client as entered:
+            assert entered is client
+            await block(client)
+
+    return server, client, Deferred.fromCoroutine(run())
 
 
 @pytest.mark.reactorless
 def test_async_with_gives_the_client_and_closes_it_on_exit() -> None:
-    server = MemoryServer(echo)
-    client = _connected(server)
     seen: list[bytes] = []
 
-    async def talk() -> None:
-        async with client as entered:
-            assert entered is client
-            await entered.send(b"ping")
-            seen.append(await entered.receive())
-        assert not client.is_open
+    async def talk(client: Client) -> None:
+        await client.send(b"ping")
+        seen.append(await client.receive())
 
-    done = Deferred.fromCoroutine(talk())
+    server, client, done = in_async_with(talk)
     while server.flush():
         pass
     success_of(done)
+    assert not client.is_open
     assert seen == [b"ping"]
     assert isinstance(success_of(client.when_closed()), ClientClosed)
 
 
 @pytest.mark.reactorless
 def test_async_with_closes_on_an_error_and_lets_it_through() -> None:
-    server = MemoryServer(echo)
-    client = _connected(server)
+    async def fail_inside(client: Client) -> None:
+        raise KeyError("from the block")
 
-    async def fail_inside() -> None:
-        async with client:
-            raise KeyError("from the block")
-
-    done = Deferred.fromCoroutine(fail_inside())
+    server, client, done = in_async_with(fail_inside)
     server.flush()
     failure = failure_of(done, KeyError)
     assert failure.value.args == ("from the block",)
@@ -70,14 +73,10 @@ def test_async_with_closes_on_an_error_and_lets_it_through() -> None:
 
 @pytest.mark.reactorless
 def test_async_with_waits_until_the_connection_is_gone() -> None:
-    server = MemoryServer(echo)
-    client = _connected(server)
+    async def nothing(client: Client) -> None:
+        pass
 
-    async def block() -> None:
-        async with client:
-            pass
-
-    done = Deferred.fromCoroutine(block())
+    server, _, done = in_async_with(nothing)
     assert_no_result(done)  # the close is not through the memory transport yet
     server.flush()
     success_of(done)
@@ -89,8 +88,7 @@ def test_a_tls_description_without_tls_support_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     """Without pyOpenSSL Twisted's parser fails with a NameError; we say what to do."""
-    monkeypatch.setitem(sys.modules, "twisted.internet.ssl", None)
-    with pytest.raises(UsageError, match=r"pip install twisted\[tls\]"):
+    with tls_missing(monkeypatch, "twisted.internet.ssl"):
         connect_endpoint(MemoryReactorClock(), f"{kind}:example.com:443")
 
 
@@ -98,8 +96,7 @@ def test_a_tls_description_without_tls_support_says_what_to_install(
 def test_connect_tls_without_tls_support_says_the_same(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(sys.modules, "service_identity", None)
-    with pytest.raises(UsageError, match=r"pip install twisted\[tls\]"):
+    with tls_missing(monkeypatch):
         connect_tls(MemoryReactorClock(), "example.com", 443)
 
 

@@ -63,20 +63,22 @@ class RawServer:
             self.done.set()
 
 
+def recv_exactly(connection: socket.socket, count: int) -> bytes:
+    """Read exactly ``count`` bytes from a blocking socket, as the seed's
+    `_recv_n_bytes` does; `ConnectionError` if it closes first."""
+    data = b""
+    while len(data) < count:
+        chunk = connection.recv(count - len(data))
+        if not chunk:
+            raise ConnectionError("closed while reading a frame")
+        data += chunk
+    return data
+
+
 def read_frame(connection: socket.socket) -> bytes:
     """Read one framed message from a blocking socket."""
-
-    def exactly(count: int) -> bytes:
-        data = b""
-        while len(data) < count:
-            chunk = connection.recv(count - len(data))
-            if not chunk:
-                raise ConnectionError("closed while reading a frame")
-            data += chunk
-        return data
-
-    (length,) = struct.unpack("<L", exactly(4))
-    return exactly(length)
+    (length,) = struct.unpack("<L", recv_exactly(connection, 4))
+    return recv_exactly(connection, length)
 
 
 class _Scripted(Protocol):

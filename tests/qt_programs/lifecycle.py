@@ -85,6 +85,25 @@ def use_thread_pool(reactor: Any) -> Any:
     return looked_up.addCallback(lambda _: say("thread pool used"))
 
 
+def echo_server(reactor: Any) -> int:
+    """The port of a demo echo server on loopback."""
+    from twisted_client.server import listen
+
+    return int(listen(reactor, 0).getHost().port)
+
+
+async def echo_once(reactor: Any, host: str, port: int, message: bytes) -> str:
+    """Connect to the echo server at ``host:port``, send ``message``, close;
+    the echo, decoded."""
+    from twisted_client import connect
+
+    client = await connect(reactor, host, port)
+    await client.send(message)
+    echoed = await client.receive(timeout=10)
+    await client.close()
+    return echoed.decode()
+
+
 def in_qt(function: Callable[[], object]) -> None:
     """Call ``function`` from a pure Qt slot (a zero-delay QTimer), not Twisted."""
     QTimer.singleShot(0, function)
@@ -148,16 +167,10 @@ def quit_app_in_run(reactor: Any) -> None:
 
 def hostname_endpoint(reactor: Any) -> None:
     """runReturn() + exec(); connect to 'localhost' by name; quit; no hang."""
-    from twisted_client import connect
-    from twisted_client.server import listen
-
-    port = listen(reactor, 0)
+    port = echo_server(reactor)
 
     async def talk() -> None:
-        client = await connect(reactor, "localhost", port.getHost().port)
-        await client.send(b"hi")
-        say("echoed", (await client.receive(timeout=10)).decode())
-        await client.close()
+        say("echoed", await echo_once(reactor, "localhost", port, b"hi"))
 
     from twisted.internet.defer import ensureDeferred
 
@@ -192,19 +205,14 @@ def nested_loop(reactor: Any) -> None:
     """A modal dialog opened by a thread call; Twisted inside it; calls run once."""
     from twisted.internet.defer import ensureDeferred
 
-    from twisted_client import connect
-    from twisted_client.server import listen
-
     calls = 50
     ran: list[int] = []
     dialogs: list[Any] = []
-    port = listen(reactor, 0)
+    port = echo_server(reactor)
 
     async def echo_inside() -> None:
-        client = await connect(reactor, "127.0.0.1", port.getHost().port)
-        await client.send(b"inside")
-        say("echoed inside the dialog", (await client.receive(timeout=10)).decode())
-        await client.close()
+        echoed = await echo_once(reactor, "127.0.0.1", port, b"inside")
+        say("echoed inside the dialog", echoed)
 
     def open_dialog() -> None:
         if dialogs:
@@ -246,9 +254,8 @@ def nested_in_data_received(reactor: Any) -> None:
     from twisted.internet.protocol import Factory, Protocol
 
     from twisted_client import connect
-    from twisted_client.server import listen
 
-    echo = listen(reactor, 0)
+    echo = echo_server(reactor)
     pushers: list[Protocol] = []
 
     class Pusher(Protocol):
@@ -276,7 +283,7 @@ def nested_in_data_received(reactor: Any) -> None:
     async def inside(dialog: Any) -> None:
         assert pushers[0].transport is not None
         pushers[0].transport.write(b"second")  # pending for the busy protocol
-        client = await connect(reactor, "127.0.0.1", echo.getHost().port)
+        client = await connect(reactor, "127.0.0.1", echo)
         for _ in range(3):
             await client.send(b"x")
             await client.receive(timeout=10)
@@ -332,16 +339,27 @@ def crash_and_rerun(reactor: Any) -> None:
     say("second run returned")
 
 
+_HELPERS = {
+    "say",
+    "install",
+    "app",
+    "main_window",
+    "print_shutdown_phases",
+    "use_thread_pool",
+    "echo_server",
+    "echo_once",
+    "in_qt",
+    "in_qt_when_idle",
+}
+"""The functions above that are not scenarios."""
+
 SCENARIOS: dict[str, Callable[[Any], None]] = {
     name.replace("_", "-"): function
     for name, function in list(globals().items())
     if callable(function)
     and getattr(function, "__module__", None) == __name__
     and function.__doc__
-    and name
-    not in {"say", "install", "app", "print_shutdown_phases", "use_thread_pool"}
-    and name != "main_window"
-    and name not in {"in_qt", "in_qt_when_idle"}
+    and name not in _HELPERS
 }
 
 
