@@ -11,7 +11,6 @@ from twisted.internet.defer import CancelledError, ensureDeferred
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock, StringTransport
-from twisted.logger import globalLogPublisher
 from twisted.python.failure import Failure
 
 from twisted_client import (
@@ -27,7 +26,7 @@ from twisted_client import (
     UsageError,
 )
 
-from .helpers import error_of, success_of
+from .helpers import error_of, observing, success_of
 from .wire import wire
 
 
@@ -319,15 +318,12 @@ def test_cancelled_close_logs_no_error_when_the_connection_ends(h: Harness) -> N
         if "log_failure" in event:
             failures.append(event)
 
-    globalLogPublisher.addObserver(observe)
-    try:
+    with observing(observe):
         closing = h.client.close()
         closing.cancel()
         assert isinstance(error_of(closing), CancelledError)
         h.lose()
         gc.collect()
-    finally:
-        globalLogPublisher.removeObserver(observe)
     assert failures == []
 
 

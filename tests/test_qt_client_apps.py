@@ -15,8 +15,7 @@ import pytest
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.internet.error import ConnectionRefusedError
-from twisted.logger import LogEvent, globalLogPublisher
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.logger import LogEvent
 
 from twisted_client import (
     Client,
@@ -27,11 +26,9 @@ from twisted_client import (
 )
 from twisted_client.testing import MemoryServer
 
-pytestmark = pytest.mark.qt
+from .helpers import failure_of, observing, success_of
 
-_trial = SynchronousTestCase()
-success_of = _trial.successResultOf
-failure_of = _trial.failureResultOf
+pytestmark = pytest.mark.qt
 
 _SIGNALS = (
     "connected",
@@ -77,10 +74,9 @@ def logged_failures() -> Iterator[list[Any]]:
         elif "Unhandled error" in (event.get("log_format") or ""):
             failures.append(event["log_format"])
 
-    globalLogPublisher.addObserver(observe)
-    yield failures
-    gc.collect()
-    globalLogPublisher.removeObserver(observe)
+    with observing(observe):
+        yield failures
+        gc.collect()
 
 
 def make(qapp: Any, server: MemoryServer, parent: Any = None, **options: Any) -> Any:

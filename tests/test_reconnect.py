@@ -17,7 +17,6 @@ from twisted.internet.error import ConnectionLost, ConnectionRefusedError
 from twisted.internet.interfaces import IProtocolFactory, IStreamClientEndpoint
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
-from twisted.logger import globalLogPublisher
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -31,7 +30,7 @@ from twisted_client import (
     UsageError,
 )
 
-from .helpers import error_of, success_of
+from .helpers import error_of, observing, success_of
 from .reliability_peers import PeerServer, frame
 
 
@@ -269,13 +268,10 @@ def test_a_listener_may_stop_the_client_and_a_failing_one_is_logged() -> None:
     reconnecting.add_listener(stop_when_waiting)
     reconnecting.add_listener(heard.append)
     logged: list[dict[str, Any]] = []
-    globalLogPublisher.addObserver(logged.append)
-    try:
+    with observing(logged.append):
         reconnecting.start()
         endpoint.fail()
         clock.advance(0)
-    finally:
-        globalLogPublisher.removeObserver(logged.append)
     assert heard == ["connecting", "waiting", "stopped"]
     clock.advance(1000)
     assert len(endpoint.attempts) == 1

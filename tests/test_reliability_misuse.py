@@ -26,6 +26,8 @@ from twisted_client import (
     connect_endpoint,
 )
 
+from .helpers import success_of
+
 
 @pytest.mark.parametrize(
     ("args", "kwargs", "needle"),
@@ -119,7 +121,7 @@ def test_use_after_close_fails_with_client_closed_and_close_is_idempotent() -> N
     assert second.called
     third = client.close()
     assert third.called
-    assert isinstance(client.when_closed().result, ClientClosed)  # type: ignore[attr-defined]
+    assert isinstance(success_of(client.when_closed()), ClientClosed)
 
 
 @pytest_twisted.ensureDeferred
