@@ -93,17 +93,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_python(
-    *args: str, env: Mapping[str, str] | None = None, timeout: float = 60.0
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60.0,
+    cwd: Path = ROOT,
 ) -> subprocess.CompletedProcess[str]:
     """
-    ``python ARGS`` (this interpreter) from the repository root, with ``env``
-    (default: this process's environment); its output captured as text. A
+    ``python ARGS`` (this interpreter) in ``cwd`` (default: the repository
+    root), with ``env`` (default: this process's environment); its output
+    captured as text. A
     program still running after ``timeout`` seconds is killed and the test
     fails with `subprocess.TimeoutExpired`, so a hang cannot stall the run.
     """
     return subprocess.run(
         [sys.executable, *args],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,

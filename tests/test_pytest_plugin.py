@@ -9,12 +9,12 @@ binding (``QT_API`` is inherited), with a timeout so a hang fails.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from .helpers import run_python
 
 pytestmark = pytest.mark.qt
 
@@ -76,14 +76,11 @@ def run_pytest(tmp_path: Path, source: str, *options: str) -> tuple[int, str]:
     (tmp_path / "test_user.py").write_text(textwrap.dedent(source))
     (tmp_path / "pytest.ini").write_text("[pytest]\n")  # the user's own rootdir
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-s", *options],
-        check=False,
-        cwd=tmp_path,
+    done = run_python(
+        *("-m", "pytest", "-p", "no:cacheprovider", "-s", *options),
         env=env,
-        capture_output=True,
-        text=True,
         timeout=TIMEOUT,
+        cwd=tmp_path,
     )
     return done.returncode, done.stdout + done.stderr
 
