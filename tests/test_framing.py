@@ -169,8 +169,14 @@ def test_max_length_up_to_the_prefix_limit() -> None:
     assert LengthPrefixedProtocol(MAX_PREFIX_LENGTH).max_length == MAX_PREFIX_LENGTH
 
 
-def test_stop_parsing_from_message_received() -> None:
-    """A subclass that stops parsing from its callback gets no further messages."""
+@pytest.mark.parametrize(
+    "chunks",
+    [[wire(b"a", b"b", b"c")], [wire(b"a"), wire(b"b")]],
+    ids=["one chunk", "a chunk per message"],
+)
+def test_stop_parsing_from_message_received(chunks: list[bytes]) -> None:
+    """A subclass that stops parsing from its callback gets no further messages
+    (whether the rest came in the same chunk or later)."""
 
     class StopAfterFirst(Recorder):
         def message_received(self, message: bytes) -> None:
@@ -179,7 +185,8 @@ def test_stop_parsing_from_message_received() -> None:
 
     protocol = StopAfterFirst()
     protocol.makeConnection(StringTransport())
-    protocol.dataReceived(wire(b"a", b"b", b"c"))
+    for chunk in chunks:
+        protocol.dataReceived(chunk)
     assert protocol.messages == [b"a"]
     assert not protocol.parsing
 
@@ -368,9 +375,17 @@ def test_partial_bytes_asked_from_message_received() -> None:
     assert protocol.partial_bytes == 2
 
 
-def test_data_received_again_from_message_received_keeps_order() -> None:
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [(wire(b"1", b"2"), [b"1", b"2", b"3"]), (wire(b"1"), [b"1", b"3"])],
+    ids=["two messages", "exactly one message"],
+)
+def test_data_received_again_from_message_received_keeps_order(
+    first: bytes, expected: list[bytes]
+) -> None:
     """dataReceived called again from message_received (a nested event loop
-    reading the same connection): the new bytes come after the rest, in order."""
+    reading the same connection): the new bytes come after the rest, in order,
+    also when the first chunk was exactly one message (delivered unbuffered)."""
 
     class Nested(Recorder):
         def message_received(self, message: bytes) -> None:
@@ -380,8 +395,9 @@ def test_data_received_again_from_message_received_keeps_order() -> None:
 
     protocol = Nested()
     protocol.makeConnection(StringTransport())
-    protocol.dataReceived(wire(b"1", b"2"))
-    assert protocol.messages == [b"1", b"2", b"3"]
+    protocol.dataReceived(first)
+    assert protocol.messages == expected
+    assert protocol.partial_bytes == 0
 
 
 def test_a_socket_transport_reads_256_kib_at_a_time() -> None:

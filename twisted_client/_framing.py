@@ -97,7 +97,8 @@ def frame(message: bytes) -> list[bytes]:
         TypeError: ``message`` is not bytes-like.
         UsageError: ``message`` is longer than the prefix can announce.
     """
-    message = _as_bytes(message)
+    if type(message) is not bytes:
+        message = _as_bytes(message)
     length = len(message)
     if length > MAX_PREFIX_LENGTH:
         raise UsageError(
@@ -254,6 +255,27 @@ class LengthPrefixedProtocol(Protocol):
         """Parse ``data``; deliver the messages it completes, in order."""
         if self._refused:
             return
+        if (
+            not self._chunks
+            and not self._parsing
+            and type(data) is bytes
+            and len(data) >= HEADER_SIZE
+            and self._continuation is None
+        ):
+            (length,) = _HEADER.unpack_from(data)
+            if len(data) - HEADER_SIZE == length <= self.max_length:
+                # Exactly one whole message, nothing buffered before it (the
+                # common case of request/reply): what _parse would do,
+                # without buffering the chunk. Bytes that arrive meanwhile (a
+                # nested event loop) are buffered, then parsed.
+                self._parsing = True
+                try:
+                    self.message_received(data[HEADER_SIZE:])
+                finally:
+                    self._parsing = False
+                if self._chunks and not self._refused and self._continuation is None:
+                    self._parse(self.clock is not None)
+                return
         if data:
             self._append(data)
         if self._continuation is None:  # else the continuation parses it, in order

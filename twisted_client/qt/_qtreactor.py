@@ -25,6 +25,7 @@ from select import EPOLLONESHOT
 from typing import Any
 
 from twisted.internet.epollreactor import EPOLLIN, EPOLLOUT, EPollReactor
+from twisted.internet.posixbase import _NO_FILEDESC
 from twisted.python import context, log
 
 from ._binding import binding
@@ -79,16 +80,17 @@ class QtEPollReactor(QtTimerDriven, EPollReactor):
     def _wake(self) -> None:
         self._arm(0)
 
-    def _on_ready(self, *_: object) -> None:
-        self._turn()
-
-    def _poll_now(self) -> None:
-        self.doPoll(0)
-
     # -- polling, safe for nested event loops -----------------------------------
 
-    def doPoll(self, timeout: float | None) -> None:
-        """Poll epoll for at most ``timeout`` seconds and dispatch what is ready."""
+    def doPoll(self, timeout: float | None = 0) -> None:
+        """
+        Poll epoll for at most ``timeout`` seconds and dispatch what is ready.
+
+        The batch is dispatched under one log context of its own: what
+        ``context.call`` does, for less: with Twisted's own context tracker,
+        the pushed context is made again only when the context around it
+        changed, and pushed straight onto the thread's stack.
+        """
         if timeout is None:
             timeout = -1
         self._polls += 1
@@ -99,19 +101,8 @@ class QtEPollReactor(QtTimerDriven, EPollReactor):
             if err.errno == errno.EINTR:
                 return
             raise
-        if events:
-            self._dispatch_logged(events, poll)
-
-    doIteration = doPoll
-
-    def _dispatch_logged(self, events: list[tuple[int, int]], poll: int) -> None:
-        """
-        `_dispatch` the batch under one log context of its own.
-
-        What ``context.call`` does, for less: with Twisted's own context
-        tracker, the pushed context is made again only when the context
-        around it changed, and pushed straight onto the thread's stack.
-        """
+        if not events:
+            return
         tracker: object = context.theContextTracker  # installContextTracker may swap it
         if not isinstance(tracker, context.ThreadedContextTracker):
             logged = dict(context.get(log.ILogContext) or {})
@@ -132,6 +123,12 @@ class QtEPollReactor(QtTimerDriven, EPollReactor):
             self._dispatch(events, poll, pushed[log.ILogContext])
         finally:
             stack.pop()
+
+    doIteration = doPoll
+    # A turn starts with a poll that does not wait; the slot of the epoll
+    # descriptor's notifier is the turn itself (one Python call less a wake-up).
+    _poll_now = doPoll
+    _on_ready = QtTimerDriven._turn
 
     def _dispatch(
         self, events: list[tuple[int, int]], poll: int, logged: dict[str, Any]
@@ -165,7 +162,22 @@ class QtEPollReactor(QtTimerDriven, EPollReactor):
             logged["system"] = prefix
             self._dispatching.append(selectable)
             try:
-                self._doReadOrWrite(selectable, fd, event)  # type: ignore[no-untyped-call]
+                if event == EPOLLIN:
+                    # Readable, nothing else: what _doReadOrWrite does for
+                    # it, without the call.
+                    try:
+                        why = (
+                            _NO_FILEDESC
+                            if selectable.fileno() == -1
+                            else selectable.doRead()
+                        )
+                    except BaseException as error:
+                        why = error
+                        log.err()
+                    if why:
+                        self._disconnectSelectable(selectable, why, True)  # type: ignore[no-untyped-call]
+                else:
+                    self._doReadOrWrite(selectable, fd, event)  # type: ignore[no-untyped-call]
             except Exception:
                 log.err(system=prefix)
             finally:

@@ -53,23 +53,38 @@ class QtTimerDriven(QtLifecycleMixin):
     def _poll_now(self) -> None:
         """Dispatch the I/O that is ready now (nothing, by default)."""
 
-    def _turn(self) -> None:
+    def _turn(self, *_: object) -> None:
         """
         One iteration: dispatch ready I/O, run what is due, re-arm the timer.
 
         When the I/O scheduled nothing and nothing is due (the common case
-        of a socket wake-up), the turn ends after the I/O: the timer is
-        already armed for the earliest call (`callLater` keeps it so).
+        of a socket wake-up), the turn ends after the I/O without touching
+        the timer: it is already armed for the earliest call (`callLater`
+        keeps it so). Nothing is due when there is no call from a thread, no
+        stop, no timed call added since the last run (``_newTimedCalls``),
+        and either no timed call or the timer still armed (not the turn of
+        its own firing, which may come a little before the call is due by
+        `seconds`) and the earliest call not due. Arguments (a slot's) are
+        ignored.
         """
         if not self._started:
             return
         rearm = True
         try:
             self._poll_now()
-            if self._nothing_due():
-                rearm = False
-            else:
-                self.runUntilCurrent()
+            if not (
+                self._thread_calls
+                or self.threadCallQueue
+                or self._justStopped
+                or self._newTimedCalls
+            ):
+                pending = self._pendingTimedCalls
+                if not pending or (
+                    self._deadline != math.inf and pending[0].time > self.seconds()
+                ):
+                    rearm = False
+                    return
+            self.runUntilCurrent()
         except KeyboardInterrupt:  # SIGINT without Twisted's handler
             self.sigInt(signal.SIGINT)
         except BaseException:  # nothing may escape into Qt
@@ -77,27 +92,6 @@ class QtTimerDriven(QtLifecycleMixin):
         finally:
             if rearm:
                 self._rearm()
-
-    def _nothing_due(self) -> bool:
-        """
-        True when `runUntilCurrent` would do nothing and the timer is right.
-
-        No call from a thread, no stop, no timed call added since the last
-        run (``_newTimedCalls``), and either no timed call or the timer
-        still armed (not the turn of its own firing, which may come a little
-        before the call is due by `seconds`) and the earliest call not due.
-        """
-        if (
-            self._thread_calls
-            or self.threadCallQueue
-            or self._justStopped
-            or self._newTimedCalls
-        ):
-            return False
-        pending = self._pendingTimedCalls
-        if not pending:
-            return True
-        return self._deadline != math.inf and pending[0].time > self.seconds()
 
     def _rearm(self) -> None:
         if not self._started:
