@@ -16,10 +16,12 @@ from typing import Any
 import pytest
 from twisted.internet.defer import Deferred
 from twisted.internet.epollreactor import EPollReactor
+from twisted.internet.protocol import Protocol
 from twisted.internet.testing import MemoryReactorClock
 
 import twisted_client
 from twisted_client._twisted_private import (
+    IMPORTED,
     RELIED_ON,
     Private,
     ever_started,
@@ -148,6 +150,51 @@ def test_every_private_twisted_name_our_reactors_use_is_listed(
             if hasattr(reactors[base], name) and name not in listed:
                 unlisted.setdefault(path.name, []).append(name)
     assert unlisted == {}
+
+
+#: How to make an instance of a class in `IMPORTED`, to see its attributes.
+SAMPLES = {
+    "twisted.internet.endpoints:_WrappingProtocol": lambda cls: cls(
+        Deferred(), Protocol()
+    ),
+}
+
+
+@pytest.mark.reactorless
+@pytest.mark.parametrize(
+    "entry", IMPORTED, ids=lambda entry: f"{entry.owner}.{entry.name}"
+)
+def test_twisted_still_has_the_private_names_we_import(entry: Private) -> None:
+    """Each module-level name is still there, and each attribute is still set
+    on a new instance of its class."""
+    module, _, name = entry.owner.partition(":")
+    found = importlib.import_module(module)
+    if name:
+        owner = _owner(entry)
+        assert _problem(entry, owner, SAMPLES[entry.owner](owner)) is None
+    else:
+        assert _problem(entry, type(found), found) is None
+
+
+_IMPORTS = re.compile(
+    r"^\s*from (twisted[\w.]*) import (?:\(([^)]*)\)|([^\n]+))", re.MULTILINE
+)
+
+
+@pytest.mark.reactorless
+def test_every_private_name_imported_from_twisted_is_listed() -> None:
+    """A ``from twisted... import _name`` anywhere in the library is in
+    `IMPORTED`, so the test above covers it."""
+    imported = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for module, grouped, inline in _IMPORTS.findall(path.read_text()):
+            for each in (grouped or inline).split(","):
+                name = each.split("#")[0].split(" as ")[0].strip()
+                if name.startswith("_"):
+                    imported.add((module, name))
+    listed = {(entry.owner, entry.name) for entry in IMPORTED}
+    assert imported - listed == set()
+    assert ("twisted.internet.endpoints", "_WrappingProtocol") in imported
 
 
 @pytest.mark.reactorless

@@ -35,7 +35,8 @@ class WriteMonitor:
     would have returned. While that buffer is empty, a message is first
     offered to the socket at once (`writeSomeData`), as asyncio does: most
     messages then reach the kernel without a trip through the event loop,
-    and only what the socket did not take is buffered.
+    and only what the socket did not take is buffered. Not after
+    ``startTLS``: then every byte goes through ``write`` and the TLS layer.
 
     On TLS it registers as a streaming producer: the socket under TLS pauses
     it while more than its buffer size (64 KiB) of encrypted bytes waits, and
@@ -82,6 +83,7 @@ class WriteMonitor:
             and not self._unflushed
             and transport.connected
             and not transport.disconnecting
+            and not getattr(transport, "TLS", False)  # startTLS: TLS sees every byte
             and (len(buffers) == 1 or len(buffers[1]) < _JOIN_TO_OFFER)
         ):
             data = buffers[0] if len(buffers) == 1 else b"".join(buffers)
