@@ -15,7 +15,7 @@ from twisted_client._checks import check_callback, check_seconds
 from twisted_client._framing import check_max_length
 
 from ._messages import ClientReply
-from ._queues import GetGuard, PutHook, check_queue
+from ._queues import GetGuard, PutHook, check_queue, taker
 from ._runtime import Runtime, runtime_for
 from ._session import Session
 from ._tls import TLSOptions, opener_for, tls_options
@@ -208,12 +208,12 @@ class SocketClientThread:
         self._runtime = runtime
         self._session = Session(
             runtime.reactor,
-            self.cmd_q.get_nowait,
+            taker(self.cmd_q),
             self._deliver,
             connect_timeout=self._connect_timeout,
             max_length=self._max_length,
-            waiting=self.cmd_q.qsize,
             opener=opener_for(self._tls),
+            reader=runtime.reader if self._inline else None,
         )
         self._started = True
         GetGuard.install(self.reply_q, runtime.in_reactor_thread, _BLOCKING_GET)

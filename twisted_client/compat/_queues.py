@@ -25,7 +25,14 @@ from typing import Any
 
 from twisted_client._errors import BlockingCallError
 
-__all__ = ["BlockingCallError", "GetGuard", "PutHook", "check_queue"]
+__all__ = [
+    "NOTHING",
+    "BlockingCallError",
+    "GetGuard",
+    "PutHook",
+    "check_queue",
+    "taker",
+]
 
 
 def check_queue(name: str, candidate: object) -> None:
@@ -35,6 +42,34 @@ def check_queue(name: str, candidate: object) -> None:
             f"{name} must be a queue.Queue (or a subclass), "
             f"not {type(candidate).__name__}"
         )
+
+
+NOTHING = object()
+"""What a `taker` returns when the queue is empty."""
+
+
+def taker(target: queue.Queue[Any]) -> Callable[[], object]:
+    """
+    ``target.get_nowait``, returning `NOTHING` where it would raise `queue.Empty`.
+
+    One round of the queue's lock, where asking ``qsize()`` first (to spare
+    raising `queue.Empty`) takes two; a subclass's ``_qsize`` and ``_get``
+    are used, as ``get`` uses them.
+    """
+    mutex = target.mutex
+    not_full = target.not_full
+    size = target._qsize  # Queue's hooks for subclasses, as ``get`` uses them
+    get = target._get
+
+    def take() -> object:
+        with mutex:
+            if not size():
+                return NOTHING
+            item = get()
+            not_full.notify()
+            return item
+
+    return take
 
 
 class PutHook:

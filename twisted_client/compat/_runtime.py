@@ -35,7 +35,7 @@ from twisted_client._twisted_private import has_started
 from twisted_client.qt._binding import binding, imported_api
 from twisted_client.qt._install import kind_of
 
-from ._inline import Dispatcher
+from ._inline import Dispatcher, Reader
 
 __all__ = ["Runtime", "runtime_for"]
 
@@ -92,6 +92,12 @@ class Runtime:
         reactor's thread. (The dispatcher's own method, not a wrapper: it is
         called for every command.)
         """
+
+    def reader(self, client: object) -> Reader | None:
+        """What `Dispatcher.reader` gives for ``client``, in script mode only."""
+        if self.mode != "thread":
+            return None
+        return self._dispatcher.reader(client)
 
     def __repr__(self) -> str:
         return f"<Runtime {type(self.reactor).__name__} {self.mode}>"
