@@ -15,7 +15,7 @@ from twisted_client._checks import check_callback, check_seconds
 from twisted_client._framing import check_max_length
 
 from ._messages import ClientReply
-from ._queues import GetGuard, PutHook, check_queue, taker
+from ._queues import GetGuard, PutHook, check_queue, put, taker
 from ._runtime import Runtime, runtime_for
 from ._session import Session
 from ._tls import TLSOptions, opener_for, tls_options
@@ -283,7 +283,7 @@ class SocketClientThread:
 
     def _deliver(self, reply: ClientReply) -> None:
         if self._on_reply is None:
-            self.reply_q.put(reply)
+            put(self.reply_q, reply)
             return
         try:
             self._on_reply(reply)

@@ -131,7 +131,8 @@ class Dispatcher:
             finally:
                 if borrowed:
                     _threadable.ioThread = owner
-                self._rearm()
+                if self._sleeping_until is not None:
+                    self._rearm()
         finally:
             lock.release()
         return True
@@ -184,10 +185,11 @@ class Reader:
     time one thread reads for itself (from a SEND to its RECEIVE, say);
     `release` makes the poll watch it again (when that RECEIVE has to wait,
     its message is read by the reactor's thread as before). A hold also
-    ends by itself: a reactor's thread whose poll holds sockets sleeps
-    50 ms at most, and releases them all when it wakes (so a message the
-    server pushes, or its closing, is seen within that time even when the
-    thread that held the socket does nothing more).
+    ends by itself 50 ms after the last `hold` of the socket: a reactor's
+    thread sleeps no longer than the earliest hold lasts, and releases
+    those whose time is up when it wakes (so a message the server pushes,
+    or its closing, is seen within that time even when the thread that
+    held the socket does nothing more).
 
     Twisted's own view of the socket never changes: it still counts it
     among the descriptors it reads; only the kernel's epoll mask does.
@@ -216,21 +218,21 @@ class Reader:
             # more than the read.
             self._read_or_write(selectable, fd, self._event)
 
-    def read_if_readable(self) -> None:
-        """`read`, if the socket has data or news (one poll; no failed read)."""
-        if self._ready.poll(0):
-            self.read()
-
-    @property
-    def held(self) -> bool:
-        """True while the reactor's poll does not watch the socket for reading."""
-        return self._fd in self._poller._held
-
     def hold(self) -> None:
-        """Stop the reactor's poll from waking for data here (under the lock)."""
+        """
+        Stop the reactor's poll from waking for data here, for a while (under the lock).
+
+        If the socket was held already, what arrived meanwhile is read first
+        (one poll of this socket alone; a read only if it has news, such as
+        the peer's closing), as the reactor's thread would have read it.
+        """
         fd = self._fd
-        if fd in self._reads and self._selectables.get(fd) is self._selectable:
-            self._poller.hold(fd)
+        if fd not in self._reads or self._selectables.get(fd) is not self._selectable:
+            return
+        poller = self._poller
+        if fd in poller._held and self._ready.poll(0):
+            self._read_or_write(self._selectable, fd, self._event)
+        poller.hold(fd)
 
     def release(self) -> None:
         """Let the reactor's poll wake for data here again (under the lock)."""

@@ -31,6 +31,7 @@ __all__ = [
     "GetGuard",
     "PutHook",
     "check_queue",
+    "put",
     "taker",
 ]
 
@@ -46,6 +47,35 @@ def check_queue(name: str, candidate: object) -> None:
 
 NOTHING = object()
 """What a `taker` returns when the queue is empty."""
+
+_PUT = queue.Queue.put
+_GET = queue.Queue.get
+
+
+def put(target: queue.Queue[Any], item: object) -> None:
+    """
+    ``target.put(item)``, in fewer steps when that is the same.
+
+    For a queue whose ``put`` is `queue.Queue`'s own (no hook on the
+    instance, no subclass's ``put``) and unbounded, it does what that
+    ``put`` does under the queue's lock (``_put``, ``unfinished_tasks``,
+    waking a waiting ``get``) without the layers around it; anything else
+    gets its own ``put``.
+    """
+    if "put" in vars(target) or type(target).put is not _PUT or target.maxsize > 0:
+        target.put(item)
+        return
+    _put_unbounded(target, item)
+
+
+def _put_unbounded(target: queue.Queue[Any], item: object) -> None:
+    """What `queue.Queue.put` does for an unbounded queue."""
+    with target.mutex:
+        target._put(item)
+        target.unfinished_tasks += 1
+        not_empty = target.not_empty
+        if not_empty._waiters:  # type: ignore[attr-defined]  # notify() checks it too
+            not_empty.notify()
 
 
 def taker(target: queue.Queue[Any]) -> Callable[[], object]:
@@ -66,7 +96,8 @@ def taker(target: queue.Queue[Any]) -> Callable[[], object]:
             if not size():
                 return NOTHING
             item = get()
-            not_full.notify()
+            if target.maxsize > 0:  # only a bounded queue has puts waiting
+                not_full.notify()
             return item
 
     return take
@@ -111,7 +142,12 @@ class PutHook:
         self, item: Any, block: bool = True, timeout: float | None = None
     ) -> None:
         """Put ``item`` as `queue.Queue.put` does, then tell the listeners."""
-        type(self._target).put(self._target, item, block, timeout)
+        target = self._target
+        cls_put = type(target).put
+        if cls_put is _PUT and target.maxsize <= 0:
+            _put_unbounded(target, item)
+        else:
+            cls_put(target, item, block, timeout)
         for listener in self._listeners:
             listener()
 
@@ -143,7 +179,16 @@ class GetGuard:
         """`queue.Queue.get`, except that a wait on the refused thread raises."""
         if block and (timeout is None or timeout > 0) and self._refusing():
             raise BlockingCallError(self._message)
-        return type(self._target).get(self._target, block, timeout)
+        target = self._target
+        cls_get = type(target).get
+        if cls_get is _GET:  # an item there already: what get() does, directly
+            with target.mutex:
+                if target._qsize():
+                    item = target._get()
+                    if target.maxsize > 0:
+                        target.not_full.notify()
+                    return item
+        return cls_get(target, block, timeout)
 
 
 def _never() -> bool:

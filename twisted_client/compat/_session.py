@@ -62,8 +62,7 @@ class _Unconnected(enum.Enum):
     CLOSED = "closed"  # CLOSE was handled
 
 
-def _is_connect(command: object) -> bool:
-    return getattr(command, "type", None) == ClientCommand.CONNECT
+_CONNECT = ClientCommand.CONNECT
 
 
 def _success(data: bytes | None = None) -> ClientReply:
@@ -192,7 +191,7 @@ class Session:
                         return True
                     if command is NOTHING:
                         return True
-                if not connect and _is_connect(command):
+                if not connect and getattr(command, "type", None) == _CONNECT:
                     self._held = command
                     return False
                 self._held = None
@@ -316,17 +315,14 @@ class Session:
         reader = self._reader
         if reader is not None and self._borrowed:
             # This thread reads the reply itself (see _receive): the reactor's
-            # poll need not wake for it. Read first what arrived while held
-            # (the peer's closing, say), as the reactor's thread would have.
-            if reader.held:
-                reader.read_if_readable()
+            # poll need not wake for it.
             reader.hold()
         try:
             sent = self._client.send(command.data)
         except (TypeError, UsageError) as error:
             return _error(f"SEND: {error}")
-        if _value_of(sent) is not _PENDING:
-            return _success()
+        if sent.called and not sent.paused and not isinstance(sent.result, Failure):
+            return _success()  # the socket took it all (see _value_of)
         return sent.addCallbacks(_sent, _send_failed)
 
     def _receive(self, command: ClientCommand) -> _Result:
