@@ -212,6 +212,9 @@ class SocketClientThread:
             self._deliver,
             connect_timeout=self._connect_timeout,
             max_length=self._max_length,
+            # Without the queue's lock: a put racing this sees to its own
+            # command (the put calls _wake once the command is in the queue).
+            waiting=self.cmd_q._qsize,
             opener=opener_for(self._tls),
             reader=runtime.reader if self._inline else None,
         )

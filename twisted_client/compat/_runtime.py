@@ -80,6 +80,7 @@ class Runtime:
         self.reactor = reactor
         self.mode = "running" if has_started(reactor) else "pending"
         self._thread: threading.Thread | None = None
+        self._thread_ident: int | None = None  # the ident of _thread, once started
         self._dispatcher = Dispatcher(reactor)
         self.run_inline = self._dispatcher.run
         """
@@ -118,6 +119,7 @@ class Runtime:
                     target=self._run_in_thread, name="compat-reactor", daemon=True
                 )
                 self._thread.start()
+                self._thread_ident = self._thread.ident
                 atexit.register(self._stop_thread)
 
     @property
@@ -133,9 +135,9 @@ class Runtime:
 
     def in_reactor_thread(self) -> bool:
         """True when called on the thread that runs (or will run) the reactor."""
-        thread = self._thread  # script mode, the common case: one lookup less
-        if thread is not None:
-            return threading.get_ident() == thread.ident
+        ident = self._thread_ident  # script mode, the common case: one lookup
+        if ident is not None:
+            return threading.get_ident() == ident
         return threading.get_ident() == self.thread_ident
 
     def is_running(self) -> bool:

@@ -329,16 +329,16 @@ class Session:
         if self._state is not ConnectionState.CONNECTED:
             return self._unconnected_error(os_error_text(errno.ENOTCONN))
         assert self._client is not None
-        received = self._client.receive()
+        client = self._client
         reader = self._reader
-        if not received.called and reader is not None:
-            if self._borrowed:
-                # In the putting thread (compat._inline): the message may be
-                # in the kernel already; reading it here spares the reactor's
-                # thread the wake-up and the reply the crossing back.
-                reader.read()
-            if not received.called:
-                reader.release()  # the reactor's thread reads it when it comes
+        if reader is not None and self._borrowed and not client.buffered_messages:
+            # In the putting thread (compat._inline): the message may be in
+            # the kernel already; reading it here spares the reactor's thread
+            # the wake-up and the reply the crossing back.
+            reader.read()
+        received = client.receive()
+        if reader is not None and not received.called:
+            reader.release()  # the reactor's thread reads it when it comes
         message = _value_of(received)
         if message is not _PENDING:
             return _success(message)
