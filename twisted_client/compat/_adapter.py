@@ -78,7 +78,9 @@ class SocketClientThread:
       announces a message longer than ``max_length``: ERROR with a clear
       text, and the client keeps working.
     * Messages the server pushes unasked are read as they arrive and kept,
-      in order, for the next RECEIVEs.
+      in order, for the next RECEIVEs (in a script, while a thread reads
+      the replies to its SENDs itself, see ``compat._inline``: within
+      50 ms, or at its next command).
     * Replies can come without polling: ``on_reply`` is called with each
       reply on the reactor thread (in a Qt program, the GUI thread), instead
       of putting it on ``reply_q``; `compat.qt.ReplySignal` turns that into

@@ -21,6 +21,14 @@ hold a put. What must wait (a RECEIVE with nothing buffered, a CONNECT) is
 finished by the reactor's thread; a CONNECT is even started there, so that
 Twisted's resolver threads are started by the daemon reactor thread.
 
+A RECEIVE whose message has not been parsed yet is often in the kernel
+already (a reply to the SEND just before it): `Reader` lets the putting
+thread read it there, as the reactor's thread would on a read event, and
+keeps the reactor's poll from waking for data that thread reads itself
+(the wake-up alone, then waiting for the GIL and for the lock, costs a
+few thread switches per message on one CPU). A request/reply loop then
+runs in the caller's thread alone, with no thread switch of its own.
+
 Two things keep the sleeping reactor right:
 
 * epoll sees descriptors added or changed from another thread at once, so a

@@ -116,7 +116,11 @@ class Session:
     whenever one may have arrived. `stop` ends the session: the running
     command gets an ERROR reply and the connection is dropped. A CONNECT
     connects with ``opener`` (`twisted_client.connect`; over TLS, see
-    `compat._tls.opener_for`).
+    `compat._tls.opener_for`). ``reader(client)``, if given, is asked once
+    per connection for a `compat._inline.Reader`: when pumping on the
+    reactor's behalf in another thread, a SEND holds the socket and a
+    RECEIVE reads what has arrived before it waits (and releases the
+    socket to the reactor's thread when it must wait).
     """
 
     def __init__(
