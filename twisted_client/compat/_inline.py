@@ -139,7 +139,7 @@ class Dispatcher:
             finally:
                 if borrowed:
                     _threadable.ioThread = owner
-                if self._sleeping_until is not None:
+                if self._sleeping_until is not None and self._reactor._newTimedCalls:
                     self._rearm()
         finally:
             lock.release()
