@@ -213,8 +213,6 @@ class Reader:
         self._reads = reactor._reads
         self._read_or_write = reactor._doReadOrWrite
         self._event = reactor._POLL_IN
-        self._ready = select.poll()
-        self._ready.register(fd, select.POLLIN)
 
     def read(self) -> None:
         """Read what has arrived, as the reactor's thread would (under the lock)."""
@@ -230,17 +228,12 @@ class Reader:
         """
         Stop the reactor's poll from waking for data here, for a while (under the lock).
 
-        If the socket was held already, what arrived meanwhile is read first
-        (one poll of this socket alone; a read only if it has news, such as
-        the peer's closing), as the reactor's thread would have read it.
+        It still wakes for the peer's closing or an error (and then reads
+        the socket, which ends the hold), as it would without the hold.
         """
         fd = self._fd
-        if fd not in self._reads or self._selectables.get(fd) is not self._selectable:
-            return
-        poller = self._poller
-        if fd in poller._held and self._ready.poll(0):
-            self._read_or_write(self._selectable, fd, self._event)
-        poller.hold(fd)
+        if fd in self._reads and self._selectables.get(fd) is self._selectable:
+            self._poller.hold(fd)
 
     def release(self) -> None:
         """Let the reactor's poll wake for data here again (under the lock)."""
@@ -252,8 +245,11 @@ class _UnlockedPoller:
     A reactor's epoll object whose ``poll`` lets the dispatch lock go while it waits.
 
     It also keeps the sockets a `Reader` holds: the kernel's mask of each
-    lacks ``EPOLLIN`` while ``_held`` keeps the mask Twisted set (a
-    ``modify`` meanwhile updates that, and applies it less ``EPOLLIN``).
+    has ``EPOLLRDHUP`` in place of ``EPOLLIN`` (the peer's closing still
+    wakes the poll, data does not) while ``_held`` keeps the mask Twisted
+    set (a ``modify`` meanwhile updates that, and applies it so changed).
+    An event on a held socket releases it and reaches Twisted as a read
+    event, so Twisted reads the closing (or the error) as it would have.
     Everything else is the epoll object's own.
     """
 
@@ -279,7 +275,7 @@ class _UnlockedPoller:
         if fd in held:
             if mask & select.EPOLLIN:
                 held[fd] = mask
-                mask &= ~select.EPOLLIN
+                mask = _held_mask(mask)
             else:
                 self._forget(fd)  # Twisted stopped reading it: nothing to hold
         self._poller.modify(fd, mask)
@@ -303,7 +299,7 @@ class _UnlockedPoller:
         until = self._seconds() + _HOLD_AT_MOST
         if fd not in self._held:
             mask = select.EPOLLIN | (select.EPOLLOUT if fd in self._writes else 0)
-            self._poller.modify(fd, mask & ~select.EPOLLIN)
+            self._poller.modify(fd, _held_mask(mask))
             self._held[fd] = mask
         self._until[fd] = until
         dispatcher = self._dispatcher
@@ -342,9 +338,19 @@ class _UnlockedPoller:
         finally:
             lock.acquire()
             dispatcher._sleeping_until = None
-            if self._until:
-                self._release_due()
+        held = self._held
+        if held:
+            for index, (fd, event) in enumerate(events):
+                if fd in held:  # the peer's closing, or an error: Twisted reads it
+                    self.release(fd)
+                    events[index] = (fd, event | select.EPOLLIN)
+            self._release_due()
         return events
+
+
+def _held_mask(mask: int) -> int:
+    """The kernel's epoll mask of a held socket whose Twisted mask is ``mask``."""
+    return (mask & ~select.EPOLLIN) | select.EPOLLRDHUP
 
 
 def _descriptor_of(reactor: Any, client: object) -> tuple[int, Any] | None:
