@@ -31,3 +31,18 @@ async def test_threads_in_script_mode(echo_port: int) -> None:
     assert report["alive_after_join"] == 0
     assert report["never_closed"] == 0
     assert report["io_thread"] == [False, True, False]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_held_socket_is_read_when_its_thread_leaves_it() -> None:
+    """A thread whose RECEIVE read its echo itself (so the reactor's poll
+    stopped watching the socket) puts nothing more while the server pushes
+    16 MiB unasked, more than the kernel buffers: the push completes (the
+    reactor's thread takes the socket back and reads it) and every pushed
+    message is then received, in order."""
+    done = await run_program("held_socket")
+    report = report_of(done)
+    assert report["echo"] == [1, "hello"]
+    assert report["push_completed"] is True
+    assert report["wrong"] == 0
+    assert report["alive_after_join"] is False

@@ -15,7 +15,7 @@ from twisted_client._checks import check_callback, check_seconds
 from twisted_client._framing import check_max_length
 
 from ._messages import ClientReply
-from ._queues import GetGuard, PutHook, check_queue
+from ._queues import GetGuard, PutHook, check_queue, put, taker
 from ._runtime import Runtime, runtime_for
 from ._session import Session
 from ._tls import TLSOptions, opener_for, tls_options
@@ -78,7 +78,9 @@ class SocketClientThread:
       announces a message longer than ``max_length``: ERROR with a clear
       text, and the client keeps working.
     * Messages the server pushes unasked are read as they arrive and kept,
-      in order, for the next RECEIVEs.
+      in order, for the next RECEIVEs (in a script, while a thread reads
+      the replies to its SENDs itself, see ``compat._inline``: within
+      50 ms, or at its next command).
     * Replies can come without polling: ``on_reply`` is called with each
       reply on the reactor thread (in a Qt program, the GUI thread), instead
       of putting it on ``reply_q``; `compat.qt.ReplySignal` turns that into
@@ -208,12 +210,15 @@ class SocketClientThread:
         self._runtime = runtime
         self._session = Session(
             runtime.reactor,
-            self.cmd_q.get_nowait,
+            taker(self.cmd_q),
             self._deliver,
             connect_timeout=self._connect_timeout,
             max_length=self._max_length,
-            waiting=self.cmd_q.qsize,
+            # Without the queue's lock: a put racing this sees to its own
+            # command (the put calls _wake once the command is in the queue).
+            waiting=self.cmd_q._qsize,
             opener=opener_for(self._tls),
+            reader=runtime.reader if self._inline else None,
         )
         self._started = True
         GetGuard.install(self.reply_q, runtime.in_reactor_thread, _BLOCKING_GET)
@@ -283,7 +288,7 @@ class SocketClientThread:
 
     def _deliver(self, reply: ClientReply) -> None:
         if self._on_reply is None:
-            self.reply_q.put(reply)
+            put(self.reply_q, reply)
             return
         try:
             self._on_reply(reply)

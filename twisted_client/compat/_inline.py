@@ -21,6 +21,14 @@ hold a put. What must wait (a RECEIVE with nothing buffered, a CONNECT) is
 finished by the reactor's thread; a CONNECT is even started there, so that
 Twisted's resolver threads are started by the daemon reactor thread.
 
+A RECEIVE whose message has not been parsed yet is often in the kernel
+already (a reply to the SEND just before it): `Reader` lets the putting
+thread read it there, as the reactor's thread would on a read event, and
+keeps the reactor's poll from waking for data that thread reads itself
+(the wake-up alone, then waiting for the GIL and for the lock, costs a
+few thread switches per message on one CPU). A request/reply loop then
+runs in the caller's thread alone, with no thread switch of its own.
+
 Two things keep the sleeping reactor right:
 
 * epoll sees descriptors added or changed from another thread at once, so a
@@ -37,6 +45,7 @@ are used from the reactor's thread accepts it, as it should.
 from __future__ import annotations
 
 import math
+import select
 import sys
 import threading
 from collections.abc import Callable
@@ -44,7 +53,7 @@ from typing import Any
 
 from twisted.python import threadable
 
-__all__ = ["Dispatcher"]
+__all__ = ["Dispatcher", "Reader"]
 
 _GRAIN = 0.001
 """
@@ -55,6 +64,9 @@ seconds that differ in their last bits for the very same timer (a cancelled
 connect timeout stays in the reactor's heap): comparing them exactly would
 wake the reactor after every inline command.
 """
+
+_HOLD_AT_MOST = 0.05
+"""Seconds a socket may stay held (see `Reader`): the longest poll meanwhile."""
 
 _threadable: Any = threadable  # its stub types ``ioThread`` as always None
 
@@ -127,10 +139,27 @@ class Dispatcher:
             finally:
                 if borrowed:
                     _threadable.ioThread = owner
-                self._rearm()
+                if self._sleeping_until is not None and self._reactor._newTimedCalls:
+                    self._rearm()
         finally:
             lock.release()
         return True
+
+    def reader(self, client: object) -> Reader | None:
+        """
+        A `Reader` of ``client``'s socket for threads working on the reactor's behalf.
+
+        None when there can be none: not an unlocked epoll loop (`run_reactor`
+        has not wrapped the poll), or ``client``'s transport is not one of
+        the reactor's descriptors.
+        """
+        poller = self._reactor._poller if _polls_like_epoll(self._reactor) else None
+        if not isinstance(poller, _UnlockedPoller):
+            return None
+        found = _descriptor_of(self._reactor, client)
+        if found is None:
+            return None
+        return Reader(self._reactor, poller, *found)
 
     def _rearm(self) -> None:
         """Wake the sleeping reactor if a timer is now due before it would wake."""
@@ -148,39 +177,204 @@ class Dispatcher:
             reactor.wakeUp()
 
 
+class Reader:
+    """
+    Reads one client's socket in a thread holding the lock (see `Dispatcher.run`).
+
+    `read` does what the reactor's thread does when its poll reports the
+    socket readable: one non-blocking read, handed to the protocol (a read
+    finding nothing does nothing). So a RECEIVE whose message is in the
+    kernel already is answered without the reactor's thread waking to read
+    it and the reply crossing back.
+
+    That thread would still wake for the data (and then wait for the GIL
+    and the lock, a few thread switches per message on one CPU) unless its
+    poll stops watching the socket for reading: `hold` does that, for the
+    time one thread reads for itself (from a SEND to its RECEIVE, say);
+    `release` makes the poll watch it again (when that RECEIVE has to wait,
+    its message is read by the reactor's thread as before). A hold also
+    ends by itself 50 ms after the last `hold` of the socket: a reactor's
+    thread sleeps no longer than the earliest hold lasts, and releases
+    those whose time is up when it wakes (so a message the server pushes,
+    or its closing, is seen within that time even when the thread that
+    held the socket does nothing more).
+
+    Twisted's own view of the socket never changes: it still counts it
+    among the descriptors it reads; only the kernel's epoll mask does.
+    """
+
+    def __init__(
+        self, reactor: Any, poller: _UnlockedPoller, fd: int, selectable: Any
+    ) -> None:
+        self._poller = poller
+        self._fd = fd
+        self._selectable = selectable
+        self._selectables = reactor._selectables
+        self._reads = reactor._reads
+        self._read_or_write = reactor._doReadOrWrite
+        self._event = reactor._POLL_IN
+
+    def read(self) -> None:
+        """Read what has arrived, as the reactor's thread would (under the lock)."""
+        fd = self._fd
+        selectable = self._selectable
+        if fd in self._reads and self._selectables.get(fd) is selectable:
+            # Without the reactor's log context (callWithLogger): it only
+            # names the connection in what a failing read logs, and costs
+            # more than the read.
+            self._read_or_write(selectable, fd, self._event)
+
+    def hold(self) -> None:
+        """
+        Stop the reactor's poll from waking for data here, for a while (under the lock).
+
+        It still wakes for the peer's closing or an error (and then reads
+        the socket, which ends the hold), as it would without the hold.
+        """
+        fd = self._fd
+        if fd in self._reads and self._selectables.get(fd) is self._selectable:
+            self._poller.hold(fd)
+
+    def release(self) -> None:
+        """Let the reactor's poll wake for data here again (under the lock)."""
+        self._poller.release(self._fd)
+
+
 class _UnlockedPoller:
     """
     A reactor's epoll object whose ``poll`` lets the dispatch lock go while it waits.
 
-    Everything else (``register``, ``modify``, ``unregister``, ...) is the
-    epoll object's own.
+    It also keeps the sockets a `Reader` holds: the kernel's mask of each
+    has ``EPOLLRDHUP`` in place of ``EPOLLIN`` (the peer's closing still
+    wakes the poll, data does not) while ``_held`` keeps the mask Twisted
+    set (a ``modify`` meanwhile updates that, and applies it so changed).
+    An event on a held socket releases it and reaches Twisted as a read
+    event, so Twisted reads the closing (or the error) as it would have.
+    Everything else is the epoll object's own.
     """
 
     def __init__(self, poller: Any, dispatcher: Dispatcher) -> None:
         self._poller = poller
         self._dispatcher = dispatcher
         self._seconds = dispatcher._reactor.seconds
-        self.register = poller.register
-        self.modify = poller.modify
-        self.unregister = poller.unregister
+        self._writes = dispatcher._reactor._writes
+        self._held: dict[int, int] = {}  # fd: the mask Twisted wants
+        self._until: dict[int, float] = {}  # fd: when its hold ends
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._poller, name)
+
+    def register(self, fd: int, mask: int) -> None:
+        """The epoll object's ``register`` (a reused descriptor is not held)."""
+        self._forget(fd)
+        self._poller.register(fd, mask)
+
+    def modify(self, fd: int, mask: int) -> None:
+        """The epoll object's ``modify``; a held socket keeps ``EPOLLIN`` off."""
+        held = self._held
+        if fd in held:
+            if mask & select.EPOLLIN:
+                held[fd] = mask
+                mask = _held_mask(mask)
+            else:
+                self._forget(fd)  # Twisted stopped reading it: nothing to hold
+        self._poller.modify(fd, mask)
+
+    def unregister(self, fd: int) -> None:
+        """The epoll object's ``unregister``."""
+        self._forget(fd)
+        self._poller.unregister(fd)
+
+    def _forget(self, fd: int) -> None:
+        if self._held.pop(fd, None) is not None:
+            del self._until[fd]
+
+    def hold(self, fd: int) -> None:
+        """
+        Take ``EPOLLIN`` off the mask of ``fd``, which Twisted reads, for a while.
+
+        Each call holds it `_HOLD_AT_MOST` seconds from now. A reactor's
+        thread asleep for longer is woken (once) to sleep less.
+        """
+        until = self._seconds() + _HOLD_AT_MOST
+        if fd not in self._held:
+            mask = select.EPOLLIN | (select.EPOLLOUT if fd in self._writes else 0)
+            self._poller.modify(fd, _held_mask(mask))
+            self._held[fd] = mask
+        self._until[fd] = until
+        dispatcher = self._dispatcher
+        sleeping_until = dispatcher._sleeping_until
+        if sleeping_until is not None and sleeping_until > until + _GRAIN:
+            dispatcher._sleeping_until = None  # one wake-up is enough
+            dispatcher._reactor.wakeUp()
+
+    def release(self, fd: int) -> None:
+        """Give ``fd`` its mask back, if it is held."""
+        mask = self._held.pop(fd, None)
+        if mask is not None:
+            del self._until[fd]
+            self._poller.modify(fd, mask)
+
+    def _release_due(self) -> None:
+        """Release every hold whose time is up."""
+        now = self._seconds()
+        for fd, until in list(self._until.items()):
+            if until <= now + _GRAIN:
+                self.release(fd)
 
     def poll(self, timeout: float = -1, maxevents: int = -1) -> list[tuple[int, int]]:
         """The epoll object's ``poll``, without the dispatch lock while it sleeps."""
         dispatcher = self._dispatcher
         lock = dispatcher._lock
-        dispatcher._sleeping_until = (
-            math.inf if timeout < 0 else self._seconds() + timeout
-        )
+        now = self._seconds()
+        if self._until:
+            left = max(0.0, min(self._until.values()) - now)
+            if timeout < 0 or timeout > left:
+                timeout = left
+        dispatcher._sleeping_until = math.inf if timeout < 0 else now + timeout
         lock.release()
         try:
             events: list[tuple[int, int]] = self._poller.poll(timeout, maxevents)
         finally:
             lock.acquire()
             dispatcher._sleeping_until = None
+        held = self._held
+        if held:
+            for index, (fd, event) in enumerate(events):
+                if fd in held:  # the peer's closing, or an error: Twisted reads it
+                    self.release(fd)
+                    events[index] = (fd, event | select.EPOLLIN)
+            self._release_due()
         return events
+
+
+def _held_mask(mask: int) -> int:
+    """The kernel's epoll mask of a held socket whose Twisted mask is ``mask``."""
+    return (mask & ~select.EPOLLIN) | select.EPOLLRDHUP
+
+
+def _descriptor_of(reactor: Any, client: object) -> tuple[int, Any] | None:
+    """
+    ``(fd, selectable)``: the reactor's descriptor under ``client``'s transport.
+
+    The transport itself for TCP; for TLS, the TCP transport under the TLS
+    layer (each wrapper's ``transport``).
+    """
+    selectables = reactor._selectables
+    transport = getattr(getattr(client, "_protocol", None), "transport", None)
+    for _ in range(4):  # a wrapper or two at most
+        if transport is None:
+            return None
+        fileno = getattr(transport, "fileno", None)
+        if fileno is not None:
+            try:
+                fd = fileno()
+            except Exception:
+                return None
+            if isinstance(fd, int) and selectables.get(fd) is transport:
+                return fd, transport
+        transport = getattr(transport, "transport", None)
+    return None
 
 
 def _polls_like_epoll(reactor: Any) -> bool:

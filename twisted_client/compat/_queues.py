@@ -25,7 +25,15 @@ from typing import Any
 
 from twisted_client._errors import BlockingCallError
 
-__all__ = ["BlockingCallError", "GetGuard", "PutHook", "check_queue"]
+__all__ = [
+    "NOTHING",
+    "BlockingCallError",
+    "GetGuard",
+    "PutHook",
+    "check_queue",
+    "put",
+    "taker",
+]
 
 
 def check_queue(name: str, candidate: object) -> None:
@@ -35,6 +43,64 @@ def check_queue(name: str, candidate: object) -> None:
             f"{name} must be a queue.Queue (or a subclass), "
             f"not {type(candidate).__name__}"
         )
+
+
+NOTHING = object()
+"""What a `taker` returns when the queue is empty."""
+
+_PUT = queue.Queue.put
+_GET = queue.Queue.get
+
+
+def put(target: queue.Queue[Any], item: object) -> None:
+    """
+    ``target.put(item)``, in fewer steps when that is the same.
+
+    For a queue whose ``put`` is `queue.Queue`'s own (no hook on the
+    instance, no subclass's ``put``) and unbounded, it does what that
+    ``put`` does under the queue's lock (``_put``, ``unfinished_tasks``,
+    waking a waiting ``get``) without the layers around it; anything else
+    gets its own ``put``.
+    """
+    if "put" in vars(target) or type(target).put is not _PUT or target.maxsize > 0:
+        target.put(item)
+        return
+    _put_unbounded(target, item)
+
+
+def _put_unbounded(target: queue.Queue[Any], item: object) -> None:
+    """What `queue.Queue.put` does for an unbounded queue."""
+    with target.mutex:
+        target._put(item)
+        target.unfinished_tasks += 1
+        not_empty = target.not_empty
+        if not_empty._waiters:  # type: ignore[attr-defined]  # notify() checks it too
+            not_empty.notify()
+
+
+def taker(target: queue.Queue[Any]) -> Callable[[], object]:
+    """
+    ``target.get_nowait``, returning `NOTHING` where it would raise `queue.Empty`.
+
+    One round of the queue's lock, where asking ``qsize()`` first (to spare
+    raising `queue.Empty`) takes two; a subclass's ``_qsize`` and ``_get``
+    are used, as ``get`` uses them.
+    """
+    mutex = target.mutex
+    not_full = target.not_full
+    size = target._qsize  # Queue's hooks for subclasses, as ``get`` uses them
+    get = target._get
+
+    def take() -> object:
+        with mutex:
+            if not size():
+                return NOTHING
+            item = get()
+            if target.maxsize > 0:  # only a bounded queue has puts waiting
+                not_full.notify()
+            return item
+
+    return take
 
 
 class PutHook:
@@ -76,7 +142,12 @@ class PutHook:
         self, item: Any, block: bool = True, timeout: float | None = None
     ) -> None:
         """Put ``item`` as `queue.Queue.put` does, then tell the listeners."""
-        type(self._target).put(self._target, item, block, timeout)
+        target = self._target
+        cls_put = type(target).put
+        if cls_put is _PUT and target.maxsize <= 0:
+            _put_unbounded(target, item)
+        else:
+            cls_put(target, item, block, timeout)
         for listener in self._listeners:
             listener()
 
@@ -108,7 +179,16 @@ class GetGuard:
         """`queue.Queue.get`, except that a wait on the refused thread raises."""
         if block and (timeout is None or timeout > 0) and self._refusing():
             raise BlockingCallError(self._message)
-        return type(self._target).get(self._target, block, timeout)
+        target = self._target
+        cls_get = type(target).get
+        if cls_get is _GET:  # an item there already: what get() does, directly
+            with target.mutex:
+                if target._qsize():
+                    item = target._get()
+                    if target.maxsize > 0:
+                        target.not_full.notify()
+                    return item
+        return cls_get(target, block, timeout)
 
 
 def _never() -> bool:

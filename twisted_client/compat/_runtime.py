@@ -35,7 +35,7 @@ from twisted_client._twisted_private import has_started
 from twisted_client.qt._binding import binding, imported_api
 from twisted_client.qt._install import kind_of
 
-from ._inline import Dispatcher
+from ._inline import Dispatcher, Reader
 
 __all__ = ["Runtime", "runtime_for"]
 
@@ -80,6 +80,7 @@ class Runtime:
         self.reactor = reactor
         self.mode = "running" if has_started(reactor) else "pending"
         self._thread: threading.Thread | None = None
+        self._thread_ident: int | None = None  # the ident of _thread, once started
         self._dispatcher = Dispatcher(reactor)
         self.run_inline = self._dispatcher.run
         """
@@ -92,6 +93,12 @@ class Runtime:
         reactor's thread. (The dispatcher's own method, not a wrapper: it is
         called for every command.)
         """
+
+    def reader(self, client: object) -> Reader | None:
+        """What `Dispatcher.reader` gives for ``client``, in script mode only."""
+        if self.mode != "thread":
+            return None
+        return self._dispatcher.reader(client)
 
     def __repr__(self) -> str:
         return f"<Runtime {type(self.reactor).__name__} {self.mode}>"
@@ -112,6 +119,7 @@ class Runtime:
                     target=self._run_in_thread, name="compat-reactor", daemon=True
                 )
                 self._thread.start()
+                self._thread_ident = self._thread.ident
                 atexit.register(self._stop_thread)
 
     @property
@@ -127,9 +135,9 @@ class Runtime:
 
     def in_reactor_thread(self) -> bool:
         """True when called on the thread that runs (or will run) the reactor."""
-        thread = self._thread  # script mode, the common case: one lookup less
-        if thread is not None:
-            return threading.get_ident() == thread.ident
+        ident = self._thread_ident  # script mode, the common case: one lookup
+        if ident is not None:
+            return threading.get_ident() == ident
         return threading.get_ident() == self.thread_ident
 
     def is_running(self) -> bool:

@@ -32,7 +32,9 @@ from twisted_client import (
     connect,
 )
 
+from ._inline import Reader
 from ._messages import ClientCommand, ClientReply
+from ._queues import NOTHING
 from ._texts import (
     connect_error_text,
     os_error_text,
@@ -60,8 +62,7 @@ class _Unconnected(enum.Enum):
     CLOSED = "closed"  # CLOSE was handled
 
 
-def _is_connect(command: object) -> bool:
-    return getattr(command, "type", None) == ClientCommand.CONNECT
+_CONNECT = ClientCommand.CONNECT
 
 
 def _success(data: bytes | None = None) -> ClientReply:
@@ -84,18 +85,42 @@ def _receive_failed(failure: Failure) -> ClientReply:
     return _error(receive_error_text(failure))
 
 
+_PENDING = object()
+
+
+def _value_of(deferred: Deferred[Any]) -> Any:
+    """
+    What ``deferred`` has fired with, or `_PENDING`.
+
+    `_PENDING` too for a failure, which must go through the errbacks to be
+    handled (and kept out of the "Unhandled error" log). A command whose
+    operation completed at once (a SEND the socket took, a RECEIVE of a
+    message that had arrived) gets its reply without a callback chain.
+    """
+    if deferred.called and not deferred.paused:
+        result = deferred.result
+        if not isinstance(result, (Failure, Deferred)):
+            return result
+    return _PENDING
+
+
 class Session:
     """
     Runs commands taken from ``take`` and hands one reply each to ``deliver``.
 
     Every method runs on the reactor thread (or on its behalf, see
-    `compat._inline`). ``take()`` returns the next command or raises
-    `queue.Empty`; ``waiting()``, if given, says cheaply whether one may be
-    there (a false answer spares raising `queue.Empty`); `pump` is called
+    `compat._inline`). ``take()`` returns the next command, or raises
+    `queue.Empty` or returns `compat._queues.NOTHING` when there is none;
+    ``waiting()``, if given, says cheaply whether one may be there (a false
+    answer spares raising `queue.Empty`); `pump` is called
     whenever one may have arrived. `stop` ends the session: the running
     command gets an ERROR reply and the connection is dropped. A CONNECT
     connects with ``opener`` (`twisted_client.connect`; over TLS, see
-    `compat._tls.opener_for`).
+    `compat._tls.opener_for`). ``reader(client)``, if given, is asked once
+    per connection for a `compat._inline.Reader`: when pumping on the
+    reactor's behalf in another thread, a SEND holds the socket and a
+    RECEIVE reads what has arrived before it waits (and releases the
+    socket to the reactor's thread when it must wait).
     """
 
     def __init__(
@@ -108,6 +133,7 @@ class Session:
         max_length: int = DEFAULT_MAX_LENGTH,
         waiting: Callable[[], object] | None = None,
         opener: Opener = connect,
+        reader: Callable[[Client], Reader | None] | None = None,
     ) -> None:
         self._reactor = reactor
         self._opener = opener
@@ -121,6 +147,9 @@ class Session:
         self._state = ConnectionState.UNCONNECTED
         self._unconnected = _Unconnected.NEW
         self._client: Client | None = None
+        self._reader_for = reader
+        self._reader: Reader | None = None  # see _send and _receive
+        self._borrowed = False  # True while pumping in another thread
         self._running: Deferred[ClientReply] | None = None
         self._held: object = None  # a CONNECT taken, left for the reactor's thread
         self._pumping = False
@@ -152,6 +181,7 @@ class Session:
         if self._pumping:
             return True  # the loop below is already running further up the stack
         self._pumping = True
+        self._borrowed = not connect
         try:
             waiting = self._waiting
             while self._running is None and not self._stopped:
@@ -163,7 +193,9 @@ class Session:
                         command = self._take()
                     except queue.Empty:
                         return True
-                if not connect and _is_connect(command):
+                    if command is NOTHING:
+                        return True
+                if not connect and getattr(command, "type", None) == _CONNECT:
                     self._held = command
                     return False
                 self._held = None
@@ -171,6 +203,7 @@ class Session:
             return True
         finally:
             self._pumping = False
+            self._borrowed = False
 
     def stop(self, text: str) -> None:
         """End the session: ERROR(``text``) for the running command, drop the link."""
@@ -250,6 +283,7 @@ class Session:
     def _connected(self, client: Client) -> ClientReply:
         self._client = client
         self._state = ConnectionState.CONNECTED
+        self._reader = None if self._reader_for is None else self._reader_for(client)
         return _success()
 
     def _connect_failed(self, failure: Failure, host: str, port: int) -> _Result:
@@ -282,17 +316,37 @@ class Session:
                 f"{os_error_text(errno.EPIPE)} ({NOT_CONNECTED_AFTER_FAILURE})"
             )
         assert self._client is not None
+        reader = self._reader
+        if reader is not None and self._borrowed:
+            # This thread reads the reply itself (see _receive): the reactor's
+            # poll need not wake for it.
+            reader.hold()
         try:
             sent = self._client.send(command.data)
         except (TypeError, UsageError) as error:
             return _error(f"SEND: {error}")
+        if sent.called and not sent.paused and not isinstance(sent.result, Failure):
+            return _success()  # the socket took it all (see _value_of)
         return sent.addCallbacks(_sent, _send_failed)
 
     def _receive(self, command: ClientCommand) -> _Result:
         if self._state is not ConnectionState.CONNECTED:
             return self._unconnected_error(os_error_text(errno.ENOTCONN))
         assert self._client is not None
-        return self._client.receive().addCallbacks(_success, _receive_failed)
+        client = self._client
+        reader = self._reader
+        if reader is not None and self._borrowed and not client.buffered_messages:
+            # In the putting thread (compat._inline): the message may be in
+            # the kernel already; reading it here spares the reactor's thread
+            # the wake-up and the reply the crossing back.
+            reader.read()
+        received = client.receive()
+        if reader is not None and not received.called:
+            reader.release()  # the reactor's thread reads it when it comes
+        message = _value_of(received)
+        if message is not _PENDING:
+            return _success(message)
+        return received.addCallbacks(_success, _receive_failed)
 
     def _close(self, command: ClientCommand) -> _Result:
         if self._never_connected():
