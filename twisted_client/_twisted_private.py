@@ -100,7 +100,7 @@ RELIED_ON: tuple[Private, ...] = (
         _POLL_LIKE,
         "_doReadOrWrite",
         ("selectable", "fd", "event"),
-        "qt._qtreactor calls it",
+        "qt._qtreactor, compat._inline call it",
     ),
     Private(
         _POSIX,
@@ -125,9 +125,10 @@ RELIED_ON: tuple[Private, ...] = (
         "qt._qtreactor override",
     ),
     Private(_EPOLL, "_poller", None, "qt._qtreactor polls it; compat._inline wraps it"),
-    Private(_EPOLL, "_selectables", None, "qt._qtreactor: fd to selectable"),
-    Private(_EPOLL, "_reads", None, "qt._qtreactor: resumes a descriptor"),
+    Private(_EPOLL, "_selectables", None, "qt._qtreactor, compat._inline: fd to it"),
+    Private(_EPOLL, "_reads", None, "qt._qtreactor, compat._inline: who reads"),
     Private(_EPOLL, "_writes", None, "qt._qtreactor: resumes a descriptor"),
+    Private(_EPOLL, "_POLL_IN", None, "compat._inline: a read event for a Reader"),
     # AsyncioSelectorReactor: the guest reactor (twisted_client._asyncio_guest).
     Private(_ASYNCIO, "_timerHandle", None, "_asyncio_guest cancels it"),
     # qt5reactor's QtReactor (qt._qt5reactor; PyQt5 only).

@@ -73,9 +73,7 @@ def _put_unbounded(target: queue.Queue[Any], item: object) -> None:
     with target.mutex:
         target._put(item)
         target.unfinished_tasks += 1
-        not_empty = target.not_empty
-        if not_empty._waiters:  # type: ignore[attr-defined]  # notify() checks it too
-            not_empty.notify()
+        target.not_empty.notify()
 
 
 def taker(target: queue.Queue[Any]) -> Callable[[], object]:
