@@ -45,6 +45,8 @@ __all__ = [
     "client_factory",
 ]
 
+_threadable: Any = threadable  # its stub types ``ioThread`` as always None
+
 Subscriber = Callable[[bytes], object]
 """What `Client.subscribe` takes: called with each message, in order."""
 
@@ -288,7 +290,7 @@ class Client:
             UsageError: ``data`` is longer than the 4-byte prefix can announce.
             WrongThreadError: called from a thread other than the reactor's.
         """
-        if get_ident() != self._thread:
+        if (ident := get_ident()) != self._thread and ident != _threadable.ioThread:
             self._wrong_thread("send")
         buffers = frame(data)
         if self._end is not None:
@@ -320,7 +322,7 @@ class Client:
                 `subscribe`).
             WrongThreadError: called from a thread other than the reactor's.
         """
-        if get_ident() != self._thread:
+        if (ident := get_ident()) != self._thread and ident != _threadable.ioThread:
             self._wrong_thread("receive")
         if self._subscriber is not None:
             raise UsageError(
@@ -365,7 +367,7 @@ class Client:
                 get a message).
             WrongThreadError: called from a thread other than the reactor's.
         """
-        if get_ident() != self._thread:
+        if (ident := get_ident()) != self._thread and ident != _threadable.ioThread:
             self._wrong_thread("subscribe")
         if not callable(subscriber):
             raise UsageError(f"subscriber must be callable, not {subscriber!r}")
@@ -390,7 +392,7 @@ class Client:
         Raises:
             WrongThreadError: called from a thread other than the reactor's.
         """
-        if get_ident() != self._thread:
+        if (ident := get_ident()) != self._thread and ident != _threadable.ioThread:
             self._wrong_thread("unsubscribe")
         self._subscriber = None
 
@@ -411,7 +413,7 @@ class Client:
         Raises:
             WrongThreadError: called from a thread other than the reactor's.
         """
-        if get_ident() != self._thread:
+        if (ident := get_ident()) != self._thread and ident != _threadable.ioThread:
             self._wrong_thread("close")
         self._end_here()
         if not self._lost:
@@ -432,7 +434,7 @@ class Client:
         Raises:
             WrongThreadError: called from a thread other than the reactor's.
         """
-        if get_ident() != self._thread:
+        if (ident := get_ident()) != self._thread and ident != _threadable.ioThread:
             self._wrong_thread("abort")
         self._end_here()
         transport = self._protocol.transport
@@ -450,7 +452,7 @@ class Client:
         Raises:
             WrongThreadError: called from a thread other than the reactor's.
         """
-        if get_ident() != self._thread:
+        if (ident := get_ident()) != self._thread and ident != _threadable.ioThread:
             self._wrong_thread("when_closed")
         if self._lost:
             assert self._end is not None
