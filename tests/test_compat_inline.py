@@ -46,3 +46,21 @@ async def test_a_held_socket_is_read_when_its_thread_leaves_it() -> None:
     assert report["push_completed"] is True
     assert report["wrong"] == 0
     assert report["alive_after_join"] is False
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_waiting_get_reads_its_reply_itself() -> None:
+    """RECEIVEs that must wait: the thread waiting in reply_q.get reads the
+    echo itself (no crossing from the reactor's thread; most of 200 rounds,
+    all of them unless the machine stalls a round for 50 ms), an echo that
+    comes after the socket's hold ended is read by the reactor's thread and
+    returned all the same, and a get with a short timeout still raises
+    queue.Empty in time and loses nothing: the next get has the reply."""
+    done = await run_program("getter_reads")
+    report = report_of(done)
+    assert report["wrong"] == 0
+    assert report["short_get_empty"] is True
+    assert report["alive_after_join"] is False
+    parsed = report["parsed_by"]
+    assert parsed.get("MainThread", 0) > 100, parsed
+    assert parsed.get("compat-reactor", 0) >= 1, parsed

@@ -222,6 +222,8 @@ class SocketClientThread:
         )
         self._started = True
         GetGuard.install(self.reply_q, runtime.in_reactor_thread, _BLOCKING_GET)
+        if self._session.reads_inline:
+            GetGuard.add_wait_hook(self.reply_q, self._wait_here)
         PutHook.add(self.cmd_q, self._wake)
         self._wake()
 
@@ -253,6 +255,7 @@ class SocketClientThread:
             return
         self._ended = True
         PutHook.remove(self.cmd_q, self._wake)
+        GetGuard.remove_wait_hook(self.reply_q, self._wait_here)
         assert self._session is not None
         self._session.stop(STOPPED_BY_JOIN)
 
@@ -285,6 +288,27 @@ class SocketClientThread:
             assert self._session is not None
             if not self._session.pump(connect=False):
                 self._hand_over()
+
+    def _wait_here(self, timeout: float | None) -> None:
+        """
+        Before ``reply_q.get`` waits: if the running RECEIVE waits for a
+        socket held for this thread, wait for the socket and read it here.
+
+        The reply then never crosses from the reactor's thread (see
+        `Session.waiting_reader`); otherwise this returns at once.
+        """
+        session = self._session
+        reader = session.waiting_reader() if session is not None else None
+        if reader is not None and reader.wait_readable(timeout):
+            assert self._runtime is not None
+            self._runtime.run_inline(self._read_here, _INLINE_WAIT)
+
+    def _read_here(self) -> None:
+        """`Session.read_waiting`, then the commands queued after the RECEIVE."""
+        if not self._ended:
+            assert self._session is not None
+            self._session.read_waiting()
+            self._pump_here()
 
     def _deliver(self, reply: ClientReply) -> None:
         if self._on_reply is None:

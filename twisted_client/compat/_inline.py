@@ -26,8 +26,12 @@ already (a reply to the SEND just before it): `Reader` lets the putting
 thread read it there, as the reactor's thread would on a read event, and
 keeps the reactor's poll from waking for data that thread reads itself
 (the wake-up alone, then waiting for the GIL and for the lock, costs a
-few thread switches per message on one CPU). A request/reply loop then
-runs in the caller's thread alone, with no thread switch of its own.
+few thread switches per message on one CPU). A RECEIVE that finds
+nothing yet keeps the socket held, and a thread that then waits for its
+reply in ``reply_q.get`` waits for the socket instead (`Reader.wait_readable`)
+and reads the message itself; only when the hold ends first (50 ms after the
+SEND) does the reactor's thread read it. A request/reply loop then runs in
+the caller's thread alone, with no thread switch of its own.
 
 Two things keep the sleeping reactor right:
 
@@ -239,6 +243,30 @@ class Reader:
         """Let the reactor's poll wake for data here again (under the lock)."""
         self._poller.release(self._fd)
 
+    def wait_readable(self, timeout: float | None) -> bool:
+        """
+        Wait, without the lock, until data (or the peer's closing) is there.
+
+        At most ``timeout`` seconds (None: as long as the hold lasts), and
+        never past the hold's end: after it the reactor's thread reads the
+        socket again. True when the socket became readable in time (`read`
+        it under the lock then); False at once when it is not held.
+        """
+        until = self._poller.held_until(self._fd)
+        if until is None:
+            return False
+        left = until - self._poller.seconds()
+        if timeout is not None and timeout < left:
+            left = timeout
+        if left <= 0:
+            return False
+        waiting = select.poll()  # one per wait: a poll object is not shared
+        waiting.register(self._fd, select.POLLIN | select.POLLRDHUP)
+        try:
+            return bool(waiting.poll(math.ceil(left * 1000)))
+        except OSError:  # the descriptor was closed meanwhile
+            return True  # reading (under the lock) finds out what happened
+
 
 class _UnlockedPoller:
     """
@@ -284,6 +312,15 @@ class _UnlockedPoller:
         """The epoll object's ``unregister``."""
         self._forget(fd)
         self._poller.unregister(fd)
+
+    def held_until(self, fd: int) -> float | None:
+        """When the hold of ``fd`` ends (`seconds`), or None if it is not held."""
+        return self._until.get(fd)
+
+    def seconds(self) -> float:
+        """The reactor's clock, which the holds' ends are counted in."""
+        now: float = self._seconds()
+        return now
 
     def _forget(self, fd: int) -> None:
         if self._held.pop(fd, None) is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -151,12 +152,20 @@ class PutHook:
 
 
 class GetGuard:
-    """A queue instance's ``get`` that refuses to block on a given thread."""
+    """
+    A queue instance's ``get`` that refuses to block on a given thread.
+
+    It also runs the hooks added with `add_wait_hook` before a ``get`` that
+    finds the queue empty waits: each may bring the item itself (the
+    drop-in reads a reply's message in the waiting thread), within the
+    ``get``'s timeout, which then counts the time they took.
+    """
 
     def __init__(self, target: queue.Queue[Any], message: str) -> None:
         self._target = target
         self._message = message
         self._refusing: Callable[[], bool] = _never
+        self._wait_hooks: list[Callable[[float | None], object]] = []
 
     @classmethod
     def install(
@@ -173,6 +182,31 @@ class GetGuard:
         else:
             guard._refusing = lambda: refusing() or previous()
 
+    @classmethod
+    def add_wait_hook(
+        cls, target: queue.Queue[Any], hook: Callable[[float | None], object]
+    ) -> None:
+        """
+        Call ``hook(timeout)`` before a blocking ``get`` of ``target`` waits.
+
+        ``target`` must have a `GetGuard` (`install`). The hook runs in the
+        getting thread, without the queue's lock; ``timeout`` is what is
+        left of the ``get``'s (None: no limit), and the hook must return
+        within it.
+        """
+        guard = vars(target)["get"]
+        assert isinstance(guard, GetGuard)
+        guard._wait_hooks.append(hook)
+
+    @classmethod
+    def remove_wait_hook(
+        cls, target: queue.Queue[Any], hook: Callable[[float | None], object]
+    ) -> None:
+        """Undo `add_wait_hook` (harmless if ``hook`` is not there)."""
+        guard = vars(target).get("get")
+        if isinstance(guard, GetGuard) and hook in guard._wait_hooks:
+            guard._wait_hooks.remove(hook)
+
     def __call__(self, block: bool = True, timeout: float | None = None) -> Any:
         """`queue.Queue.get`, except that a wait on the refused thread raises."""
         if block and (timeout is None or timeout > 0) and self._refusing():
@@ -186,7 +220,20 @@ class GetGuard:
                     if target.maxsize > 0:
                         target.not_full.notify()
                     return item
+        if block and self._wait_hooks and (timeout is None or timeout > 0):
+            timeout = self._run_wait_hooks(timeout)
         return cls_get(target, block, timeout)
+
+    def _run_wait_hooks(self, timeout: float | None) -> float | None:
+        """Run the hooks until one brings an item; return the timeout left."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for hook in list(self._wait_hooks):
+            hook(timeout)
+            if deadline is not None:
+                timeout = max(0.0, deadline - time.monotonic())
+            if self._target.qsize():
+                break
+        return timeout
 
 
 def _never() -> bool:

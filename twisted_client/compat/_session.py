@@ -149,6 +149,7 @@ class Session:
         self._client: Client | None = None
         self._reader_for = reader
         self._reader: Reader | None = None  # see _send and _receive
+        self._read_by_getter = False  # the running RECEIVE: see read_waiting
         self._borrowed = False  # True while pumping in another thread
         self._running: Deferred[ClientReply] | None = None
         self._held: object = None  # a CONNECT taken, left for the reactor's thread
@@ -220,7 +221,43 @@ class Session:
         if self._client is not None:
             self._client.abort()
 
+    @property
+    def reads_inline(self) -> bool:
+        """True when a putting thread may read replies itself (a ``reader``)."""
+        return self._reader_for is not None
+
+    def waiting_reader(self) -> Reader | None:
+        """
+        The `Reader` of the socket whose message the running RECEIVE waits for.
+
+        Set when that RECEIVE was run in a putting thread and found nothing
+        yet: the socket stays held, and a thread about to wait for the
+        reply may wait for the socket instead (`Reader.wait_readable`),
+        then `read_waiting`. None otherwise. Read without the lock: an
+        answer gone stale is harmless, `read_waiting` checks again.
+        """
+        if self._read_by_getter and self._running is not None:
+            return self._reader
+        return None
+
+    def read_waiting(self) -> None:
+        """
+        Read what has arrived for the running RECEIVE (on the reactor's behalf).
+
+        Its reply, if the message is complete, is delivered; the commands
+        queued after it are left to the caller's `pump`.
+        """
+        reader = self.waiting_reader()
+        if reader is None or self._pumping:
+            return
+        self._pumping = True  # _finished's pump is left to the caller's
+        try:
+            reader.read()
+        finally:
+            self._pumping = False
+
     def _start(self, command: object) -> None:
+        self._read_by_getter = False
         try:
             result = self._dispatch(command)
         except Exception as error:  # a bug here must not silence the client
@@ -236,6 +273,7 @@ class Session:
         if self._running is not running:
             return  # stopped meanwhile: the ERROR reply is out already
         self._running = None
+        self._read_by_getter = False
         if isinstance(reply, Failure):
             log.err(reply, "compat: a command failed unexpectedly")
             reply = _error(f"internal error: {reply.getErrorMessage()}")
@@ -342,7 +380,13 @@ class Session:
             reader.read()
         received = client.receive()
         if reader is not None and not received.called:
-            reader.release()  # the reactor's thread reads it when it comes
+            if self._borrowed:
+                # The socket stays held for the thread that will wait for
+                # this reply in reply_q.get (see read_waiting); unless one
+                # does before the hold ends, the reactor's thread reads it.
+                self._read_by_getter = True
+            else:
+                reader.release()  # the reactor's thread reads it when it comes
         message = _value_of(received)
         if message is not _PENDING:
             return _success(message)
