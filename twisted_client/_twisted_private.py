@@ -139,26 +139,14 @@ RELIED_ON: tuple[Private, ...] = (
 
 
 _ENDPOINTS = "twisted.internet.endpoints"
+_WRAPPING = f"{_ENDPOINTS}:_WrappingProtocol"
 
 #: Private names that our modules import from Twisted's, and the private
 #: attributes of those (non-reactor) classes that they read.
 IMPORTED: tuple[Private, ...] = (
-    Private(
-        "twisted.internet.posixbase",
-        "_NO_FILEDESC",
-        None,
-        "qt._qtreactor: why a closed descriptor is dropped (as _doReadOrWrite)",
-    ),
-    Private(
-        _ENDPOINTS,
-        "_WrappingProtocol",
-        None,
-        "_client: the endpoint's forwarding wrapper, taken out of the read path",
-    ),
-    Private(
-        f"{_ENDPOINTS}:_WrappingProtocol",
-        "_wrappedProtocol",
-        None,
-        "_client: the protocol the wrapper forwards to",
-    ),
+    # qt._qtreactor: why a closed descriptor is dropped (as _doReadOrWrite).
+    Private("twisted.internet.posixbase", "_NO_FILEDESC", None, "qt._qtreactor"),
+    # _client: the endpoint's forwarding wrapper, taken out of the read path.
+    Private(_ENDPOINTS, "_WrappingProtocol", None, "_client: a read's path"),
+    Private(_WRAPPING, "_wrappedProtocol", None, "_client: what it wraps"),
 )

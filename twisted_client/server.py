@@ -194,6 +194,10 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m twisted_client.server",
         description="Serve 4-byte little-endian length-prefixed messages: "
         "echo each one, or answer a fixed reply.",
+        epilog="examples: 'python -m twisted_client.server' serves the classic "
+        "example's clients on port 50007 (Ctrl-C stops it); "
+        "'--port 0 --reply tuxy --delay 1.5' answers tuxy after 1.5 s on a "
+        "free port, printed first.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
