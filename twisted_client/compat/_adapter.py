@@ -222,7 +222,7 @@ class SocketClientThread:
         )
         self._started = True
         GetGuard.install(self.reply_q, runtime.in_reactor_thread, _BLOCKING_GET)
-        if self._session.reads_inline:
+        if self._inline:
             GetGuard.add_wait_hook(self.reply_q, self._wait_here)
         PutHook.add(self.cmd_q, self._wake)
         self._wake()

@@ -220,13 +220,11 @@ class Reader:
 
     def read(self) -> None:
         """Read what has arrived, as the reactor's thread would (under the lock)."""
-        fd = self._fd
-        selectable = self._selectable
-        if fd in self._reads and self._selectables.get(fd) is selectable:
+        if self._still_read():
             # Without the reactor's log context (callWithLogger): it only
             # names the connection in what a failing read logs, and costs
             # more than the read.
-            self._read_or_write(selectable, fd, self._event)
+            self._read_or_write(self._selectable, self._fd, self._event)
 
     def hold(self) -> None:
         """
@@ -235,9 +233,13 @@ class Reader:
         It still wakes for the peer's closing or an error (and then reads
         the socket, which ends the hold), as it would without the hold.
         """
+        if self._still_read():
+            self._poller.hold(self._fd)
+
+    def _still_read(self) -> bool:
+        """True while the reactor reads this socket (not closed, not paused)."""
         fd = self._fd
-        if fd in self._reads and self._selectables.get(fd) is self._selectable:
-            self._poller.hold(fd)
+        return fd in self._reads and self._selectables.get(fd) is self._selectable
 
     def release(self) -> None:
         """Let the reactor's poll wake for data here again (under the lock)."""

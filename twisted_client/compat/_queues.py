@@ -165,6 +165,8 @@ class GetGuard:
         self._target = target
         self._message = message
         self._refusing: Callable[[], bool] = _never
+        # Queue's own get: an item there already is taken with one lock round.
+        self._take = taker(target) if type(target).get is _GET else None
         self._wait_hooks: list[Callable[[float | None], object]] = []
 
     @classmethod
@@ -211,15 +213,12 @@ class GetGuard:
         """`queue.Queue.get`, except that a wait on the refused thread raises."""
         if block and (timeout is None or timeout > 0) and self._refusing():
             raise BlockingCallError(self._message)
+        if self._take is not None:
+            item = self._take()
+            if item is not NOTHING:
+                return item
         target = self._target
         cls_get = type(target).get
-        if cls_get is _GET:  # an item there already: what get() does, directly
-            with target.mutex:
-                if target._qsize():
-                    item = target._get()
-                    if target.maxsize > 0:
-                        target.not_full.notify()
-                    return item
         if block and self._wait_hooks and (timeout is None or timeout > 0):
             timeout = self._run_wait_hooks(timeout)
         return cls_get(target, block, timeout)

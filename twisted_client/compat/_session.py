@@ -119,8 +119,9 @@ class Session:
     `compat._tls.opener_for`). ``reader(client)``, if given, is asked once
     per connection for a `compat._inline.Reader`: when pumping on the
     reactor's behalf in another thread, a SEND holds the socket and a
-    RECEIVE reads what has arrived before it waits (and releases the
-    socket to the reactor's thread when it must wait).
+    RECEIVE reads what has arrived before it waits (when it must wait, the
+    socket stays held for the thread that waits for the reply: see
+    `read_waiting`).
     """
 
     def __init__(
@@ -220,11 +221,6 @@ class Session:
             self._deliver(_error(text))
         if self._client is not None:
             self._client.abort()
-
-    @property
-    def reads_inline(self) -> bool:
-        """True when a putting thread may read replies itself (a ``reader``)."""
-        return self._reader_for is not None
 
     def waiting_reader(self) -> Reader | None:
         """
@@ -363,8 +359,8 @@ class Session:
             sent = self._client.send(command.data)
         except (TypeError, UsageError) as error:
             return _error(f"SEND: {error}")
-        if sent.called and not sent.paused and not isinstance(sent.result, Failure):
-            return _success()  # the socket took it all (see _value_of)
+        if _value_of(sent) is not _PENDING:
+            return _success()  # the socket took it all
         return sent.addCallbacks(_sent, _send_failed)
 
     def _receive(self, command: ClientCommand) -> _Result:
