@@ -18,9 +18,11 @@ __all__ = ["WriteMonitor"]
 
 _JOIN_TO_OFFER = 1024 * 1024
 """
-A message in two buffers (header, body) shorter than this is joined to be
-offered to the socket at once: copying up to 1 MiB costs less than leaving
-it to the next loop turn, which copies it too (Twisted joins its buffers).
+A message in two buffers (header, body) shorter than this is offered to the
+socket at once: in one scatter/gather ``sendmsg`` where the socket has one
+and the message fits in the transport's ``SEND_LIMIT``, else joined (copying
+up to 1 MiB costs less than leaving it to the next loop turn, which copies
+it too: Twisted joins its buffers).
 """
 
 
@@ -53,13 +55,17 @@ class WriteMonitor:
         # A plain TCP transport's writeSomeData is socket.send (at most
         # SEND_LIMIT bytes, EWOULDBLOCK and ENOBUFS meaning 0 bytes): the
         # socket's send is then called directly, two Python calls less.
+        # Its sendmsg (not on Windows) takes header and body without joining.
         self._send: Callable[[bytes], int] | None = None
+        self._sendmsg: Callable[[list[bytes]], int] | None = None
         if (
             self._direct
             and getattr(type(transport), "writeSomeData", None)
             is tcp.Connection.writeSomeData
         ):
-            self._send = transport.socket.send  # type: ignore[attr-defined]
+            sock = transport.socket  # type: ignore[attr-defined]
+            self._send = sock.send
+            self._sendmsg = getattr(sock, "sendmsg", None)
             self._send_limit: int = transport.SEND_LIMIT  # type: ignore[attr-defined]
         self._streaming = not self._direct and _is_tls(transport)
         self._registered = self._direct or self._streaming
@@ -73,9 +79,9 @@ class WriteMonitor:
         Write ``buffers`` (one message); return `flushed` for them.
 
         A message offered to a socket whose transport buffer is empty (one
-        buffer, or two joined when the body is under 1 MiB) is sent at once
-        as far as the socket takes it; the Deferred has then fired already
-        if it took everything.
+        buffer, or header and a body under 1 MiB) is sent at once as far as
+        the socket takes it; the Deferred has then fired already if it took
+        everything.
         """
         transport: Any = self._transport
         if (
@@ -84,27 +90,48 @@ class WriteMonitor:
             and transport.connected
             and not transport.disconnecting
             and not getattr(transport, "TLS", False)  # startTLS: TLS sees every byte
-            and (len(buffers) == 1 or len(buffers[1]) < _JOIN_TO_OFFER)
         ):
-            data = buffers[0] if len(buffers) == 1 else b"".join(buffers)
-            send = self._send
-            if send is not None and len(data) <= self._send_limit:
-                try:
-                    sent: int | BaseException = send(data)
-                except OSError as error:
-                    sent = 0 if error.errno in (EWOULDBLOCK, ENOBUFS) else error
-            else:
-                sent = transport.writeSomeData(data)
-            if not isinstance(sent, BaseException):  # else the reactor sees it too
-                if sent == len(data):
-                    return succeed(None)
-                buffers = [data[sent:]]
+            buffers = self._offer(buffers)
+            if not buffers:
+                return succeed(None)
         if len(buffers) == 1:
             transport.write(buffers[0])
         else:
             transport.writeSequence(buffers)
         self._unflushed = True
         return self.flushed()
+
+    def _offer(self, buffers: list[bytes]) -> list[bytes]:
+        """
+        Offer ``buffers`` to the socket; return what it did not take, in order.
+
+        A socket error other than "would block" leaves every buffer to the
+        transport: its next write meets the error and closes the connection
+        as it would have.
+        """
+        sendmsg = self._sendmsg
+        if len(buffers) == 1:
+            data = buffers[0]
+        elif sendmsg is not None and sum(map(len, buffers)) <= self._send_limit:
+            try:
+                return _unsent(buffers, sendmsg(buffers))
+            except OSError as error:
+                return _unsent(buffers, 0) if _would_block(error) else buffers
+        elif len(buffers) == 2 and len(buffers[1]) < _JOIN_TO_OFFER:
+            data = b"".join(buffers)
+        else:
+            return buffers
+        send = self._send
+        if send is not None and len(data) <= self._send_limit:
+            try:
+                sent: int | BaseException = send(data)
+            except OSError as error:
+                sent = 0 if _would_block(error) else error
+        else:
+            sent = self._transport.writeSomeData(data)  # type: ignore[attr-defined]
+        if isinstance(sent, BaseException):
+            return buffers
+        return [data[sent:]] if sent < len(data) else []
 
     def flushed(self) -> Deferred[None]:
         """A Deferred that fires once the bytes written so far left the buffer."""
@@ -156,6 +183,20 @@ class WriteMonitor:
         """Cancelling a wait drops the wait; the bytes themselves are still sent."""
         if waiter in self._waiting:
             self._waiting.remove(waiter)
+
+
+def _unsent(buffers: list[bytes], sent: int) -> list[bytes]:
+    """What is left of ``buffers`` once their first ``sent`` bytes are gone."""
+    for index, buffer in enumerate(buffers):
+        if sent < len(buffer):
+            return [buffer[sent:], *buffers[index + 1 :]] if sent else buffers[index:]
+        sent -= len(buffer)
+    return []
+
+
+def _would_block(error: OSError) -> bool:
+    """True for the errors a non-blocking send means "took nothing, try later" by."""
+    return error.errno in (EWOULDBLOCK, ENOBUFS)
 
 
 def _is_tls(transport: ITransport) -> bool:
