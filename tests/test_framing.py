@@ -6,11 +6,10 @@ import struct
 import tracemalloc
 
 import pytest
-from twisted.internet.abstract import FileDescriptor
 from twisted.internet.error import ConnectionLost
 from twisted.internet.protocol import connectionDone
 from twisted.internet.task import Clock
-from twisted.internet.testing import MemoryReactor, StringTransport
+from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
 from twisted_client import (
@@ -20,7 +19,6 @@ from twisted_client import (
     UsageError,
     frame,
 )
-from twisted_client._framing import READ_SIZE
 
 from .wire import Recorder, wire
 
@@ -398,21 +396,6 @@ def test_data_received_again_from_message_received_keeps_order(
     protocol.dataReceived(first)
     assert protocol.messages == expected
     assert protocol.partial_bytes == 0
-
-
-def test_a_socket_transport_reads_256_kib_at_a_time() -> None:
-    """
-    On a socket transport (a `FileDescriptor`) the protocol raises the read
-    size to `READ_SIZE`, so a 64 KiB message and its header come in one
-    read; a transport that is not a socket is left as it was.
-    """
-    socket_like = FileDescriptor(MemoryReactor())
-    assert socket_like.bufferSize == 64 * 1024
-    Recorder(DEFAULT_MAX_LENGTH).makeConnection(socket_like)
-    assert socket_like.bufferSize == READ_SIZE == 256 * 1024
-    protocol, transport = connected()
-    assert protocol.transport is transport
-    assert not hasattr(transport, "bufferSize")
 
 
 def test_the_start_of_a_message_does_not_hold_the_whole_read() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -153,10 +154,18 @@ def test_every_private_twisted_name_our_reactors_use_is_listed(
 
 
 #: How to make an instance of a class in `IMPORTED`, to see its attributes.
+def _tcp_connection(cls: type[Any]) -> Any:
+    """A TCP transport whose socket is closed: only its members are looked at."""
+    connection = cls(socket.socket(), Protocol(), MemoryReactorClock())
+    connection.socket.close()
+    return connection
+
+
 SAMPLES = {
     "twisted.internet.endpoints:_WrappingProtocol": lambda cls: cls(
         Deferred(), Protocol()
     ),
+    "twisted.internet.tcp:Connection": _tcp_connection,
 }
 
 

@@ -10,6 +10,11 @@ whole, or one join of the pieces of the chunks it spans. (Bytes that came
 in reads shorter than 4 KiB are first gathered into one buffer, so that a
 trickle of tiny reads cannot cost more memory than the bytes themselves.)
 
+On Twisted's TCP transport it reads into a buffer reused by every read
+(`twisted_client._reads`), up to `READ_SIZE` (256 KiB) at a time, so that a
+64 KiB message and its header arrive in one read, one loop turn, as asyncio
+reads them; a read that is exactly one message is delivered with one copy.
+
 Given a clock, it also bounds the work of one call: a chunk holding thousands
 of small messages is delivered over several reactor turns, so that the event
 loop (Qt's, in a GUI) gets its turn in between.
@@ -22,11 +27,11 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Final
 
-from twisted.internet.abstract import FileDescriptor
 from twisted.internet.protocol import Protocol, connectionDone
 
 from ._checks import check_seconds
 from ._errors import UsageError
+from ._reads import READ_SIZE, read_into_buffer
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITransport
@@ -74,14 +79,6 @@ _GATHER_BELOW: Final = 4096
 
 _GATHER_UP_TO: Final = 64 * 1024
 """The size up to which short reads are gathered into one chunk."""
-
-READ_SIZE: Final = 256 * 1024
-"""
-Bytes a socket transport reads at once for this protocol (Twisted's default: 64 KiB).
-
-A 64 KiB message and its header then arrive in one read, one loop turn,
-as asyncio reads them (256 KiB).
-"""
 
 
 def check_max_length(max_length: int) -> int:
@@ -223,13 +220,11 @@ class LengthPrefixedProtocol(Protocol):
 
     def makeConnection(self, transport: ITransport) -> None:
         """
-        Read up to ``READ_SIZE`` (256 KiB) at a time from a socket transport.
+        Read Twisted's TCP transport through `buffer_received` (see ``_reads``).
 
-        Twisted's socket transports read ``bufferSize`` bytes per ``doRead``;
-        other transports (TLS, in-memory) are left as they are.
+        Other transports (TLS, UNIX sockets, in-memory) are left as they are.
         """
-        if isinstance(transport, FileDescriptor):
-            transport.bufferSize = READ_SIZE
+        read_into_buffer(transport, self)
         super().makeConnection(transport)  # type: ignore[no-untyped-call]
 
     def send_message(self, message: bytes) -> None:
@@ -257,34 +252,57 @@ class LengthPrefixedProtocol(Protocol):
         abort = getattr(transport, "abortConnection", transport.loseConnection)
         abort()
 
+    def buffer_received(self, buffer: memoryview, size: int) -> None:
+        """
+        `dataReceived` of ``buffer[:size]``, from a buffer the next read reuses.
+
+        A read that is exactly one whole message, nothing buffered before
+        it (the common case of request/reply), is copied once, as the
+        message; any other read is copied as it is, then parsed.
+        """
+        if size >= HEADER_SIZE and self._idle():
+            (length,) = _HEADER.unpack_from(buffer)
+            if size - HEADER_SIZE == length <= self.max_length:
+                self._deliver_whole(buffer[HEADER_SIZE:size].tobytes())
+                return
+        self.dataReceived(buffer[:size].tobytes())
+
     def dataReceived(self, data: bytes) -> None:
         """Parse ``data``; deliver the messages it completes, in order."""
         if self._refused:
             return
-        if (
-            not self._chunks
-            and not self._parsing
-            and type(data) is bytes
-            and len(data) >= HEADER_SIZE
-            and self._continuation is None
-        ):
+        if type(data) is bytes and len(data) >= HEADER_SIZE and self._idle():
             (length,) = _HEADER.unpack_from(data)
             if len(data) - HEADER_SIZE == length <= self.max_length:
-                # Exactly one whole message, nothing buffered before it (the
-                # common case of request/reply): what _parse would do,
-                # without buffering the chunk. Bytes that arrive meanwhile (a
-                # nested event loop) are buffered, then parsed.
-                self._parsing = True
-                try:
-                    self.message_received(data[HEADER_SIZE:])
-                finally:
-                    self._parsing = False
-                if self._chunks and not self._refused and self._continuation is None:
-                    self._parse(self.clock is not None)
+                self._deliver_whole(data[HEADER_SIZE:])
                 return
         if data:
             self._append(data)
         if self._continuation is None:  # else the continuation parses it, in order
+            self._parse(self.clock is not None)
+
+    def _idle(self) -> bool:
+        """Nothing buffered, parsed, held back or refused: a read starts afresh."""
+        return (
+            not self._chunks
+            and not self._parsing
+            and self._continuation is None
+            and not self._refused
+        )
+
+    def _deliver_whole(self, message: bytes) -> None:
+        """
+        Deliver a read that was exactly ``message`` and its header, unbuffered.
+
+        What `_parse` would do. Bytes that arrive meanwhile (a nested event
+        loop) are buffered, then parsed.
+        """
+        self._parsing = True
+        try:
+            self.message_received(message)
+        finally:
+            self._parsing = False
+        if self._chunks and not self._refused and self._continuation is None:
             self._parse(self.clock is not None)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:

@@ -149,4 +149,6 @@ IMPORTED: tuple[Private, ...] = (
     # _client: the endpoint's forwarding wrapper, taken out of the read path.
     Private(_ENDPOINTS, "_WrappingProtocol", None, "_client: a read's path"),
     Private(_WRAPPING, "_wrappedProtocol", None, "_client: what it wraps"),
+    # _reads: a read after startTLS goes where Twisted's doRead sends it.
+    Private("twisted.internet.tcp:Connection", "_dataReceived", ("data",), "_reads"),
 )

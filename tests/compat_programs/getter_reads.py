@@ -37,16 +37,16 @@ ROUNDS = 200
 WAIT = 20.0  # seconds any single step may take before the run counts it stuck
 
 parsed_by: Counter[str] = Counter()
-_parse = LengthPrefixedProtocol.dataReceived
+_parse = LengthPrefixedProtocol.buffer_received  # where each TCP read arrives
 
 
-def counting(self: LengthPrefixedProtocol, data: bytes) -> None:
+def counting(self: LengthPrefixedProtocol, buffer: memoryview, size: int) -> None:
     parsed_by[threading.current_thread().name] += 1
-    _parse(self, data)
+    _parse(self, buffer, size)
 
 
 def main() -> None:
-    LengthPrefixedProtocol.dataReceived = counting  # type: ignore[method-assign]
+    LengthPrefixedProtocol.buffer_received = counting  # type: ignore[method-assign]
     answer = threading.Semaphore(0)
     delays = [0.0] * ROUNDS + [0.2, 0.0]
 
