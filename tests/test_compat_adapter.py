@@ -26,6 +26,7 @@ from twisted_client.compat import (
     ClientCommand,
     ClientReply,
     SocketClientThread,
+    _queues,
 )
 from twisted_client.server import ServerProtocol
 
@@ -424,3 +425,25 @@ def test_readable_reprs() -> None:
     )
     assert repr(ClientCommand(7)) == "ClientCommand(7, None)"
     assert (CONNECT, SEND, RECEIVE, CLOSE, ERROR, SUCCESS) == (0, 1, 2, 3, 0, 1)
+
+
+@pytest.mark.reactorless
+def test_the_queue_internals_relied_on_are_there() -> None:
+    """The queue fast paths use members the standard library does not
+    document (`_queues.RELIED_ON`): a Python that renames one fails here,
+    naming it, before the fast paths misbehave."""
+    owners = {
+        "queue.Queue": queue.Queue(),
+        "threading.Condition": threading.Condition(),
+    }
+    assert set(_queues.RELIED_ON) == set(owners)
+    missing = [
+        f"{owner}.{name}"
+        for owner, names in _queues.RELIED_ON.items()
+        for name in names
+        if not hasattr(owners[owner], name)
+    ]
+    assert missing == []
+    # A put wakes a waiting get only when there is one: Condition keeps them
+    # in a sized collection, empty while nobody waits.
+    assert len(owners["threading.Condition"]._waiters) == 0  # type: ignore[attr-defined]

@@ -28,6 +28,7 @@ from twisted_client._errors import BlockingCallError
 
 __all__ = [
     "NOTHING",
+    "RELIED_ON",
     "BlockingCallError",
     "GetGuard",
     "PutHook",
@@ -46,6 +47,12 @@ def check_queue(name: str, candidate: object) -> None:
         )
 
 
+RELIED_ON: dict[str, tuple[str, ...]] = {
+    "queue.Queue": ("mutex", "not_empty", "not_full", "_put", "_get", "_qsize"),
+    "threading.Condition": ("_waiters",),
+}
+"""The undocumented members of the standard library's queues used here."""
+
 NOTHING = object()
 """What a `taker` returns when the queue is empty."""
 
@@ -56,6 +63,9 @@ _GET = queue.Queue.get
 def put(target: queue.Queue[Any], item: object) -> None:
     """
     ``target.put(item)``, in fewer steps when that is the same.
+
+    (The members of `queue.Queue` and `threading.Condition` this module
+    uses are listed in `RELIED_ON`, which the tests check.)
 
     For a queue whose ``put`` is `queue.Queue`'s own (no hook on the
     instance, no subclass's ``put``) and unbounded, it does what that
@@ -70,11 +80,19 @@ def put(target: queue.Queue[Any], item: object) -> None:
 
 
 def _put_unbounded(target: queue.Queue[Any], item: object) -> None:
-    """What `queue.Queue.put` does for an unbounded queue."""
+    """
+    What `queue.Queue.put` does for an unbounded queue.
+
+    It wakes a waiting ``get`` only if there is one: `threading.Condition`
+    keeps them in ``_waiters``, and its ``notify`` does nothing (in more
+    steps than the rest of this function) when that is empty.
+    """
+    not_empty = target.not_empty
     with target.mutex:
         target._put(item)
         target.unfinished_tasks += 1
-        target.not_empty.notify()
+        if getattr(not_empty, "_waiters", True):
+            not_empty.notify()
 
 
 def taker(target: queue.Queue[Any]) -> Callable[[], object]:
