@@ -277,6 +277,10 @@ class Session:
         self.pump()
 
     def _dispatch(self, command: object) -> _Result:
+        if type(command) is ClientCommand:  # the common case: one lookup
+            handler = self._handlers.get(command.type)
+            if handler is not None:
+                return handler(command)
         kind = getattr(command, "type", None)
         if kind is None or not hasattr(command, "data"):
             return _error(f"not a ClientCommand: {command!r}")
