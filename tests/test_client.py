@@ -600,3 +600,35 @@ def test_repr_says_state(h: Harness) -> None:
     assert "open" in repr(h.client)
     h.client.close()
     assert "ended" in repr(h.client)
+
+
+@pytest.mark.reactorless
+@pytest.mark.parametrize("whole_read", [False, True], ids=["chunk", "one-message"])
+def test_an_end_read_during_a_delivery_waits_for_it(
+    h: Harness, whole_read: bool
+) -> None:
+    """
+    The peer's closing read from a callback of a message being delivered (a
+    receive reading ahead, a nested event loop): the messages read before
+    it still come first, in order; then the receives fail, the close clean
+    when nothing was cut, unclean with the incomplete message's bytes.
+    """
+    got: list[object] = []
+    first = h.client.receive()
+
+    def then(message: bytes) -> None:
+        got.append(message)
+        h.lose()  # from within the delivery of the first message
+        got.append("returned")
+
+    first.addCallback(then)
+    if whole_read:
+        h.feed(b"a")
+    else:
+        h.protocol.dataReceived(wire(b"a", b"b", b"c") + b"\x09\x00")
+    assert got == [b"a", "returned"]
+    later = [] if whole_read else [b"b", b"c"]
+    assert [success_of(h.client.receive()) for _ in later] == later
+    error = error_of(h.client.receive())
+    assert isinstance(error, ConnectionClosed)
+    assert (error.clean, error.partial) == (whole_read, 0 if whole_read else 2)

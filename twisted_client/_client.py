@@ -29,6 +29,7 @@ from ._errors import (
     WrongThreadError,
 )
 from ._framing import LengthPrefixedProtocol, check_max_length, frame
+from ._read_ahead import ReadAhead
 from ._shutdown import forget, watch
 from ._writes import WriteMonitor
 
@@ -78,6 +79,7 @@ class ClientProtocol(LengthPrefixedProtocol):
         # Clock (unit tests) has none, and delivery stays all at once.
         running = bool(getattr(reactor, "running", False))
         super().__init__(max_length, clock=reactor if running else None)
+        self._lost_meanwhile: Failure | None = None  # see connectionLost
         self.client = Client(reactor, self, max_buffered)
         if type(self).message_received is ClientProtocol.message_received:
             # Not overridden: each message goes straight to the client, one
@@ -114,10 +116,28 @@ class ClientProtocol(LengthPrefixedProtocol):
         super().length_limit_exceeded(length)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        """Deliver the messages held back, then tell the client how it ended."""
+        """
+        Deliver the messages held back, then tell the client how it ended.
+
+        When the end is read while a message is being delivered (a receive
+        reading ahead, or a nested event loop, from a callback of that
+        message), this waits until the delivery returns: the messages read
+        before the end go first, in order, and only an incomplete message
+        then counts as cut.
+        """
+        if self.delivering:
+            self._lost_meanwhile = reason
+            return
         super().connectionLost(reason)
         self.client._connection_lost(reason, self.partial_bytes)
         self.stop_parsing()
+
+    def delivery_ended(self) -> None:
+        """Run the `connectionLost` that came during the delivery, if one did."""
+        reason = self._lost_meanwhile
+        if reason is not None:
+            self._lost_meanwhile = None
+            self.connectionLost(reason)
 
 
 def client_factory(
@@ -213,6 +233,7 @@ class Client:
         self._waiters: deque[Deferred[bytes]] = deque()
         self._subscriber: Subscriber | None = None
         self._writes: WriteMonitor | None = None
+        self._read_ahead: ReadAhead | None = None
         self._end: ClientError | None = None
         self._lost = False
         self._lost_waiters: list[Deferred[ClientError]] = []
@@ -302,6 +323,12 @@ class Client:
         """
         The next message, in the order the peer sent them.
 
+        With no message waiting, it first reads what the socket holds, on
+        the epoll reactors (Qt's included): a reply already in the kernel
+        is then returned fired, without a loop turn. That read is the
+        reactor's own, so the peer's closing found there ends the
+        connection at once (`when_closed` fires) and this fails with it.
+
         Messages that arrived whole are delivered even after the connection
         ended; after the last of them this fails with the reason it ended:
         `ConnectionClosed` (the peer or the network), `MessageTooLong` (the
@@ -330,6 +357,14 @@ class Client:
                 "delivery and gets every message; unsubscribe() first"
             )
         seconds = None if timeout is None else check_seconds("timeout", timeout)
+        read_ahead = self._read_ahead
+        if (
+            read_ahead is not None
+            and self._end is None
+            and not self._messages
+            and not self._waiters
+        ):
+            read_ahead(self._messages)  # the reply may be in the kernel already
         if self._messages:
             return succeed(self._take())
         if self._end is not None:
@@ -512,6 +547,7 @@ class Client:
         transport = self._protocol.transport
         assert transport is not None
         self._writes = WriteMonitor(transport)
+        self._read_ahead = ReadAhead.for_client(self.reactor, self)
         watch(self.reactor, self)
 
     def _message_received(self, message: bytes) -> None:

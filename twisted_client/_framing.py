@@ -240,6 +240,19 @@ class LengthPrefixedProtocol(Protocol):
         """Called once for each whole message, in order. Override it."""
         raise NotImplementedError
 
+    @property
+    def delivering(self) -> bool:
+        """True while `message_received` runs further up the stack."""
+        return self._parsing
+
+    def delivery_ended(self) -> None:
+        """
+        Called each time a delivery of messages returns, none running any more.
+
+        That is, once `delivering` turned false again: after each message
+        delivered on its own, or each run of them. Does nothing; override it.
+        """
+
     def length_limit_exceeded(self, length: int) -> None:
         """
         Called when the peer announces a message longer than `max_length`.
@@ -302,8 +315,13 @@ class LengthPrefixedProtocol(Protocol):
             self.message_received(message)
         finally:
             self._parsing = False
-        if self._chunks and not self._refused and self._continuation is None:
-            self._parse(self.clock is not None)
+            more = (
+                bool(self._chunks) and not self._refused and self._continuation is None
+            )
+            if not more:
+                self.delivery_ended()
+        if more:
+            self._parse(self.clock is not None)  # it ends the same way
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Deliver every whole message still held back by the time budget."""
@@ -384,6 +402,7 @@ class LengthPrefixedProtocol(Protocol):
         finally:
             self._parsing = False
             self._compact()
+            self.delivery_ended()
 
     def _compact(self) -> None:
         """
