@@ -57,6 +57,8 @@ from typing import Any
 
 from twisted.python import threadable
 
+from .._read_ahead import ReactorRead, descriptor_of
+
 __all__ = ["Dispatcher", "Reader"]
 
 _GRAIN = 0.001
@@ -160,7 +162,7 @@ class Dispatcher:
         poller = self._reactor._poller if _polls_like_epoll(self._reactor) else None
         if not isinstance(poller, _UnlockedPoller):
             return None
-        found = _descriptor_of(self._reactor, client)
+        found = descriptor_of(self._reactor, client)
         if found is None:
             return None
         return Reader(self._reactor, poller, *found)
@@ -181,15 +183,15 @@ class Dispatcher:
             reactor.wakeUp()
 
 
-class Reader:
+class Reader(ReactorRead):
     """
     Reads one client's socket in a thread holding the lock (see `Dispatcher.run`).
 
-    `read` does what the reactor's thread does when its poll reports the
-    socket readable: one non-blocking read, handed to the protocol (a read
-    finding nothing does nothing). So a RECEIVE whose message is in the
-    kernel already is answered without the reactor's thread waking to read
-    it and the reply crossing back.
+    A RECEIVE whose message is in the kernel already is answered in the
+    putting thread (`Client.receive` reads ahead), without the reactor's
+    thread waking to read it and the reply crossing back; `read` (under the
+    lock) does the same for a thread that waited for the socket in
+    `wait_readable`.
 
     That thread would still wake for the data (and then wait for the GIL
     and the lock, a few thread switches per message on one CPU) unless its
@@ -210,21 +212,8 @@ class Reader:
     def __init__(
         self, reactor: Any, poller: _UnlockedPoller, fd: int, selectable: Any
     ) -> None:
+        super().__init__(reactor, fd, selectable)
         self._poller = poller
-        self._fd = fd
-        self._selectable = selectable
-        self._selectables = reactor._selectables
-        self._reads = reactor._reads
-        self._read_or_write = reactor._doReadOrWrite
-        self._event = reactor._POLL_IN
-
-    def read(self) -> None:
-        """Read what has arrived, as the reactor's thread would (under the lock)."""
-        if self._still_read():
-            # Without the reactor's log context (callWithLogger): it only
-            # names the connection in what a failing read logs, and costs
-            # more than the read.
-            self._read_or_write(self._selectable, self._fd, self._event)
 
     def hold(self) -> None:
         """
@@ -233,13 +222,8 @@ class Reader:
         It still wakes for the peer's closing or an error (and then reads
         the socket, which ends the hold), as it would without the hold.
         """
-        if self._still_read():
+        if self.still_read():
             self._poller.hold(self._fd)
-
-    def _still_read(self) -> bool:
-        """True while the reactor reads this socket (not closed, not paused)."""
-        fd = self._fd
-        return fd in self._reads and self._selectables.get(fd) is self._selectable
 
     def release(self) -> None:
         """Let the reactor's poll wake for data here again (under the lock)."""
@@ -390,30 +374,6 @@ class _UnlockedPoller:
 def _held_mask(mask: int) -> int:
     """The kernel's epoll mask of a held socket whose Twisted mask is ``mask``."""
     return (mask & ~select.EPOLLIN) | select.EPOLLRDHUP
-
-
-def _descriptor_of(reactor: Any, client: object) -> tuple[int, Any] | None:
-    """
-    ``(fd, selectable)``: the reactor's descriptor under ``client``'s transport.
-
-    The transport itself for TCP; for TLS, the TCP transport under the TLS
-    layer (each wrapper's ``transport``).
-    """
-    selectables = reactor._selectables
-    transport = getattr(getattr(client, "_protocol", None), "transport", None)
-    for _ in range(4):  # a wrapper or two at most
-        if transport is None:
-            return None
-        fileno = getattr(transport, "fileno", None)
-        if fileno is not None:
-            try:
-                fd = fileno()
-            except Exception:
-                return None
-            if isinstance(fd, int) and selectables.get(fd) is transport:
-                return fd, transport
-        transport = getattr(transport, "transport", None)
-    return None
 
 
 def _polls_like_epoll(reactor: Any) -> bool:

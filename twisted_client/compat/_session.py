@@ -373,11 +373,10 @@ class Session:
         assert self._client is not None
         client = self._client
         reader = self._reader
-        if reader is not None and self._borrowed and not client.buffered_messages:
-            # In the putting thread (compat._inline): the message may be in
-            # the kernel already; reading it here spares the reactor's thread
-            # the wake-up and the reply the crossing back.
-            reader.read()
+        # In the putting thread (compat._inline), receive() reads what the
+        # kernel holds (see twisted_client._read_ahead): a message there
+        # already spares the reactor's thread the wake-up and the reply the
+        # crossing back.
         received = client.receive()
         if reader is not None and not received.called:
             if self._borrowed:

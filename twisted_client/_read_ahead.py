@@ -1,0 +1,168 @@
+"""
+Reading a connection's socket in `Client.receive`, before it waits.
+
+When the peer answers within microseconds (on the same CPU, say), the reply
+to a request is often in the kernel by the time the application asks for
+it: ``send`` hands the bytes to the kernel, the peer runs and answers, and
+the application's ``receive()`` follows. Waiting for it then costs a loop
+turn (a poll, Qt's dispatch, the reactor's) and a Deferred's callback
+chain; reading the socket at once costs one ``recv``. `ReadAhead` does that
+read, as the reactor's thread would have (Twisted's ``_doReadOrWrite``: the
+peer's closing or an error ends the connection just as it would have).
+
+It keeps reading ahead only while that pays: after a read that brought
+nothing it skips the next 1, 3, 7, ... receives (at most 63), and after one
+that did it reads ahead again every time. A peer far away thus costs one
+``recv`` that finds nothing per 64 receives, at most.
+
+Nor does it let a conversation run past the event loop: a coroutine whose
+every ``await receive()`` finds its reply read ahead never yields, so after
+reads ahead that paid for `DEFAULT_TURN_BUDGET` (4 ms) in a row, the next
+receive waits for its message as before, and the loop (Qt's, in a GUI)
+gets its turn.
+
+Only on Twisted's epoll reactor and its subclasses (the Qt reactor
+`QtEPollReactor`), whose ``_doReadOrWrite``, ``_reads``, ``_selectables``
+and ``_POLL_IN`` it uses; elsewhere `ReadAhead.for_client` gives None.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sized
+from typing import Any
+
+from ._framing import DEFAULT_TURN_BUDGET
+
+__all__ = ["ReactorRead", "ReadAhead", "descriptor_of"]
+
+_MOST_SKIPPED = 63
+"""The most receives skipped after reads ahead that found nothing."""
+
+
+class ReactorRead:
+    """
+    One descriptor's read, done outside the reactor's poll as the poll's would be.
+
+    `read` is what the reactor does when its poll reports the socket
+    readable (Twisted's ``_doReadOrWrite``, so the peer's closing or an
+    error found there ends the connection as it would have), and only
+    while the reactor reads the socket (`still_read`).
+    """
+
+    __slots__ = (
+        "_event",
+        "_fd",
+        "_read_or_write",
+        "_reads",
+        "_selectable",
+        "_selectables",
+    )
+
+    def __init__(self, reactor: Any, fd: int, selectable: Any) -> None:
+        self._fd = fd
+        self._selectable = selectable
+        self._selectables = reactor._selectables
+        self._reads = reactor._reads
+        self._read_or_write = reactor._doReadOrWrite
+        self._event = reactor._POLL_IN
+
+    def still_read(self) -> bool:
+        """True while the reactor reads this socket (not closed, not paused)."""
+        fd = self._fd
+        return fd in self._reads and self._selectables.get(fd) is self._selectable
+
+    def read(self) -> bool:
+        """Read what has arrived, if the reactor still reads it; say whether it did."""
+        if not self.still_read():
+            return False
+        # Without the reactor's log context (callWithLogger): it only names
+        # the connection in what a failing read logs, and costs more than
+        # the read.
+        self._read_or_write(self._selectable, self._fd, self._event)
+        return True
+
+
+class ReadAhead(ReactorRead):
+    """Reads one client's socket once, before a receive waits (see the module)."""
+
+    __slots__ = ("_misses", "_protocol", "_skip", "_streak_since")
+
+    def __init__(self, reactor: Any, fd: int, selectable: Any, protocol: Any) -> None:
+        super().__init__(reactor, fd, selectable)
+        self._protocol = protocol
+        self._misses = 0
+        self._skip = 0
+        self._streak_since: float | None = None  # the first of the reads that paid
+
+    @classmethod
+    def for_client(cls, reactor: object, client: object) -> ReadAhead | None:
+        """
+        A `ReadAhead` for ``client``'s socket, or None where there can be none.
+
+        None unless ``reactor`` is an epoll reactor and ``client``'s
+        transport (or the TCP transport under its TLS) is one of its
+        descriptors.
+        """
+        epollreactor = sys.modules.get("twisted.internet.epollreactor")
+        if epollreactor is None or not isinstance(reactor, epollreactor.EPollReactor):
+            return None
+        found = descriptor_of(reactor, client)
+        if found is None:
+            return None
+        return cls(reactor, *found, getattr(client, "_protocol", None))
+
+    def __call__(self, messages: Sized) -> None:
+        """
+        Read what has arrived, unless the last reads ahead did not pay.
+
+        ``messages`` are the client's received messages. A read paid if it
+        added one, or bytes to the protocol's (the start of a message, or
+        one that is delivered once the delivery up the stack returns).
+        Nothing is read while the reactor does not read the socket (paused,
+        or closed).
+        """
+        if self._skip:
+            self._skip -= 1
+            return
+        since = self._streak_since
+        if since is not None and time.monotonic() - since > DEFAULT_TURN_BUDGET:
+            self._streak_since = None  # this receive waits: the loop's turn
+            return
+        protocol = self._protocol
+        before = protocol.partial_bytes
+        if not self.read():
+            return
+        if len(messages) or protocol.partial_bytes != before:
+            self._misses = 0
+            if since is None:
+                self._streak_since = time.monotonic()
+        else:
+            self._streak_since = None  # this receive waits
+            self._misses = min(self._misses + 1, 6)
+            self._skip = min((1 << self._misses) - 1, _MOST_SKIPPED)
+
+
+def descriptor_of(reactor: Any, client: object) -> tuple[int, Any] | None:
+    """
+    ``(fd, selectable)``: the reactor's descriptor under ``client``'s transport.
+
+    The transport itself for TCP; for TLS, the TCP transport under the TLS
+    layer (each wrapper's ``transport``).
+    """
+    selectables = reactor._selectables
+    transport = getattr(getattr(client, "_protocol", None), "transport", None)
+    for _ in range(4):  # a wrapper or two at most
+        if transport is None:
+            return None
+        fileno = getattr(transport, "fileno", None)
+        if fileno is not None:
+            try:
+                fd = fileno()
+            except Exception:
+                return None
+            if isinstance(fd, int) and selectables.get(fd) is transport:
+                return fd, transport
+        transport = getattr(transport, "transport", None)
+    return None
