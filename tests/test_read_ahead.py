@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 import pytest_twisted
+from twisted.internet.task import deferLater
 
 from twisted_client import ConnectionClosed
-from twisted_client._framing import DEFAULT_TURN_BUDGET, frame
-from twisted_client._read_ahead import ReadAhead
+from twisted_client._framing import frame
+from twisted_client._read_ahead import _STREAK_AT_MOST, ReadAhead
 
 from .helpers import assert_no_result, error_of, success_of
 
@@ -66,6 +67,34 @@ async def test_the_end_read_ahead_fails_the_receive(connect_to_peer: Any) -> Non
     error = error_of(client.receive())
     assert isinstance(error, ConnectionClosed)
     assert error.clean
+
+
+@pytest_twisted.ensureDeferred
+async def test_reading_ahead_can_be_turned_off(
+    reactor: Any, connect_to_peer: Any
+) -> None:
+    """With ``reads_ahead`` False a message in the kernel is left to the
+    reactor, which delivers it in a turn of its loop; True again reads
+    ahead again."""
+    client, peer = await connect_to_peer()
+    if not client.reads_ahead:
+        pytest.skip("not an epoll reactor: receive does not read ahead")
+    client.reads_ahead = False
+    assert not client.reads_ahead
+    sent = frame(b"by the loop")[0]
+    peer.transport.getHandle().sendall(sent)
+    _in_kernel(client, len(sent))
+    waiting = client.receive()
+    assert_no_result(waiting)
+    assert await waiting == b"by the loop"
+    # Out of that delivery first: a read ahead from within a message's
+    # delivery is delivered once the delivery returns, not at once.
+    await deferLater(reactor, 0)
+    client.reads_ahead = True
+    assert client.reads_ahead
+    peer.transport.getHandle().sendall(frame(b"ahead")[0])
+    _in_kernel(client, len(frame(b"ahead")[0]))
+    assert success_of(client.receive()) == b"ahead"
 
 
 class FakeReactor:
@@ -141,15 +170,15 @@ def test_reads_that_find_nothing_are_made_ever_more_rarely(fake: Any) -> None:
 
 
 @pytest.mark.reactorless
-def test_after_a_turn_budget_of_reads_that_paid_one_receive_waits(fake: Any) -> None:
-    """Reads that paid for longer than the turn budget in a row: the next
+def test_after_a_millisecond_of_reads_that_paid_one_receive_waits(fake: Any) -> None:
+    """Reads that paid for longer than 1 ms in a row: the next
     receive does not read (it waits, and the loop gets its turn); the one
     after reads again."""
     reactor, read_ahead, clock = fake
     assert _reads_over(reactor, read_ahead, 3) == [1, 1, 1]
-    clock.now += DEFAULT_TURN_BUDGET / 2
+    clock.now += _STREAK_AT_MOST / 2
     assert _reads_over(reactor, read_ahead, 1) == [1]
-    clock.now += DEFAULT_TURN_BUDGET
+    clock.now += _STREAK_AT_MOST
     assert _reads_over(reactor, read_ahead, 3) == [0, 1, 1]
 
 

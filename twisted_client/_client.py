@@ -261,6 +261,25 @@ class Client:
         return self._end is None
 
     @property
+    def reads_ahead(self) -> bool:
+        """
+        Whether `receive` reads the socket before it waits (see `receive`).
+
+        True on the epoll reactors (Qt's included), where it can; set it to
+        False to have every message read by the reactor in a turn of its
+        loop, as on the other reactors (setting it True where it cannot
+        read ahead changes nothing).
+        """
+        return self._read_ahead is not None
+
+    @reads_ahead.setter
+    def reads_ahead(self, value: bool) -> None:
+        if not value:
+            self._read_ahead = None
+        elif self._read_ahead is None and self._writes is not None:
+            self._read_ahead = ReadAhead.for_client(self.reactor, self)
+
+    @property
     def buffered_messages(self) -> int:
         """How many received messages wait for `receive` (a count, not bytes)."""
         return len(self._messages)
@@ -324,10 +343,12 @@ class Client:
         The next message, in the order the peer sent them.
 
         With no message waiting, it first reads what the socket holds, on
-        the epoll reactors (Qt's included): a reply already in the kernel
-        is then returned fired, without a loop turn. That read is the
-        reactor's own, so the peer's closing found there ends the
-        connection at once (`when_closed` fires) and this fails with it.
+        the epoll reactors (Qt's included; see `reads_ahead`): a reply
+        already in the kernel is then returned fired, without a loop turn
+        (after 1 ms of those in a row one receive waits, so the loop gets
+        its turn). That read is the reactor's own: the peer's closing found
+        there ends the connection at once (`when_closed` fires) and this
+        fails with it.
 
         Messages that arrived whole are delivered even after the connection
         ended; after the last of them this fails with the reason it ended:

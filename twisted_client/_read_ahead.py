@@ -17,9 +17,14 @@ that did it reads ahead again every time. A peer far away thus costs one
 
 Nor does it let a conversation run past the event loop: a coroutine whose
 every ``await receive()`` finds its reply read ahead never yields, so after
-reads ahead that paid for `DEFAULT_TURN_BUDGET` (4 ms) in a row, the next
+reads ahead that paid for `_STREAK_AT_MOST` (1 ms) in a row, the next
 receive waits for its message as before, and the loop (Qt's, in a GUI)
-gets its turn.
+gets its turn. (1 ms, not the framing's 4 ms turn budget: the two add up
+when a read ahead runs from a message's delivery.)
+
+The drop-in (`twisted_client.compat`) turns it off (`Client.reads_ahead`):
+its RECEIVE reads for itself in script mode, and in a GUI each message
+keeps a loop turn of its own, as with the classic thread.
 
 Only on Twisted's epoll reactor and its subclasses (the Qt reactor
 `QtEPollReactor`), whose ``_doReadOrWrite``, ``_reads``, ``_selectables``
@@ -33,12 +38,13 @@ import time
 from collections.abc import Sized
 from typing import Any
 
-from ._framing import DEFAULT_TURN_BUDGET
-
 __all__ = ["ReactorRead", "ReadAhead", "descriptor_of"]
 
 _MOST_SKIPPED = 63
 """The most receives skipped after reads ahead that found nothing."""
+
+_STREAK_AT_MOST = 0.001
+"""Seconds of reads ahead that paid in a row before one receive waits."""
 
 
 class ReactorRead:
@@ -127,7 +133,7 @@ class ReadAhead(ReactorRead):
             self._skip -= 1
             return
         since = self._streak_since
-        if since is not None and time.monotonic() - since > DEFAULT_TURN_BUDGET:
+        if since is not None and time.monotonic() - since > _STREAK_AT_MOST:
             self._streak_since = None  # this receive waits: the loop's turn
             return
         protocol = self._protocol

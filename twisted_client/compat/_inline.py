@@ -187,11 +187,11 @@ class Reader(ReactorRead):
     """
     Reads one client's socket in a thread holding the lock (see `Dispatcher.run`).
 
-    A RECEIVE whose message is in the kernel already is answered in the
-    putting thread (`Client.receive` reads ahead), without the reactor's
-    thread waking to read it and the reply crossing back; `read` (under the
-    lock) does the same for a thread that waited for the socket in
-    `wait_readable`.
+    `read` (under the lock) does what the reactor's thread does when its
+    poll reports the socket readable: one non-blocking read, handed to the
+    protocol (a read finding nothing does nothing). So a RECEIVE whose
+    message is in the kernel already is answered without the reactor's
+    thread waking to read it and the reply crossing back.
 
     That thread would still wake for the data (and then wait for the GIL
     and the lock, a few thread switches per message on one CPU) unless its

@@ -121,7 +121,8 @@ class Session:
     reactor's behalf in another thread, a SEND holds the socket and a
     RECEIVE reads what has arrived before it waits (when it must wait, the
     socket stays held for the thread that waits for the reply: see
-    `read_waiting`).
+    `read_waiting`). The client does not read ahead itself
+    (`Client.reads_ahead`).
     """
 
     def __init__(
@@ -320,6 +321,10 @@ class Session:
 
     def _connected(self, client: Client) -> ClientReply:
         self._client = client
+        # A RECEIVE reads for itself, in the putting thread (see _receive);
+        # in a GUI each message keeps a loop turn of its own, as with the
+        # classic thread.
+        client.reads_ahead = False
         self._state = ConnectionState.CONNECTED
         self._reader = None if self._reader_for is None else self._reader_for(client)
         return _success()
@@ -373,10 +378,11 @@ class Session:
         assert self._client is not None
         client = self._client
         reader = self._reader
-        # In the putting thread (compat._inline), receive() reads what the
-        # kernel holds (see twisted_client._read_ahead): a message there
-        # already spares the reactor's thread the wake-up and the reply the
-        # crossing back.
+        if reader is not None and self._borrowed and not client.buffered_messages:
+            # In the putting thread (compat._inline): the message may be in
+            # the kernel already; reading it here spares the reactor's thread
+            # the wake-up and the reply the crossing back.
+            reader.read()
         received = client.receive()
         if reader is not None and not received.called:
             if self._borrowed:
