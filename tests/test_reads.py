@@ -87,22 +87,32 @@ def test_what_was_delivered_survives_the_next_read(pair: Pair) -> None:
 
 
 def test_a_nested_read_keeps_the_order(pair: Pair) -> None:
-    """A read made while a message is being delivered (a nested event loop
-    reading the same socket) overwrites the buffer under the first read:
-    the first message was copied out before, and the second comes after."""
+    """A read made while a message is being delivered (a receive reading
+    ahead, a nested event loop) overwrites the buffer under the first read:
+    the first message was copied out before. A whole message, with nothing
+    else to deliver before it, is delivered within that read; bytes read
+    behind messages not delivered yet wait for them."""
     recorder: Recorder = pair.transport.protocol  # type: ignore[assignment]
     deliver = recorder.message_received
+    events: list[object] = []
 
     def nested(message: bytes) -> None:
         deliver(message)
-        if message == b"first":
-            pair.arrive(wire(b"second"))
+        events.append(message)
+        if message in (b"first", b"third"):
+            pair.arrive(wire(b"second" if message == b"first" else b"fifth"))
             pair.transport.doRead()
+            events.append("read")
 
     recorder.message_received = nested  # type: ignore[method-assign]
     pair.arrive(wire(b"first"))
     pair.transport.doRead()
-    assert recorder.messages == [b"first", b"second"]
+    assert events == [b"first", b"second", "read"]
+    events.clear()
+    pair.arrive(wire(b"third", b"fourth"))
+    pair.transport.doRead()
+    assert events == [b"third", "read", b"fourth", b"fifth"]
+    assert recorder.messages == [b"first", b"second", b"third", b"fourth", b"fifth"]
 
 
 def test_nothing_to_read_closing_and_errors_are_twisteds(pair: Pair) -> None:

@@ -269,11 +269,18 @@ class LengthPrefixedProtocol(Protocol):
         """
         `dataReceived` of ``buffer[:size]``, from a buffer the next read reuses.
 
-        A read that is exactly one whole message, nothing buffered before
-        it (the common case of request/reply), is copied once, as the
-        message; any other read is copied as it is, then parsed.
+        A read that is exactly one whole message, with nothing before it
+        still to deliver (the common case of request/reply), is copied
+        once, as the message, and delivered at once: also from a callback
+        of the message before it (a receive reading ahead), which was
+        delivered already. Any other read is copied as it is, then parsed.
         """
-        if size >= HEADER_SIZE and self._idle():
+        if (
+            size >= HEADER_SIZE
+            and not self._available
+            and self._continuation is None
+            and not self._refused
+        ):
             (length,) = _HEADER.unpack_from(buffer)
             if size - HEADER_SIZE == length <= self.max_length:
                 self._deliver_whole(buffer[HEADER_SIZE:size].tobytes())
@@ -308,17 +315,22 @@ class LengthPrefixedProtocol(Protocol):
         Deliver a read that was exactly ``message`` and its header, unbuffered.
 
         What `_parse` would do. Bytes that arrive meanwhile (a nested event
-        loop) are buffered, then parsed.
+        loop) are buffered, then parsed. From within another delivery
+        (`buffer_received`), that delivery goes on when this returns.
         """
+        outer = self._parsing
         self._parsing = True
         try:
             self.message_received(message)
         finally:
-            self._parsing = False
+            self._parsing = outer
             more = (
-                bool(self._chunks) and not self._refused and self._continuation is None
+                not outer
+                and bool(self._chunks)
+                and not self._refused
+                and self._continuation is None
             )
-            if not more:
+            if not outer and not more:
                 self.delivery_ended()
         if more:
             self._parse(self.clock is not None)  # it ends the same way
