@@ -15,10 +15,13 @@ Helpers shared by the test modules (fixtures live in `tests/conftest.py`).
 * ``connected``: a client connected to a `MemoryServer`, and its peer;
   ``observing``: Twisted's global log seen by an observer in a block;
   ``tls_missing``: TLS's libraries hidden, and the install hint expected.
+* ``wait_in_kernel``: return once bytes sent over loopback wait in a
+  socket, unread.
 """
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -38,6 +41,23 @@ from twisted_client.server import listen
 from twisted_client.testing import MemoryServer, MessagePeer
 
 _trial = SynchronousTestCase()
+
+
+def wait_in_kernel(sock: socket.socket, size: int) -> None:
+    """
+    Return once ``size`` bytes wait in non-blocking ``sock``, unread.
+
+    A wait for loopback bytes in flight (microseconds), not a read: they
+    stay for the code under test to read. At most 10 s.
+    """
+    sock.settimeout(10.0)
+    try:
+        peeked = sock.recv(size, socket.MSG_PEEK | socket.MSG_WAITALL)
+    finally:
+        sock.setblocking(False)
+    assert len(peeked) == size
+
+
 success_of = _trial.successResultOf
 failure_of = _trial.failureResultOf
 assert_no_result = _trial.assertNoResult

@@ -18,18 +18,24 @@ from twisted_client import ConnectionClosed
 from twisted_client._framing import frame
 from twisted_client._read_ahead import _STREAK_AT_MOST, ReadAhead
 
-from .helpers import assert_no_result, error_of, success_of
+from .helpers import assert_no_result, error_of, success_of, wait_in_kernel
 
 
-def _in_kernel(client: Any, size: int) -> None:
-    """Return once ``size`` bytes wait in the client's socket (a wait for
-    loopback bytes in flight, not a read: they stay there)."""
-    sock = client._protocol.transport.getHandle()
-    sock.settimeout(10.0)
-    try:
-        assert len(sock.recv(size, socket.MSG_PEEK | socket.MSG_WAITALL)) == size
-    finally:
-        sock.setblocking(False)
+async def _reading_pair(connect_to_peer: Any) -> tuple[Any, Any]:
+    """A client that reads ahead, connected to a `Peer`; the test is skipped
+    where the reactor is not an epoll one (receive does not read ahead)."""
+    client, peer = await connect_to_peer()
+    if not client.reads_ahead:
+        pytest.skip("not an epoll reactor: receive does not read ahead")
+    return client, peer
+
+
+def _arrive(client: Any, peer: Any, message: bytes) -> None:
+    """The peer sends ``message``; return once it waits, unread, in the
+    client's socket (the reactor has not had a turn to read it)."""
+    sent = frame(message)[0]
+    peer.transport.getHandle().sendall(sent)
+    wait_in_kernel(client._protocol.transport.getHandle(), len(sent))
 
 
 @pytest_twisted.ensureDeferred
@@ -39,12 +45,8 @@ async def test_a_message_in_the_kernel_is_received_at_once(
     """A receive whose message has reached the socket, not yet read by the
     reactor, reads it and returns it fired; with nothing there it waits,
     and the message read by the reactor later reaches it."""
-    client, peer = await connect_to_peer()
-    if client._read_ahead is None:
-        pytest.skip("not an epoll reactor: receive does not read ahead")
-    sent = frame(b"ready")[0]
-    peer.transport.getHandle().sendall(sent)
-    _in_kernel(client, len(sent))
+    client, peer = await _reading_pair(connect_to_peer)
+    _arrive(client, peer, b"ready")
     assert success_of(client.receive()) == b"ready"
     waiting = client.receive()
     assert_no_result(waiting)
@@ -56,13 +58,11 @@ async def test_a_message_in_the_kernel_is_received_at_once(
 async def test_the_end_read_ahead_fails_the_receive(connect_to_peer: Any) -> None:
     """The peer's closing, read ahead by a receive, ends the connection
     there and then: the receive fails with it, as it would have."""
-    client, peer = await connect_to_peer()
-    if client._read_ahead is None:
-        pytest.skip("not an epoll reactor: receive does not read ahead")
+    client, peer = await _reading_pair(connect_to_peer)
     sent = frame(b"last")[0]
     peer.transport.getHandle().sendall(sent)
     peer.transport.getHandle().shutdown(socket.SHUT_WR)
-    _in_kernel(client, len(sent))
+    wait_in_kernel(client._protocol.transport.getHandle(), len(sent))
     assert success_of(client.receive()) == b"last"
     error = error_of(client.receive())
     assert isinstance(error, ConnectionClosed)
@@ -76,14 +76,10 @@ async def test_reading_ahead_can_be_turned_off(
     """With ``reads_ahead`` False a message in the kernel is left to the
     reactor, which delivers it in a turn of its loop; True again reads
     ahead again."""
-    client, peer = await connect_to_peer()
-    if not client.reads_ahead:
-        pytest.skip("not an epoll reactor: receive does not read ahead")
+    client, peer = await _reading_pair(connect_to_peer)
     client.reads_ahead = False
     assert not client.reads_ahead
-    sent = frame(b"by the loop")[0]
-    peer.transport.getHandle().sendall(sent)
-    _in_kernel(client, len(sent))
+    _arrive(client, peer, b"by the loop")
     waiting = client.receive()
     assert_no_result(waiting)
     assert await waiting == b"by the loop"
@@ -92,8 +88,7 @@ async def test_reading_ahead_can_be_turned_off(
     await deferLater(reactor, 0)
     client.reads_ahead = True
     assert client.reads_ahead
-    peer.transport.getHandle().sendall(frame(b"ahead")[0])
-    _in_kernel(client, len(frame(b"ahead")[0]))
+    _arrive(client, peer, b"ahead")
     assert success_of(client.receive()) == b"ahead"
 
 

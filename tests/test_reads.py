@@ -18,6 +18,7 @@ from twisted.internet.testing import MemoryReactor
 
 from twisted_client._reads import READ_SIZE, _thread_buffer, read_into_buffer
 
+from .helpers import wait_in_kernel
 from .wire import Recorder, wire
 
 pytestmark = pytest.mark.reactorless
@@ -40,13 +41,7 @@ class Pair:
     def arrive(self, data: bytes) -> None:
         """Send ``data`` from the peer; return once all of it can be read."""
         self.peer.sendall(data)
-        ours = self.transport.socket
-        ours.settimeout(10.0)  # a wait for the bytes, not a read of them
-        try:
-            peeked = ours.recv(len(data), socket.MSG_PEEK | socket.MSG_WAITALL)
-        finally:
-            ours.setblocking(False)
-        assert len(peeked) == len(data)
+        wait_in_kernel(self.transport.socket, len(data))
 
     def close(self) -> None:
         self.peer.close()
