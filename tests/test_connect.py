@@ -12,6 +12,7 @@ from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 
+import twisted_client._client
 from twisted_client import (
     Client,
     ConnectError,
@@ -21,7 +22,7 @@ from twisted_client import (
     connect_endpoint,
 )
 
-from .helpers import failure_of, success_of
+from .helpers import error_of, failure_of, success_of
 
 
 def accept(reactor: MemoryReactorClock, index: int = 0) -> StringTransport:
@@ -45,6 +46,31 @@ def test_connect_to_an_address_gives_a_client() -> None:
     assert isinstance(client, Client)
     client.send(b"hi")
     assert transport.value() == b"\x02\x00\x00\x00hi"
+
+
+def test_a_client_that_cannot_be_set_up_fails_the_attempt_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """
+    An error while setting the client up, once connected, fails `connect` at once.
+
+    It is a `ConnectError` naming the error, the connection is aborted, and
+    the attempt's timer is gone: nothing waits for the 30 s timeout.
+    """
+
+    def broken(reactor: object, client: object) -> None:
+        raise RuntimeError("cannot watch the reactor")
+
+    monkeypatch.setattr(twisted_client._client, "watch", broken)
+    reactor = MemoryReactorClock()
+    d = connect(reactor, "127.0.0.1", 50007)
+    transport = accept(reactor)
+    error = error_of(d)
+    assert isinstance(error, ConnectError)
+    assert isinstance(error.reason, RuntimeError)
+    assert "cannot watch the reactor" in str(error)
+    assert transport.disconnected
+    assert reactor.getDelayedCalls() == []
 
 
 def test_connect_passes_max_length_on() -> None:

@@ -20,6 +20,7 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+import twisted_client._client
 from twisted_client import (
     Client,
     ClientClosed,
@@ -184,6 +185,38 @@ def test_when_connected_can_give_up_after_some_failures() -> None:
     endpoint.succeed()
     clock.advance(0)
     assert isinstance(success_of(patient), Client)
+
+
+@pytest.mark.reactorless
+def test_a_client_that_cannot_be_set_up_is_a_failed_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """
+    An error while setting the client up fails that attempt: a retry follows.
+
+    The connection is aborted, and the error is the attempt's `ConnectError`,
+    counted like a refused connection.
+    """
+
+    def broken(reactor: object, client: object) -> None:
+        raise RuntimeError("cannot watch the reactor")
+
+    monkeypatch.setattr(twisted_client._client, "watch", broken)
+    clock = Clock()
+    reconnecting, endpoint, _ = make(clock)
+    giving_up = reconnecting.when_connected(failures=1)
+    _, transport = endpoint.succeed()
+    clock.advance(0)
+    error = error_of(giving_up)
+    assert isinstance(error, ConnectError)
+    assert isinstance(error.reason, RuntimeError)
+    assert transport.disconnected
+    assert reconnecting.failed_attempts == 1
+    assert reconnecting.state == "waiting"
+    monkeypatch.undo()
+    clock.advance(reconnecting.retry_delay or 0)
+    endpoint.succeed()
+    assert isinstance(reconnecting.client, Client)
 
 
 @pytest.mark.reactorless

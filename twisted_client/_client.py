@@ -44,6 +44,7 @@ __all__ = [
     "ClientProtocol",
     "Subscriber",
     "client_factory",
+    "set_up",
 ]
 
 _threadable: Any = threadable  # its stub types ``ioThread`` as always None
@@ -80,6 +81,8 @@ class ClientProtocol(LengthPrefixedProtocol):
         running = bool(getattr(reactor, "running", False))
         super().__init__(max_length, clock=reactor if running else None)
         self._lost_meanwhile: Failure | None = None  # see connectionLost
+        self.setup_failure: Failure | None = None
+        """Why setting the client up in `connectionMade` failed, if it did."""
         self.client = Client(reactor, self, max_buffered)
         if type(self).message_received is ClientProtocol.message_received:
             # Not overridden: each message goes straight to the client, one
@@ -95,16 +98,26 @@ class ClientProtocol(LengthPrefixedProtocol):
         (this protocol has none of the interfaces the wrapper would add):
         the transport then reports to this protocol directly, one Python
         call less per read.
+
+        An exception while setting the client up is not raised: the reactor
+        would only log it, and the endpoint would never report the attempt,
+        which would then wait for its timeout. It is kept as `setup_failure`
+        and the connection is aborted; `set_up` turns it into the attempt's
+        failure.
         """
         transport: Any = self.transport
-        wrapper = getattr(transport, "protocol", None)
-        if (
-            isinstance(transport, FileDescriptor)
-            and type(wrapper) is _WrappingProtocol
-            and getattr(wrapper, "_wrappedProtocol", None) is self
-        ):
-            transport.protocol = self  # type: ignore[attr-defined]
-        self.client._connection_made()
+        try:
+            wrapper = getattr(transport, "protocol", None)
+            if (
+                isinstance(transport, FileDescriptor)
+                and type(wrapper) is _WrappingProtocol
+                and getattr(wrapper, "_wrappedProtocol", None) is self
+            ):
+                transport.protocol = self  # type: ignore[attr-defined]
+            self.client._connection_made()
+        except Exception:
+            self.setup_failure = Failure()
+            transport.abortConnection()
 
     def message_received(self, message: bytes) -> None:
         """Hand ``message`` to the client (its subscriber, or `Client.receive`)."""
@@ -138,6 +151,18 @@ class ClientProtocol(LengthPrefixedProtocol):
         if reason is not None:
             self._lost_meanwhile = None
             self.connectionLost(reason)
+
+
+def set_up(protocol: ClientProtocol) -> ClientProtocol | Failure:
+    """
+    ``protocol`` once an endpoint has connected it, or why its setup failed.
+
+    For the callback of an endpoint's attempt: a `ClientProtocol` whose
+    `connectionMade` failed (see `ClientProtocol.setup_failure`) makes the
+    attempt fail with that failure, at once.
+    """
+    failure = protocol.setup_failure
+    return protocol if failure is None else failure
 
 
 def client_factory(

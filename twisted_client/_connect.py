@@ -17,7 +17,7 @@ from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.python.failure import Failure
 
 from ._checks import check_seconds, check_tls_available
-from ._client import Client, ClientProtocol, client_factory
+from ._client import Client, ClientProtocol, client_factory, set_up
 from ._errors import ConnectError, ConnectTimeout, UsageError
 from ._framing import DEFAULT_MAX_LENGTH
 from ._names import address, endpoint_name
@@ -189,7 +189,9 @@ def _settle(
     if timer is not None and not timed_out:
         timer.cancel()
     if not isinstance(result, Failure):
-        return result.client
+        result = set_up(result)
+        if not isinstance(result, Failure):
+            return result.client
     if result.check(CancelledError, ConnectingCancelledError):
         if timed_out:
             assert timeout is not None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from twisted.application.internet import ClientService, backoffPolicy
 from twisted.internet.defer import CancelledError, Deferred, succeed
@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from ._checks import check_backoff, check_seconds
-from ._client import Client, client_factory
+from ._client import Client, ClientProtocol, client_factory, set_up
 from ._connect import endpoint_from
 from ._errors import ClientClosed, ClientError, ConnectError, ConnectTimeout, UsageError
 from ._framing import DEFAULT_MAX_LENGTH
@@ -293,9 +293,16 @@ class _Watched:
         self._timeout = timeout
 
     def connect(self, factory: IProtocolFactory) -> Deferred[IProtocol]:
-        """Make one attempt, with the timeout, reporting its start and failure."""
+        """
+        Make one attempt, with the timeout, reporting its start and failure.
+
+        ``factory`` is the `ReconnectingClient`'s, so the attempt connects a
+        `ClientProtocol`; one whose setup failed fails the attempt.
+        """
         self._owner._attempt_started()
-        attempt: Deferred[IProtocol] = self._endpoint.connect(factory)
+        attempt: Deferred[IProtocol] = cast(
+            "Deferred[ClientProtocol]", self._endpoint.connect(factory)
+        ).addCallback(set_up)
         if self._timeout is not None:
             attempt.addTimeout(
                 self._timeout, self._owner._reactor, onTimeoutCancel=self._timed_out
