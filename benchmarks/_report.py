@@ -23,6 +23,7 @@ __all__ = [
     "markdown_summary",
     "number",
     "qt_text",
+    "size_text",
     "text_report",
 ]
 
@@ -277,14 +278,18 @@ def _cell(result: dict[str, Any], baseline: dict[str, Any] | None) -> str:
     return text
 
 
+def size_text(size: int) -> str:
+    """A message size as the reports show it: ``16 B``, ``64 KiB``, ``64 MiB``."""
+    if size >= 1024 * 1024:
+        return f"{size // (1024 * 1024)} MiB"
+    if size >= 1024:
+        return f"{size // 1024} KiB"
+    return f"{size} B"
+
+
 def _params_text(params: dict[str, int]) -> str:
     if "size" in params:
-        size = params["size"]
-        if size >= 1024 * 1024:
-            return f"size {size // (1024 * 1024)} MiB"
-        if size >= 1024:
-            return f"size {size // 1024} KiB"
-        return f"size {size} B"
+        return f"size {size_text(params['size'])}"
     if "clients" in params:
         return f"{params['clients']} clients"
     return ""
