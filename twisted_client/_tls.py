@@ -216,9 +216,17 @@ class _UntilHandshake:
         return getattr(self.wrapped, name)
 
     def makeConnection(self, transport: ITransport) -> None:
-        """Connect the wrapped protocol to the TLS transport."""
+        """
+        Connect the wrapped protocol to the TLS transport.
+
+        A `ClientProtocol` that could not be set up (its ``setup_failure``,
+        the connection aborted) fails the wait at once, with that failure.
+        """
         self.transport = transport
         self.wrapped.makeConnection(transport)
+        failure: Failure | None = getattr(self.wrapped, "setup_failure", None)
+        if failure is not None and not self.handshake.called:
+            self.handshake.errback(failure)
 
     def connectionMade(self) -> None:
         """Nothing: `makeConnection` already told the wrapped protocol."""
