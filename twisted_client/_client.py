@@ -102,7 +102,7 @@ class ClientProtocol(LengthPrefixedProtocol):
         An exception while setting the client up is not raised: the reactor
         would only log it, and the endpoint would never report the attempt,
         which would then wait for its timeout. It is kept as `setup_failure`
-        and the connection is aborted; `set_up` turns it into the attempt's
+        and the connection is aborted; ``set_up`` turns it into the attempt's
         failure.
         """
         transport: Any = self.transport
