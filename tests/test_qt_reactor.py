@@ -9,6 +9,7 @@ Twisted is on the stack: the reactor has to notice them by itself.
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -269,3 +270,50 @@ async def test_readers_ready_together_each_log_with_their_own_prefix(
     if not isinstance(reactor, Qt5Reactor):
         # Stock qt5reactor runs timed calls inside the last reader's context.
         assert said["after the reads"] == "-"
+
+
+def test_the_notifier_reactor_reads_now_only_what_its_notifiers_would(
+    reactor: Any, qapp: Any
+) -> None:
+    """
+    `QtNotifierReactor.read_now` (a receive reading ahead) reads a socket it
+    watches for reading, as its notifier firing would, and the socket counts
+    as dispatching meanwhile (a nested loop opened from what it delivers
+    silences it). A socket it does not watch, or one silenced while a
+    nested loop runs in its callback, is not read.
+    """
+    from twisted_client.qt._notifierreactor import QtNotifierReactor
+
+    if not isinstance(reactor, QtNotifierReactor):
+        pytest.skip("the notifier reactor's own method")
+    ours, theirs = socket.socketpair()
+
+    class Reader:
+        def __init__(self) -> None:
+            self.busy: list[bool] = []
+
+        def fileno(self) -> int:
+            return ours.fileno()
+
+        def doRead(self) -> None:
+            self.busy.append(reactor._is_busy(self))
+
+        def logPrefix(self) -> str:
+            return "Reader"
+
+    reader = Reader()
+    try:
+        assert not reactor.read_now(reader)  # not watched
+        reactor.addReader(reader)
+        assert reactor.read_now(reader)
+        assert reader.busy == [True]
+        reactor._suspend(reader)  # what a nested loop in its callback does
+        assert not reactor.read_now(reader)
+        reactor._resume(reader)
+        assert reactor.read_now(reader)
+        assert reader.busy == [True, True]
+        assert not reactor._is_busy(reader)
+    finally:
+        reactor.removeReader(reader)
+        ours.close()
+        theirs.close()

@@ -16,7 +16,7 @@ from twisted.internet.task import deferLater
 
 from twisted_client import ConnectionClosed
 from twisted_client._framing import frame
-from twisted_client._read_ahead import _STREAK_AT_MOST, ReadAhead
+from twisted_client._read_ahead import _STREAK_AT_MOST, ReactorRead, ReadAhead
 
 from .helpers import assert_no_result, error_of, success_of, wait_in_kernel
 
@@ -131,7 +131,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> tuple[FakeReactor, ReadAhead, FakeC
     reactor = FakeReactor(selectable)
     clock = FakeClock()
     monkeypatch.setattr("twisted_client._read_ahead.time", clock)
-    return reactor, ReadAhead(reactor, 7, selectable, reactor.protocol), clock
+    read_ahead = ReadAhead(ReactorRead(reactor, 7, selectable).read, reactor.protocol)
+    return reactor, read_ahead, clock
 
 
 def _reads_over(

@@ -290,10 +290,11 @@ class Client:
         """
         Whether `receive` reads the socket before it waits (see `receive`).
 
-        True on the epoll reactors (Qt's included), where it can; set it to
-        False to have every message read by the reactor in a turn of its
-        loop, as on the other reactors (setting it True where it cannot
-        read ahead changes nothing).
+        True on the epoll reactors (`QtEPollReactor` included) and on
+        `QtNotifierReactor`, where it can; set it to False to have every
+        message read by the reactor in a turn of its loop, as on the other
+        reactors (setting it True where it cannot read ahead changes
+        nothing).
         """
         return self._read_ahead is not None
 
@@ -368,7 +369,7 @@ class Client:
         The next message, in the order the peer sent them.
 
         With no message waiting, it first reads what the socket holds, on
-        the epoll reactors (Qt's included; see `reads_ahead`): a reply
+        the epoll reactors and both Qt reactors (see `reads_ahead`): a reply
         already in the kernel is then returned fired, without a loop turn
         (after 1 ms of those in a row one receive waits, so the loop gets
         its turn). That read is the reactor's own: the peer's closing found

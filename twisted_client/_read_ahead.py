@@ -26,16 +26,20 @@ The drop-in (`twisted_client.compat`) turns it off (`Client.reads_ahead`):
 its RECEIVE reads for itself in script mode, and in a GUI each message
 keeps a loop turn of its own, as with the classic thread.
 
-Only on Twisted's epoll reactor and its subclasses (the Qt reactor
-`QtEPollReactor`), whose ``_doReadOrWrite``, ``_reads``, ``_selectables``
-and ``_POLL_IN`` it uses; elsewhere `ReadAhead.for_client` gives None.
+On Twisted's epoll reactor and its subclasses (the Qt reactor
+`QtEPollReactor`), it reads through their ``_doReadOrWrite``, ``_reads``,
+``_selectables`` and ``_POLL_IN`` (`ReactorRead`); on `QtNotifierReactor`
+(the Qt reactor where there is no epoll: macOS, Windows) through its
+``read_now``, which keeps its rules for nested event loops. Elsewhere
+`ReadAhead.for_client` gives None.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sized
+from collections.abc import Callable, Iterator, Sized
+from functools import partial
 from typing import Any
 
 __all__ = ["ReactorRead", "ReadAhead", "descriptor_of"]
@@ -90,13 +94,15 @@ class ReactorRead:
         return True
 
 
-class ReadAhead(ReactorRead):
+class ReadAhead:
     """Reads one client's socket once, before a receive waits (see the module)."""
 
-    __slots__ = ("_misses", "_protocol", "_skip", "_streak_since")
+    __slots__ = ("_misses", "_protocol", "_read", "_skip", "_streak_since")
 
-    def __init__(self, reactor: Any, fd: int, selectable: Any, protocol: Any) -> None:
-        super().__init__(reactor, fd, selectable)
+    def __init__(self, read: Callable[[], bool], protocol: Any) -> None:
+        """``read()`` reads the socket as the reactor would, and says whether
+        it could (False: the reactor does not read it now)."""
+        self._read = read
         self._protocol = protocol
         self._misses = 0
         self._skip = 0
@@ -107,17 +113,24 @@ class ReadAhead(ReactorRead):
         """
         A `ReadAhead` for ``client``'s socket, or None where there can be none.
 
-        None unless ``reactor`` is an epoll reactor and ``client``'s
-        transport (or the TCP transport under its TLS) is one of its
-        descriptors.
+        None unless ``reactor`` is an epoll reactor whose descriptors include
+        ``client``'s transport (or the TCP transport under its TLS), or a
+        `QtNotifierReactor` that reads it.
         """
+        protocol = getattr(client, "_protocol", None)
         epollreactor = sys.modules.get("twisted.internet.epollreactor")
-        if epollreactor is None or not isinstance(reactor, epollreactor.EPollReactor):
+        if epollreactor is not None and isinstance(reactor, epollreactor.EPollReactor):
+            found = descriptor_of(reactor, client)
+            if found is None:
+                return None
+            return cls(ReactorRead(reactor, *found).read, protocol)
+        notifier = sys.modules.get("twisted_client.qt._notifierreactor")
+        if notifier is not None and isinstance(reactor, notifier.QtNotifierReactor):
+            for transport in _transports(client):
+                if reactor.reads(transport):
+                    return cls(partial(reactor.read_now, transport), protocol)
             return None
-        found = descriptor_of(reactor, client)
-        if found is None:
-            return None
-        return cls(reactor, *found, getattr(client, "_protocol", None))
+        return None
 
     def __call__(self, messages: Sized) -> None:
         """
@@ -138,7 +151,7 @@ class ReadAhead(ReactorRead):
             return
         protocol = self._protocol
         before = protocol.partial_bytes
-        if not self.read():
+        if not self._read():
             return
         if len(messages) or protocol.partial_bytes != before:
             self._misses = 0
@@ -152,16 +165,13 @@ class ReadAhead(ReactorRead):
 
 def descriptor_of(reactor: Any, client: object) -> tuple[int, Any] | None:
     """
-    ``(fd, selectable)``: the reactor's descriptor under ``client``'s transport.
+    ``(fd, selectable)``: the epoll reactor's descriptor under ``client``'s transport.
 
     The transport itself for TCP; for TLS, the TCP transport under the TLS
     layer (each wrapper's ``transport``).
     """
     selectables = reactor._selectables
-    transport = getattr(getattr(client, "_protocol", None), "transport", None)
-    for _ in range(4):  # a wrapper or two at most
-        if transport is None:
-            return None
+    for transport in _transports(client):
         fileno = getattr(transport, "fileno", None)
         if fileno is not None:
             try:
@@ -170,5 +180,14 @@ def descriptor_of(reactor: Any, client: object) -> tuple[int, Any] | None:
                 return None
             if isinstance(fd, int) and selectables.get(fd) is transport:
                 return fd, transport
-        transport = getattr(transport, "transport", None)
     return None
+
+
+def _transports(client: object) -> Iterator[Any]:
+    """``client``'s transport, then what each wrapper wraps (TLS: TCP), four at most."""
+    transport = getattr(getattr(client, "_protocol", None), "transport", None)
+    for _ in range(4):  # a wrapper or two at most
+        if transport is None:
+            return
+        yield transport
+        transport = getattr(transport, "transport", None)

@@ -220,6 +220,37 @@ class QtNotifierReactor(QtTimerDriven, PosixReactorBase):
             if notifier is not None:
                 notifier.setEnabled(self._driving)
 
+    # -- reading ahead (Client.receive) ------------------------------------------
+
+    def reads(self, selectable: Any) -> bool:
+        """True while ``selectable`` is watched for reading."""
+        return selectable in self._reads
+
+    def read_now(self, selectable: Any) -> bool:
+        """
+        Read ``selectable`` now, as its notifier firing would; say whether it did.
+
+        For `Client.receive` reading ahead. Nothing is read (False) while the
+        reactor is not driven, ``selectable`` is not watched for reading, or
+        it is silenced for a nested event loop opened in its callback. While
+        the read runs, ``selectable`` counts as dispatching, so a nested loop
+        opened from what it delivers silences it, as in `_on_ready`.
+        """
+        if (
+            not self._driving
+            or selectable not in self._reads
+            or any(item is selectable for item in self._suspended)
+        ):
+            return False
+        self._dispatching.append(selectable)
+        try:
+            self._read_or_write(selectable, True)
+        finally:
+            self._dispatching.pop()
+            if self._suspended and not self._is_busy(selectable):
+                self._resume(selectable)
+        return True
+
     # -- iterate() ------------------------------------------------------------------
 
     def doIteration(self, delay: float | None) -> None:
