@@ -234,7 +234,7 @@ class QtNotifierReactor(QtTimerDriven, PosixReactorBase):
         reactor is not driven, ``selectable`` is not watched for reading, or
         it is silenced for a nested event loop opened in its callback. While
         the read runs, ``selectable`` counts as dispatching, so a nested loop
-        opened from what it delivers silences it, as in `_on_ready`.
+        opened from what it delivers silences it, as when a notifier fires.
         """
         if (
             not self._driving
