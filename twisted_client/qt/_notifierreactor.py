@@ -79,7 +79,7 @@ class QtNotifierReactor(QtTimerDriven, PosixReactorBase):
         self._driving = True
         for watched in (self._reads, self._writes):
             for selectable, notifier in watched.items():
-                if not any(item is selectable for item in self._suspended):
+                if not self._is_suspended(selectable):
                     notifier.setEnabled(True)
         self._arm(0)
 
@@ -157,6 +157,20 @@ class QtNotifierReactor(QtTimerDriven, PosixReactorBase):
     def _is_busy(self, selectable: Any) -> bool:
         return any(busy is selectable for busy in self._dispatching)
 
+    def _is_suspended(self, selectable: Any) -> bool:
+        return any(item is selectable for item in self._suspended)
+
+    def _dispatch(self, selectable: Any, call: Any, *args: Any) -> None:
+        """Run ``call(*args)`` with ``selectable`` dispatching; then report it
+        again if a nested loop silenced it meanwhile."""
+        self._dispatching.append(selectable)
+        try:
+            call(*args)
+        finally:
+            self._dispatching.pop()
+            if self._suspended and not self._is_busy(selectable):
+                self._resume(selectable)
+
     def _on_ready(self, selectable: Any, reading: bool, *_: object) -> None:
         """A notifier fired: run ``doRead`` or ``doWrite`` in the selectable's log
         context; if its callback is still running (a nested event loop), wait."""
@@ -168,17 +182,19 @@ class QtNotifierReactor(QtTimerDriven, PosixReactorBase):
         if self._dispatching and self._is_busy(selectable):
             self._suspend(selectable)
             return
-        self._dispatching.append(selectable)
         try:
-            log.callWithLogger(selectable, self._read_or_write, selectable, reading)
+            self._dispatch(
+                selectable,
+                log.callWithLogger,
+                selectable,
+                self._read_or_write,
+                selectable,
+                reading,
+            )
         except KeyboardInterrupt:  # SIGINT without Twisted's handler
             self.sigInt(signal.SIGINT)
         except BaseException:  # nothing may escape into Qt
             log.err(None, "while running the reactor")
-        finally:
-            self._dispatching.pop()
-            if self._suspended and not self._is_busy(selectable):
-                self._resume(selectable)
         if self._thread_calls or self._justStopped:
             self._turn()  # the waker was read: run the calls from threads now
 
@@ -202,7 +218,7 @@ class QtNotifierReactor(QtTimerDriven, PosixReactorBase):
 
     def _suspend(self, selectable: Any) -> None:
         """Silence ``selectable`` while a nested event loop runs in its callback."""
-        if not any(item is selectable for item in self._suspended):
+        if not self._is_suspended(selectable):
             self._suspended.append(selectable)
         for watched in (self._reads, self._writes):
             notifier = watched.get(selectable)
@@ -239,16 +255,10 @@ class QtNotifierReactor(QtTimerDriven, PosixReactorBase):
         if (
             not self._driving
             or selectable not in self._reads
-            or any(item is selectable for item in self._suspended)
+            or self._is_suspended(selectable)
         ):
             return False
-        self._dispatching.append(selectable)
-        try:
-            self._read_or_write(selectable, True)
-        finally:
-            self._dispatching.pop()
-            if self._suspended and not self._is_busy(selectable):
-                self._resume(selectable)
+        self._dispatch(selectable, self._read_or_write, selectable, True)
         return True
 
     # -- iterate() ------------------------------------------------------------------
