@@ -194,6 +194,24 @@ def reactor() -> Any:
 
 
 @pytest.fixture
+def setup_fails(monkeypatch: pytest.MonkeyPatch) -> str:
+    """
+    Make setting a connected client up raise (its shutdown watch, the last
+    step); return the error's text. Undone after the test, or by
+    ``monkeypatch.undo()``.
+    """
+    import twisted_client._client
+
+    text = "cannot watch the reactor"
+
+    def broken(reactor: object, client: object) -> None:
+        raise RuntimeError(text)
+
+    monkeypatch.setattr(twisted_client._client, "watch", broken)
+    return text
+
+
+@pytest.fixture
 def qapp() -> Any:
     """The process's QApplication; the test is skipped in a pass without Qt."""
     from twisted_client.qt._binding import binding, imported_api

@@ -20,7 +20,6 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-import twisted_client._client
 from twisted_client import (
     Client,
     ClientClosed,
@@ -189,7 +188,7 @@ def test_when_connected_can_give_up_after_some_failures() -> None:
 
 @pytest.mark.reactorless
 def test_a_client_that_cannot_be_set_up_is_a_failed_attempt(
-    monkeypatch: pytest.MonkeyPatch,
+    setup_fails: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """
     An error while setting the client up fails that attempt: a retry follows.
@@ -197,11 +196,6 @@ def test_a_client_that_cannot_be_set_up_is_a_failed_attempt(
     The connection is aborted, and the error is the attempt's `ConnectError`,
     counted like a refused connection.
     """
-
-    def broken(reactor: object, client: object) -> None:
-        raise RuntimeError("cannot watch the reactor")
-
-    monkeypatch.setattr(twisted_client._client, "watch", broken)
     clock = Clock()
     reconnecting, endpoint, _ = make(clock)
     giving_up = reconnecting.when_connected(failures=1)
