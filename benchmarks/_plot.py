@@ -52,12 +52,21 @@ def _bars(  # noqa: PLR0917
     if line is not None:
         ax.axhline(line, color="black", linestyle="--", linewidth=1)
     ax.set_title(title, fontsize=10)
+    _client_labels(ax)
+    if not rows:
+        _not_measured(ax)
+
+
+def _client_labels(ax: Any) -> None:
+    """Slant the client names under the bars, as every bar panel does."""
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
-    if not rows:
-        ax.text(0.5, 0.5, "not measured", ha="center", va="center",
-                transform=ax.transAxes)  # fmt: skip
+
+
+def _not_measured(ax: Any) -> None:
+    ax.text(0.5, 0.5, "not measured", ha="center", va="center",
+            transform=ax.transAxes)  # fmt: skip
 
 
 def _gui(ax: Any, rows: list[dict[str, Any]], timer_alone: float | None) -> None:
@@ -99,12 +108,9 @@ def _gui(ax: Any, rows: list[dict[str, Any]], timer_alone: float | None) -> None
         ax.set_ylabel(f"ms (the axis starts at {bottom:g})", fontsize=8)
         ax.legend(fontsize=7, loc="upper right")
     else:
-        ax.text(0.5, 0.5, "not measured", ha="center", va="center",
-                transform=ax.transAxes)  # fmt: skip
+        _not_measured(ax)
     ax.set_xticks(range(len(clients)), clients)
-    ax.tick_params(axis="x", labelrotation=45, labelsize=8)
-    for label in ax.get_xticklabels():
-        label.set_horizontalalignment("right")
+    _client_labels(ax)
     names = ", ".join(size_text(size) for size in sizes)
     ax.set_title(f"gui: p99 gap of a 16 ms Qt timer while streaming\n"
                  f"(ms; bars left to right: {names})", fontsize=10)  # fmt: skip

@@ -129,7 +129,6 @@ class ReadAhead:
             for transport in _transports(client):
                 if reactor.reads(transport):
                     return cls(partial(reactor.read_now, transport), protocol)
-            return None
         return None
 
     def __call__(self, messages: Sized) -> None:
